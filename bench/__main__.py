@@ -1,0 +1,13 @@
+"""`make bench`: run every benchmark under bench/ and print its report."""
+
+from __future__ import annotations
+
+from bench import signing
+
+
+def main() -> None:
+    signing.main()
+
+
+if __name__ == "__main__":
+    main()

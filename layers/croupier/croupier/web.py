@@ -1,0 +1,58 @@
+"""What every HTTP handler shares: the resolver with its error mapping, and the instrumentation wrapper."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from croupier.errors import CroupierError
+from croupier.observability import logger, metrics, tracer
+
+Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
+
+JSON = "application/json"
+
+
+def error_response(status: int, code: str, message: str) -> Response[str]:
+    """The one shape of every error body: ``{"error": CODE, "message": "..."}``."""
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps({"error": code, "message": message}, separators=(",", ":")),
+    )
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    """A resolver with Croupier's error mapping registered once."""
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(CroupierError)  # type: ignore[untyped-decorator]
+    def _domain_error(error: CroupierError) -> Response[str]:
+        if error.status >= 500:
+            logger.warning("request failed", extra={"error_code": error.code, "status": error.status})
+        return error_response(error.status, error.code, error.message)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response[str]:
+        return error_response(404, "ROUTE_NOT_FOUND", "no such route")
+
+    return app
+
+
+def instrumented(handler: Handler) -> Handler:
+    """Wrap a Lambda handler with structured logging (correlation id from API Gateway), tracing and metrics."""
+
+    @functools.wraps(handler)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def wrapper(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return handler(event, context)
+
+    return wrapper  # type: ignore[return-value]
