@@ -1,0 +1,458 @@
+"""``croupier``: the operator's command line. JSON on stdout, one-line errors on stderr.
+
+Exit codes: 0 done, 1 an error (the message says which), 2 a usage error.
+
+    croupier ruby brand create --name NAME --code CODE --wallet-mode seamless --callback-url URL [--currency KRW]
+    croupier ruby brand list [--page N --size N | --all]
+    croupier ruby brand update ID [--status N] [--set key=value ...]
+    croupier ruby brand recharge ID --amount 100.00
+    croupier ruby player list [--brand-id ID --username TEXT] [--page N --size N | --all]
+    croupier ruby player get ID
+    croupier ruby bet list [--brand-id --player-id --status --provider-code] [--page N --size N | --all]
+    croupier ruby sports-bet list [same as bet list]
+    croupier ruby health
+
+Ruby's team credentials come from the secret store (``ruby/team``: ``api_url``, ``team_key``,
+``team_secret``); the environment variables ``RUBY_API_URL``, ``RUBY_TEAM_KEY`` and ``RUBY_TEAM_SECRET``
+override them one by one. A created brand's ``api_secret`` is written to the store as
+``ruby/brands/<api_key>`` before anything is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, NoReturn, TextIO
+
+from pydantic import BaseModel
+
+from croupier import __version__
+from croupier.clients.http import DEFAULT_TIMEOUT_SECONDS, Transport, TransportError, loads_json
+from croupier.clients.ruby_team import (
+    BET_STATUSES,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    WALLET_MODES,
+    BrandCreated,
+    RubyTeamClient,
+)
+from croupier.errors import CroupierError
+from croupier.secrets import SecretNotFound, SecretStore, default_store
+from croupier.signing import Clock
+
+TEAM_ENTRY = "ruby/team"
+BRAND_ENTRY_PREFIX = "ruby/brands/"
+ENV_OVERRIDES = {"api_url": "RUBY_API_URL", "team_key": "RUBY_TEAM_KEY", "team_secret": "RUBY_TEAM_SECRET"}
+
+NOT_STORED = "<NOT STORED: shown once on stderr>"
+"""What stdout shows in place of an api_secret that could not be stored."""
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """An error with a message fit for the operator; ends the command with exit code 1."""
+
+
+class UsageError(Exception):
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises on a usage error instead of exiting, so :func:`main` answers 2 and tests can see it."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+
+@dataclass
+class Context:
+    """What a command needs from outside: injected by tests, real by default."""
+
+    environ: Mapping[str, str]
+    store_factory: Callable[[], SecretStore]
+    transport: Transport | None
+    clock: Clock
+    out: TextIO
+    err: TextIO
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    _store: SecretStore | None = None
+    _secrets: list[str] = field(default_factory=list)
+
+    def store(self) -> SecretStore:
+        if self._store is None:
+            self._store = self.store_factory()
+        return self._store
+
+    def ruby(self) -> RubyTeamClient:
+        settings: dict[str, str] = {}
+        for name, variable in ENV_OVERRIDES.items():
+            value = self.environ.get(variable, "").strip()
+            if value:
+                settings[name] = value
+        if len(settings) < len(ENV_OVERRIDES):
+            try:
+                stored = self.store().get(TEAM_ENTRY)
+            except SecretNotFound:
+                missing = ", ".join(ENV_OVERRIDES[n] for n in ENV_OVERRIDES if n not in settings)
+                raise CliError(f"no Ruby team credentials: secret {TEAM_ENTRY} not found; set {missing}") from None
+            for name in ENV_OVERRIDES:
+                found = stored.get(name)
+                if name not in settings and isinstance(found, str) and found:
+                    settings[name] = found
+        missing_fields = [name for name in ENV_OVERRIDES if name not in settings]
+        if missing_fields:
+            raise CliError(f"secret {TEAM_ENTRY} lacks {', '.join(missing_fields)}")
+        self.hide(settings["team_secret"])
+        try:
+            return RubyTeamClient(
+                settings["api_url"],
+                settings["team_key"],
+                settings["team_secret"],
+                transport=self.transport,
+                clock=self.clock,
+                timeout=self.timeout,
+            )
+        except ValueError as error:
+            raise CliError(f"Ruby settings: {error}") from None
+
+    def hide(self, secret: str) -> None:
+        """Remember a secret so that no error line can ever carry it."""
+        if secret:
+            self._secrets.append(secret)
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def emit(self, value: Any) -> None:
+        json.dump(value, self.out, indent=2, ensure_ascii=False, default=_json_default)
+        self.out.write("\n")
+        self.out.flush()
+
+
+def _or(given: int | None, default: int) -> int:
+    """An option's value, or the default when it was not given (0 is given, and then refused)."""
+    return default if given is None else given
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+def _brand_create(args: argparse.Namespace, ctx: Context) -> int:
+    client = ctx.ruby()
+    try:
+        created = client.create_brand(
+            name=args.name,
+            code=args.code,
+            wallet_mode=args.wallet_mode,
+            callback_url=args.callback_url,
+            currency=args.currency,
+        )
+    except TransportError as error:
+        if error.timed_out:
+            raise CliError(
+                f"{error.message}; Ruby may have created the brand without our seeing its api_secret: "
+                f"look for code {args.code!r} with `croupier ruby brand list --all`"
+            ) from None
+        raise
+    return _keep_brand_secret(created, args, ctx)
+
+
+def _keep_brand_secret(created: BrandCreated, args: argparse.Namespace, ctx: Context) -> int:
+    """Store the one-time api_secret before printing anything; if that fails, show it once on stderr."""
+    secret = created.api_secret.get_secret_value()
+    ctx.hide(secret)
+    name = f"{BRAND_ENTRY_PREFIX}{created.api_key}"
+    record = {
+        "api_key": created.api_key,
+        "api_secret": secret,
+        "brand_id": created.id,
+        "code": created.code or args.code,
+        "currency": created.currency or args.currency,
+        "wallet_mode": created.wallet_mode or args.wallet_mode,
+    }
+    shown = created.model_dump(mode="json")
+    try:
+        location = ctx.store().put(name, record)
+    except Exception as error:  # whatever went wrong, this is the only chance to keep the secret
+        reason = ctx.scrub(_one_line(f"{type(error).__name__}: {error}"))
+        ctx.err.write(
+            "\n"
+            + "!" * 78
+            + "\n!! WARNING: the brand was created at Ruby but its api_secret could NOT be stored\n"
+            + f"!! ({reason}).\n"
+            + "!! Ruby shows an api_secret only once. This is the only copy: store it now.\n"
+            + f"!!   secret name: {name}\n"
+            + f"!!   brand_id:    {created.id}\n"
+            + f"!!   api_key:     {created.api_key}\n"
+            + f"!!   api_secret:  {secret}\n"
+            + "!" * 78
+            + "\n"
+        )
+        ctx.err.flush()
+        shown["api_secret"] = NOT_STORED
+        ctx.emit(shown)
+        return EXIT_ERROR
+    shown["api_secret"] = secret if args.show_secret else f"<stored in {location}>"
+    ctx.err.write(f"croupier: api_secret stored as {name}\n")
+    ctx.emit(shown)
+    return EXIT_OK
+
+
+def _brand_list(args: argparse.Namespace, ctx: Context) -> int:
+    client = ctx.ruby()
+    if args.all:
+        ctx.emit(list(client.iter_brands(size=_or(args.size, MAX_PAGE_SIZE))))
+    else:
+        ctx.emit(client.list_brands(page=_or(args.page, 1), size=_or(args.size, DEFAULT_PAGE_SIZE)))
+    return EXIT_OK
+
+
+def _brand_update(args: argparse.Namespace, ctx: Context) -> int:
+    fields: dict[str, Any] = {}
+    for name, value in args.set or []:
+        if name in fields:
+            raise CliError(f"--set {name} is given twice")
+        fields[name] = value
+    if args.status is not None:
+        if "status" in fields:
+            raise CliError("status is given both by --status and --set")
+        fields["status"] = args.status
+    if not fields:
+        raise CliError("nothing to update: give --status or --set key=value")
+    ctx.emit(ctx.ruby().update_brand(args.brand_id, **fields))
+    return EXIT_OK
+
+
+def _brand_recharge(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.emit(ctx.ruby().recharge_brand(args.brand_id, args.amount))
+    return EXIT_OK
+
+
+def _player_list(args: argparse.Namespace, ctx: Context) -> int:
+    client = ctx.ruby()
+    if args.all:
+        players = client.iter_players(
+            brand_id=args.brand_id, username=args.username, size=_or(args.size, MAX_PAGE_SIZE)
+        )
+        ctx.emit(list(players))
+    else:
+        page = client.list_players(
+            brand_id=args.brand_id,
+            username=args.username,
+            page=_or(args.page, 1),
+            size=_or(args.size, DEFAULT_PAGE_SIZE),
+        )
+        ctx.emit(page)
+    return EXIT_OK
+
+
+def _player_get(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.emit(ctx.ruby().get_player(args.player_id))
+    return EXIT_OK
+
+
+def _bets(sports: bool) -> Callable[[argparse.Namespace, Context], int]:
+    def run(args: argparse.Namespace, ctx: Context) -> int:
+        client = ctx.ruby()
+        filters: dict[str, Any] = {
+            "brand_id": args.brand_id,
+            "player_id": args.player_id,
+            "status": args.status,
+            "provider_code": args.provider_code,
+        }
+        if args.all:
+            size = _or(args.size, MAX_PAGE_SIZE)
+            items: Iterator[BaseModel] = (
+                client.iter_sports_bets(**filters, size=size) if sports else client.iter_bets(**filters, size=size)
+            )
+            ctx.emit(list(items))
+        else:
+            page, size = _or(args.page, 1), _or(args.size, DEFAULT_PAGE_SIZE)
+            listed = (
+                client.list_sports_bets(**filters, page=page, size=size)
+                if sports
+                else client.list_bets(**filters, page=page, size=size)
+            )
+            ctx.emit(listed)
+        return EXIT_OK
+
+    return run
+
+
+def _health(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.emit(ctx.ruby().health())
+    return EXIT_OK
+
+
+# --- the parser ------------------------------------------------------------------------------------
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    """``key=value``; the value is read as JSON when it parses (``0``, ``true``, ``"text"``), else as text."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        value: Any = loads_json(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
+
+
+def _add_paging(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--page", type=int, help="page number, from 1 (default 1)")
+    group.add_argument("--all", action="store_true", help="walk every page and print one JSON array")
+    parser.add_argument(
+        "--size", type=int, help=f"page size, 1..{MAX_PAGE_SIZE} (default 20; {MAX_PAGE_SIZE} with --all)"
+    )
+
+
+def _add_bet_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--brand-id", type=int)
+    parser.add_argument("--player-id", type=int)
+    parser.add_argument("--status", type=int, choices=sorted(BET_STATUSES), help="0 pending, 1 settled, 2 cancelled")
+    parser.add_argument("--provider-code")
+    _add_paging(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="croupier", description="Croupier's operator command line. Output is JSON on stdout.")
+    parser.add_argument("--version", action="version", version=f"croupier {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ruby = commands.add_parser("ruby", help="Ruby Team API: brands, players, bets")
+    ruby.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Ruby (default 30)"
+    )
+    ruby_commands = ruby.add_subparsers(dest="resource", required=True, metavar="RESOURCE")
+
+    brand = ruby_commands.add_parser("brand", help="create, list, update and recharge brands")
+    brand_commands = brand.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    create = brand_commands.add_parser("create", help="create a brand and store its api_secret")
+    create.add_argument("--name", required=True, help="at most 100 characters")
+    create.add_argument("--code", required=True, help="unique, at most 50 characters")
+    create.add_argument("--wallet-mode", required=True, choices=WALLET_MODES)
+    create.add_argument("--callback-url", help="required for seamless, no trailing slash (https://<api>/ruby)")
+    create.add_argument("--currency", default="KRW")
+    create.add_argument("--show-secret", action="store_true", help="also print the api_secret on stdout")
+    create.set_defaults(handler=_brand_create)
+
+    brand_list = brand_commands.add_parser("list", help="list brands")
+    _add_paging(brand_list)
+    brand_list.set_defaults(handler=_brand_list)
+
+    update = brand_commands.add_parser("update", help="change a brand (--status 0 disables it)")
+    update.add_argument("brand_id", type=int, metavar="ID")
+    update.add_argument("--status", type=int)
+    update.add_argument(
+        "--set",
+        type=_assignment,
+        action="append",
+        metavar="KEY=VALUE",
+        help='any field; VALUE is read as JSON when it parses (0, true, null, "text"), else as text',
+    )
+    update.set_defaults(handler=_brand_update)
+
+    recharge = brand_commands.add_parser("recharge", help="top up a transfer-mode brand")
+    recharge.add_argument("brand_id", type=int, metavar="ID")
+    recharge.add_argument("--amount", required=True, help="a decimal string, e.g. 100.00")
+    recharge.set_defaults(handler=_brand_recharge)
+
+    player = ruby_commands.add_parser("player", help="list and read players")
+    player_commands = player.add_subparsers(dest="action", required=True, metavar="ACTION")
+    player_list = player_commands.add_parser("list", help="list players")
+    player_list.add_argument("--brand-id", type=int)
+    player_list.add_argument("--username", help="partial match")
+    _add_paging(player_list)
+    player_list.set_defaults(handler=_player_list)
+    player_get = player_commands.add_parser("get", help="read one player")
+    player_get.add_argument("player_id", type=int, metavar="ID")
+    player_get.set_defaults(handler=_player_get)
+
+    for resource, sports in (("bet", False), ("sports-bet", True)):
+        bets = ruby_commands.add_parser(resource, help=f"list {'sports ' if sports else ''}bets")
+        bet_commands = bets.add_subparsers(dest="action", required=True, metavar="ACTION")
+        bet_list = bet_commands.add_parser("list", help=f"list {'sports ' if sports else ''}bets")
+        _add_bet_filters(bet_list)
+        bet_list.set_defaults(handler=_bets(sports))
+
+    health = ruby_commands.add_parser("health", help="GET /health (no authentication)")
+    health.set_defaults(handler=_health)
+    return parser
+
+
+# --- entry point -----------------------------------------------------------------------------------
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    store: SecretStore | None = None,
+    transport: Transport | None = None,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Run one command; answers the exit code. Everything from outside can be injected for tests."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except UsageError as usage:
+        err.write(usage.parser.format_usage())
+        err.write(f"{usage.parser.prog}: error: {usage.message}\n")
+        return EXIT_USAGE
+    except SystemExit as done:  # --help and --version
+        return done.code if isinstance(done.code, int) else EXIT_OK
+
+    ctx = Context(
+        environ=environ if environ is not None else os.environ,
+        store_factory=(lambda: store) if store is not None else default_store,
+        transport=transport,
+        clock=clock or time.time,
+        out=out,
+        err=err,
+        timeout=getattr(args, "timeout", DEFAULT_TIMEOUT_SECONDS),
+    )
+    try:
+        code: int = args.handler(args, ctx)
+        return code
+    except (CliError, CroupierError) as error:
+        err.write(f"croupier: error: {ctx.scrub(_one_line(str(error)))}\n")
+    except Exception as error:  # one line, never a traceback that could carry a value
+        err.write(f"croupier: error: unexpected {type(error).__name__}: {ctx.scrub(_one_line(str(error)))}\n")
+    return EXIT_ERROR
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

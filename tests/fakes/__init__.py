@@ -1,0 +1,1 @@
+"""In-process fakes of the providers Croupier calls: real sockets, real signature checks."""
