@@ -1,0 +1,602 @@
+"""The local stack: every function of ``template.yaml`` behind an HTTP API look-alike on loopback.
+
+Concurrency is modelled on Lambda's: each function has a pool of *execution environments*, each a separately
+loaded instance of the handler module serving one request at a time. Powertools resolvers keep the current
+event on the module-global ``app``, so one module instance must never serve two requests at once. The pool
+grows on demand (each new instance is a cold start) up to ``LOCAL_MAX_CONCURRENCY`` (default 10); past that
+a request waits for a free instance, for at most the HTTP API integration timeout (30 s, then 503).
+
+What is shared, unlike Lambda: one process, so one ``os.environ`` (the functions' variables are merged and
+must agree) and one copy of the layer's modules (``croupier``): module-level state in the layer, such as the
+Powertools Logger's appended keys, is shared by concurrent requests. Handler files must be self-contained
+(siblings in the CodeUri folder are not importable: function folders are never put on ``sys.path``).
+Authorizers are not enforced: the stack serves loopback only.
+
+    with LocalStack(repo_root) as stack:
+        urlopen(stack.base_url + "/health")
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from croupier_local.apigw import (
+    HttpRequest,
+    HttpResponse,
+    LocalLambdaContext,
+    Router,
+    build_event,
+    internal_server_error,
+    new_log_stream_name,
+    new_request_id,
+    not_found,
+    request_too_large,
+    service_unavailable,
+    to_http_response,
+)
+from croupier_local.dynamodb import (
+    DEV_ONLY_ACCESS_KEY_ID,
+    DEV_ONLY_SECRET_ACCESS_KEY,
+    DynamoDBLocal,
+    MotoDynamoDB,
+    create_tables,
+    local_dynamodb,
+)
+from croupier_local.template import FunctionSpec, Template, load_template
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_MAX_CONCURRENCY = 10
+MAX_CONCURRENCY_ENV = "LOCAL_MAX_CONCURRENCY"
+MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's request payload
+INTEGRATION_TIMEOUT = 30.0  # HTTP API's maximum integration timeout
+LOCAL_REGION = "us-east-1"
+SECRETS_FILE_ENV = "CROUPIER_SECRETS_FILE"
+DEV_SECRETS_FILE = Path("local") / "dev-secrets.json"
+
+
+class PoolExhausted(RuntimeError):
+    """Every execution environment stayed busy for the whole wait."""
+
+
+# --- Execution environments ----------------------------------------------------------------------------------
+
+_module_counter = itertools.count(1)
+
+
+class ExecutionEnvironment:
+    """One loaded instance of a function's handler module; serves one request at a time."""
+
+    def __init__(self, function: FunctionSpec, instance: int) -> None:
+        self.function = function
+        self.instance = instance
+        self.module_name = f"_croupier_local_{function.logical_id}_{instance}_{next(_module_counter)}"
+        self.log_stream_name = new_log_stream_name()
+        self.invocations = 0
+        started = time.perf_counter()
+        self.module = _load_module(self.module_name, function.module_path)
+        handler = getattr(self.module, function.handler_name, None)
+        if not callable(handler):
+            self.unload()
+            raise AttributeError(f"{function.module_path} has no callable {function.handler_name!r}")
+        self.handler: Callable[[dict[str, Any], Any], Any] = handler
+        self.init_duration_ms = (time.perf_counter() - started) * 1000
+
+    def invoke(self, event: dict[str, Any], *, request_id: str | None = None) -> Any:
+        self.invocations += 1
+        context = LocalLambdaContext(
+            self.function.logical_id,
+            timeout_seconds=self.function.timeout,
+            memory_limit_in_mb=self.function.memory_size,
+            aws_request_id=request_id,
+            log_stream_name=self.log_stream_name,
+        )
+        return self.handler(event, context)
+
+    def unload(self) -> None:
+        sys.modules.pop(self.module_name, None)
+
+
+def _load_module(name: str, path: Path) -> ModuleType:
+    """Execute ``path`` as a fresh module called ``name`` (registered in sys.modules while loaded)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load a handler from {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # pydantic and dataclasses resolve annotations through sys.modules
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+class FunctionPool:
+    """A function's execution environments: grows on demand up to ``max_concurrency``, reuses warm ones first."""
+
+    def __init__(
+        self, function: FunctionSpec, max_concurrency: int, *, acquire_timeout: float = INTEGRATION_TIMEOUT
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.function = function
+        self.max_concurrency = max_concurrency
+        self.acquire_timeout = acquire_timeout
+        self._condition = threading.Condition()
+        self._idle: list[ExecutionEnvironment] = []
+        self._all: list[ExecutionEnvironment] = []
+        self._size = 0  # environments created or being created
+        self._instances = itertools.count(1)
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        with self._condition:
+            return self._size
+
+    @property
+    def environments(self) -> list[ExecutionEnvironment]:
+        with self._condition:
+            return list(self._all)
+
+    def _acquire(self) -> ExecutionEnvironment:
+        deadline = time.monotonic() + self.acquire_timeout
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise PoolExhausted(f"{self.function.logical_id} is shut down")
+                if self._idle:
+                    return self._idle.pop()  # the most recently used, like Lambda's warm reuse
+                if self._size < self.max_concurrency:
+                    self._size += 1
+                    instance = next(self._instances)
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolExhausted(
+                        f"all {self.max_concurrency} environments of {self.function.logical_id} stayed busy "
+                        f"for {self.acquire_timeout:.0f} s"
+                    )
+                self._condition.wait(remaining)
+        try:
+            environment = ExecutionEnvironment(self.function, instance)
+        except BaseException:
+            with self._condition:
+                self._size -= 1
+                self._condition.notify()
+            logger.exception("init of %s (environment #%d) failed", self.function.logical_id, instance)
+            raise
+        logger.info(
+            "cold start: %s environment #%d loaded in %.0f ms",
+            self.function.logical_id,
+            instance,
+            environment.init_duration_ms,
+        )
+        with self._condition:
+            self._all.append(environment)
+        return environment
+
+    def _release(self, environment: ExecutionEnvironment) -> None:
+        with self._condition:
+            self._idle.append(environment)
+            self._condition.notify()
+
+    def invoke(self, event: dict[str, Any], *, request_id: str | None = None) -> Any:
+        """Run the handler on a free environment (creating one if the pool may grow), as Lambda would."""
+        environment = self._acquire()
+        started = time.perf_counter()
+        try:
+            return environment.invoke(event, request_id=request_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            if elapsed > self.function.timeout:
+                logger.warning(
+                    "%s took %.1f s, over its Timeout of %d s: Lambda would have stopped it",
+                    self.function.logical_id,
+                    elapsed,
+                    self.function.timeout,
+                )
+            self._release(environment)
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            environments, self._all, self._idle = self._all, [], []
+            self._condition.notify_all()
+        for environment in environments:
+            environment.unload()
+
+
+# --- The stack -----------------------------------------------------------------------------------------------
+
+
+def _max_concurrency_from_env() -> int:
+    raw = os.environ.get(MAX_CONCURRENCY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_CONCURRENCY
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{MAX_CONCURRENCY_ENV} must be a positive integer, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{MAX_CONCURRENCY_ENV} must be a positive integer, not {raw!r}")
+    return value
+
+
+class LocalStack:
+    """The template's functions and routes on ``http://127.0.0.1:<port>``, backed by a local DynamoDB.
+
+    ``port=0`` picks a free port. Without ``dynamodb_endpoint`` the stack starts DynamoDB Local itself (or
+    the moto fallback when Java 17+ is missing) and stops it again; with one, it only creates the missing
+    tables there. ``start()`` returns once the stack serves; ``stop()`` (or leaving the ``with`` block)
+    stops the HTTP server and whatever the stack started, and restores ``os.environ`` and ``sys.path``.
+
+    The layer's modules stay imported after ``stop()``: a client the layer cached (a lazily created boto3
+    client) keeps the DynamoDB endpoint of the first stack in this process, so tests should share one
+    DynamoDB per session rather than start a new one per stack.
+    """
+
+    def __init__(
+        self,
+        repo_root: str | Path,
+        port: int = 0,
+        dynamodb_endpoint: str | None = None,
+        *,
+        host: str = DEFAULT_HOST,
+        max_concurrency: int | None = None,
+        template: str | Path = "template.yaml",
+        allow_moto_fallback: bool = True,
+    ) -> None:
+        self.repo_root = Path(repo_root).resolve()
+        self.host = host
+        self.requested_port = port
+        self._given_endpoint = dynamodb_endpoint
+        self.max_concurrency = max_concurrency if max_concurrency is not None else _max_concurrency_from_env()
+        self.template_path = self.repo_root / template
+        self.allow_moto_fallback = allow_moto_fallback
+        self.template: Template | None = None
+        self.dynamodb: DynamoDBLocal | MotoDynamoDB | None = None
+        self.pools: dict[str, FunctionPool] = {}
+        self.router: Router[FunctionSpec] | None = None
+        self._endpoint: str | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._saved_environ: dict[str, str | None] = {}
+        self._added_sys_path: list[str] = []
+        self._lock = threading.Lock()
+
+    # -- lifecycle --
+
+    def start(self) -> Self:
+        """Load the template, start DynamoDB (unless given), create the tables, and serve in a thread."""
+        with self._lock:
+            if self._server is not None:
+                return self
+            try:
+                self._start()
+            except BaseException:
+                self._stop()
+                raise
+        return self
+
+    def _start(self) -> None:
+        template = load_template(self.template_path)
+        environment = template.merged_environment()  # fails loudly before anything starts
+        self.template = template
+        self._server = _Server((self.host, self.requested_port), self)  # bind first: a taken port fails fast
+        if self._given_endpoint is None:
+            self.dynamodb = local_dynamodb(self.repo_root, allow_moto_fallback=self.allow_moto_fallback)
+            self.dynamodb.start()
+            self._endpoint = self.dynamodb.endpoint_url
+        else:
+            self._endpoint = self._given_endpoint
+        created = create_tables(self._endpoint, template.tables)
+        if created:
+            logger.info("created tables %s in %s", ", ".join(created), self._endpoint)
+        self._apply_environment(environment, self._endpoint)
+        self._add_layers(template)
+        for function in template.functions:
+            _check_runtime(function)
+            if not function.module_path.is_file():
+                raise FileNotFoundError(f"{function.logical_id}: no handler file {function.module_path}")
+            self.pools[function.logical_id] = FunctionPool(function, self.max_concurrency)
+        self.router = Router((route.method, route.path, template.function(route.function)) for route in template.routes)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="croupier-local-http", daemon=True
+        )
+        self._thread.start()
+        logger.info("local stack serving %s", self.base_url)
+
+    def stop(self) -> None:
+        """Stop serving, stop what the stack started, restore the environment. Safe to call twice."""
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
+        server, self._server = self._server, None
+        thread, self._thread = self._thread, None
+        self.router = None
+        dynamodb, self.dynamodb = self.dynamodb, None
+        try:
+            if server is not None:
+                if thread is not None:  # shutdown() waits for serve_forever(), so only once it runs
+                    server.shutdown()
+                    thread.join(timeout=10)
+                server.server_close()
+            for pool in self.pools.values():
+                pool.close()
+            self.pools = {}
+        finally:
+            try:
+                if dynamodb is not None:
+                    dynamodb.stop()
+            finally:
+                self._endpoint = None
+                self._restore_environment()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- what it serves --
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the local stack is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def dynamodb_endpoint(self) -> str:
+        if self._endpoint is None:
+            raise RuntimeError("the local stack is not running; call start() first")
+        return self._endpoint
+
+    @property
+    def secrets_file(self) -> str:
+        return os.environ.get(SECRETS_FILE_ENV) or str(self.repo_root / DEV_SECRETS_FILE)
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Invoke one function directly with ``event`` (e.g. a sample from ``events/``), through its pool."""
+        return self.pools[logical_id].invoke(event)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """What API Gateway and Lambda do with one HTTP request, without sockets."""
+        request_id = new_request_id()
+        response = self._handle(request, request_id)
+        response.headers.append(("apigw-requestid", request_id))
+        return response
+
+    def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        if len(request.body) > MAX_BODY_BYTES:
+            return request_too_large()
+        if self.router is None:
+            raise RuntimeError("the local stack is not running; call start() first")
+        match = self.router.match(request.method, request.path)
+        if match is None:
+            return not_found()
+        function = match.target
+        event = build_event(
+            request,
+            route_key=match.route_key,
+            path_parameters=match.path_parameters,
+            request_id=request_id,
+            server_port=self.port if self._server is not None else None,
+        )
+        if len(json.dumps(event)) > LAMBDA_PAYLOAD_LIMIT:
+            logger.warning("the event for %s is over Lambda's 6 MB invocation limit", function.logical_id)
+            return request_too_large()
+        try:
+            result = self.pools[function.logical_id].invoke(event)
+        except PoolExhausted as exc:
+            logger.warning("%s", exc)
+            return service_unavailable()
+        except Exception:
+            logger.exception("%s raised on %s", function.logical_id, match.route_key)
+            return internal_server_error()
+        return to_http_response(result)
+
+    # -- environment --
+
+    def _set_env(self, name: str, value: str) -> None:
+        if name not in self._saved_environ:
+            self._saved_environ[name] = os.environ.get(name)
+        os.environ[name] = value
+
+    def _set_env_default(self, name: str, value: str) -> None:
+        if not os.environ.get(name):
+            self._set_env(name, value)
+
+    def _apply_environment(self, environment: dict[str, str], endpoint: str) -> None:
+        for name, value in environment.items():
+            self._set_env(name, value)
+        self._set_env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        self._set_env_default("AWS_DEFAULT_REGION", LOCAL_REGION)
+        self._set_env_default("AWS_REGION", LOCAL_REGION)
+        # DEV-ONLY dummy credentials: DynamoDB Local accepts any; nothing real is behind them.
+        self._set_env_default("AWS_ACCESS_KEY_ID", DEV_ONLY_ACCESS_KEY_ID)
+        self._set_env_default("AWS_SECRET_ACCESS_KEY", DEV_ONLY_SECRET_ACCESS_KEY)
+        self._set_env_default(SECRETS_FILE_ENV, str(self.repo_root / DEV_SECRETS_FILE))
+        self._set_env("POWERTOOLS_TRACE_DISABLED", "true")
+        self._set_env_default("POWERTOOLS_METRICS_DISABLED", "true")
+        self._set_env("POWERTOOLS_DEV", "false")
+
+    def _add_layers(self, template: Template) -> None:
+        """Put the layers' packages first on sys.path, as Lambda puts /opt/python before the runtime's."""
+        for layer in reversed(template.layer_dirs):
+            entry = str(layer)
+            if layer.is_dir() and entry not in sys.path:
+                sys.path.insert(0, entry)
+                self._added_sys_path.append(entry)
+
+    def _restore_environment(self) -> None:
+        for name, previous in self._saved_environ.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+        self._saved_environ = {}
+        for entry in self._added_sys_path:
+            if entry in sys.path:
+                sys.path.remove(entry)
+        self._added_sys_path = []
+
+
+def _check_runtime(function: FunctionSpec) -> None:
+    if function.runtime and function.runtime.startswith("python"):
+        local = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        if function.runtime != local:
+            logger.warning("%s runs on %s in AWS but on %s here", function.logical_id, function.runtime, local)
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------------
+
+_HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive", "date"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], stack: LocalStack) -> None:
+        self.stack = stack
+        super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):  # the client went away; nothing to report
+            logger.debug("client %s disconnected: %s", client_address, error)
+            return
+        logger.exception("error serving %s", client_address)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _BadRequest(Exception):
+    pass
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        stack = self.server.stack
+        target = urlsplit(self.path) if "://" in self.path else None
+        raw = f"{target.path}?{target.query}" if target is not None else self.path
+        raw_path, _, raw_query = raw.partition("?")
+        try:
+            body = self._read_body()
+        except _BodyTooLarge:
+            self.close_connection = True
+            response = request_too_large()
+            response.headers.append(("apigw-requestid", new_request_id()))
+        except _BadRequest:
+            self.close_connection = True
+            self.send_error(400)
+            return
+        else:
+            request = HttpRequest(
+                method=self.command,
+                raw_path=raw_path or "/",
+                raw_query=raw_query,
+                headers=list(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+                protocol=self.request_version,
+            )
+            response = stack.handle(request)
+        self._write(response)
+        logger.info(
+            "%s %s -> %d (%.1f ms)",
+            self.command,
+            self.path,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        raw_length = self.headers.get("Content-Length")
+        if raw_length is None:
+            return b""
+        try:
+            length = int(raw_length)
+        except ValueError:
+            raise _BadRequest from None
+        if length < 0:
+            raise _BadRequest
+        if length > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(65537)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise _BadRequest from None
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _BodyTooLarge
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(65537)
+
+    def _write(self, response: HttpResponse) -> None:
+        self.send_response_only(response.status)
+        headers = [(name, value) for name, value in response.headers if name.lower() not in _HOP_BY_HOP]
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Date", formatdate(usegmt=True))
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = _serve
+    do_HEAD = _serve
+    do_POST = _serve
+    do_PUT = _serve
+    do_PATCH = _serve
+    do_DELETE = _serve
+    do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s - " + format, self.address_string(), *args)
