@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from croupier_local.events import refresh_signature
 from croupier_local.server import LocalStack
 from croupier_local.template import FunctionSpec, load_template
 
@@ -33,3 +34,33 @@ def test_the_health_event_runs_through_its_handler(local_stack: LocalStack) -> N
     result = local_stack.invoke("HealthFunction", event)
     assert result["statusCode"] == 200
     assert json.loads(result["body"])["status"] == "ok"
+
+
+SEQUENCE = [
+    ("AdminCreatePlayerFunction", "admin_create_player", 201),
+    ("AdminGetPlayerFunction", "admin_get_player", 200),
+    ("AdminDepositFunction", "admin_deposit", 201),
+    ("AdminWithdrawFunction", "admin_withdraw", 201),
+    ("RubyBalanceFunction", "ruby_balance", 200),
+    ("RubyDebitFunction", "ruby_debit", 200),
+    ("RubyCreditFunction", "ruby_credit", 200),
+    ("RubyRollbackFunction", "ruby_rollback", 200),
+    ("AdminListEntriesFunction", "admin_list_entries", 200),
+]
+
+
+def test_the_wallet_events_run_through_their_handlers_in_a_realistic_order(local_stack: LocalStack) -> None:
+    """Create the sample player, fund it, then play the Ruby samples (re-signed now) and read the statement."""
+    bodies: dict[str, dict[str, object]] = {}
+    for logical_id, name, status in SEQUENCE:
+        event = refresh_signature(json.loads((REPO_ROOT / "events" / f"{name}.json").read_text(encoding="utf-8")))
+        result = local_stack.invoke(logical_id, event)
+        assert result["statusCode"] == status, (name, result["body"])
+        bodies[name] = json.loads(result["body"])
+    # 100000 deposited, 5000 withdrawn, 100.50 bet, 250.00 won, the bet rolled back
+    assert bodies["ruby_balance"] == {"balance": "95000.00"}
+    assert bodies["ruby_debit"] == {"balance": "94899.50", "balance_before": "95000.00"}
+    assert bodies["ruby_credit"] == {"balance": "95149.50", "balance_before": "94899.50"}
+    assert bodies["ruby_rollback"] == {"balance": "95250.00"}
+    kinds = [item["kind"] for item in bodies["admin_list_entries"]["items"]]  # type: ignore[union-attr]
+    assert kinds == ["credit", "debit", "debit", "credit", "reversal"]

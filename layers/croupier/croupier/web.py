@@ -28,6 +28,10 @@ def error_response(status: int, code: str, message: str) -> Response[str]:
     )
 
 
+def json_response(status: int, body: Any) -> Response[str]:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body, separators=(",", ":")))
+
+
 def build_resolver() -> APIGatewayHttpResolver:
     """A resolver with Croupier's error mapping registered once."""
     app = APIGatewayHttpResolver()

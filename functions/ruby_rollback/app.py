@@ -1,0 +1,23 @@
+"""POST /ruby/rollback: Ruby's seamless-wallet rollback callback (providers.md section 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from croupier.signing import RawRequest
+from croupier.wallet.wiring import ruby_wallet
+from croupier.web import build_resolver, instrumented
+
+app = build_resolver()
+
+
+@app.post("/ruby/rollback")
+def rollback() -> dict[str, str]:
+    return ruby_wallet().rollback(RawRequest.from_apigw_v2(app.current_event.raw_event))
+
+
+@instrumented
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,184 @@
+"""The admin API's logic: players and their provider links, deposits, withdrawals, balances, statements.
+
+IAM-authorised in AWS (template.yaml); open on the loopback local stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+
+from croupier import money
+from croupier.errors import BadRequest, Conflict, NotFound
+from croupier.jsonbody import parse_object
+from croupier.ledger import AccountKey, AccountState, Entry, Kind, Ledger, Movement, Outcome
+from croupier.ledger.service import utc_now_iso
+
+ADMIN_PROVIDER = "admin"
+PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+Reference = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+MAX_PAGE = 100
+
+
+class AdminStore(Protocol):
+    def create_player(self, player_id: str, currencies: list[str], links: dict[str, str], created_at: str) -> bool: ...
+
+    def read_player(self, player_id: str) -> tuple[dict[str, Any] | None, dict[str, AccountState]]: ...
+
+    def list_entries(self, account: AccountKey, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]: ...
+
+
+class PlayerExists(Conflict):
+    code = "PLAYER_EXISTS"
+
+
+class UnknownPlayer(NotFound):
+    code = "UNKNOWN_PLAYER"
+
+
+class InvalidRequest(BadRequest):
+    code = "INVALID_REQUEST"
+
+
+class CreatePlayer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    player_id: PlayerId
+    currency: Currency | None = None
+    currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=20)
+    links: dict[Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")], StrictInt | StrictStr] = Field(
+        default_factory=dict, max_length=10
+    )
+
+    @model_validator(mode="after")
+    def _one_currency_at_least(self) -> CreatePlayer:
+        if not self.all_currencies():
+            raise ValueError("give currency or currencies")
+        return self
+
+    def all_currencies(self) -> list[str]:
+        found = list(self.currencies or [])
+        if self.currency and self.currency not in found:
+            found.insert(0, self.currency)
+        return list(dict.fromkeys(found))
+
+
+class MoneyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: Currency
+    amount: StrictStr
+    reference: Reference
+
+
+def _validate(model: type[BaseModel], data: Mapping[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
+        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+
+
+def _player_id(raw: str) -> str:
+    return str(_validate(_PlayerIdOnly, {"player_id": raw}).player_id)
+
+
+class _PlayerIdOnly(BaseModel):
+    player_id: PlayerId
+
+
+def format_amount(units: int, currency: str) -> str:
+    return money.to_decimal_string(units, min_places=money.exponent(currency))
+
+
+def entry_view(entry: Entry) -> dict[str, Any]:
+    currency = entry.account.currency
+    view: dict[str, Any] = {
+        "provider": entry.provider,
+        "transaction_id": entry.tx_id,
+        "kind": entry.kind.value,
+        "currency": currency,
+        "amount": format_amount(entry.amount, currency),
+        "delta": format_amount(entry.delta, currency),
+        "balance_before": format_amount(entry.balance_before, currency),
+        "balance_after": format_amount(entry.balance_after, currency),
+        "version": entry.version,
+        "created_at": entry.created_at,
+        "effect": entry.effect.value,
+    }
+    if entry.target_tx_id is not None:
+        view["target_transaction_id"] = entry.target_tx_id
+    if entry.reversed_by is not None:
+        view["reversed_by"] = entry.reversed_by
+    if entry.meta:
+        view["meta"] = dict(entry.meta)
+    return view
+
+
+class Admin:
+    def __init__(self, store: AdminStore, ledger: Ledger) -> None:
+        self.store = store
+        self.ledger = ledger
+
+    def create_player(self, body: bytes) -> dict[str, Any]:
+        request: CreatePlayer = _validate(CreatePlayer, parse_object(body))
+        currencies = request.all_currencies()
+        for currency in currencies:
+            money.exponent(currency)
+        links = {provider: str(value) for provider, value in request.links.items()}
+        if "ruby" in links and not (links["ruby"].isdigit() and int(links["ruby"]) >= 1):
+            raise InvalidRequest("links.ruby must be Ruby's positive integer player id")
+        created_at = utc_now_iso()
+        if not self.store.create_player(request.player_id, currencies, links, created_at):
+            raise PlayerExists("the player, or one of its provider links, exists already")
+        return {
+            "player_id": request.player_id,
+            "currencies": currencies,
+            "links": links,
+            "created_at": created_at,
+            "balances": {c: format_amount(0, c) for c in currencies},
+        }
+
+    def player(self, raw_player_id: str) -> dict[str, Any]:
+        player_id = _player_id(raw_player_id)
+        profile, accounts = self.store.read_player(player_id)
+        if profile is None:
+            raise UnknownPlayer(f"unknown player {player_id!r}")
+        return {**profile, "balances": {c: format_amount(s.balance, c) for c, s in sorted(accounts.items())}}
+
+    def deposit(self, raw_player_id: str, body: bytes) -> tuple[dict[str, Any], bool]:
+        return self._move(raw_player_id, body, Kind.CREDIT)
+
+    def withdraw(self, raw_player_id: str, body: bytes) -> tuple[dict[str, Any], bool]:
+        return self._move(raw_player_id, body, Kind.DEBIT)
+
+    def _move(self, raw_player_id: str, body: bytes, kind: Kind) -> tuple[dict[str, Any], bool]:
+        player_id = _player_id(raw_player_id)
+        request: MoneyRequest = _validate(MoneyRequest, parse_object(body))
+        units = money.from_decimal_string(request.amount, max_places=money.exponent(request.currency))
+        account = AccountKey(player_id, request.currency)
+        outcome: Outcome = self.ledger.move(Movement(ADMIN_PROVIDER, request.reference, account, kind, units))
+        return {"player_id": player_id, "reference": request.reference, **entry_view(outcome.entry)}, outcome.replayed
+
+    def entries(self, raw_player_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+        player_id = _player_id(raw_player_id)
+        currency = query.get("currency")
+        if currency is None:
+            profile, _ = self.store.read_player(player_id)
+            if profile is None:
+                raise UnknownPlayer(f"unknown player {player_id!r}")
+            currency = profile["currencies"][0]
+        money.exponent(currency)
+        raw_limit = query.get("limit", "50")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be an integer from 1 to {MAX_PAGE}")
+        items, cursor = self.store.list_entries(AccountKey(player_id, currency), int(raw_limit), query.get("cursor"))
+        return {
+            "player_id": player_id,
+            "currency": currency,
+            "items": [entry_view(e) for e in items],
+            "next_cursor": cursor,
+        }

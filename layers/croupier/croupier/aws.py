@@ -1,0 +1,32 @@
+"""AWS clients, created lazily and once per execution environment (never at import time).
+
+Retries are off in botocore: the data layer retries itself, bounded and with jitter, so that every
+attempt is visible (and countable) and a transaction retried after a lost response keeps its token.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import Any
+
+from botocore.config import Config
+
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    tcp_keepalive=True,
+    max_pool_connections=50,
+)
+
+_lock = threading.Lock()
+
+
+@cache
+def dynamodb() -> Any:
+    """The low-level DynamoDB client (endpoint from AWS_ENDPOINT_URL_DYNAMODB on the local stack)."""
+    import boto3
+
+    with _lock:  # boto3's default session is not thread-safe while it creates clients
+        return boto3.session.Session().client("dynamodb", config=CLIENT_CONFIG)

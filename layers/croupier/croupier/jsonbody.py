@@ -1,0 +1,47 @@
+"""Strict JSON request bodies: exact decimals, no NaN/Infinity, no duplicate keys, bounded size."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from croupier.errors import BadRequest, PayloadTooLarge
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+class InvalidJson(BadRequest):
+    code = "INVALID_JSON"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidJson(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _no_constants(name: str) -> Any:
+    raise InvalidJson(f"{name} is not a number")
+
+
+def parse_object(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """A JSON object from raw bytes; numbers with a fraction or exponent become ``Decimal``."""
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"body is larger than {max_bytes} bytes")
+    try:
+        value = json.loads(body, parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+    except InvalidJson:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidJson("body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidJson("body must be a JSON object")
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,494 @@
+"""The ledger's data layer: the only code that speaks DynamoDB for the wallet table.
+
+Items (one table, ``pk``/``sk``; GSI ``gsi1`` lists an account's entries in commit order):
+
+| item | pk | sk | attributes |
+|---|---|---|---|
+| player | ``PLAYER#<id>`` | ``PROFILE`` | currencies, links, created_at |
+| account | ``PLAYER#<id>`` | ``ACCOUNT#<cur>`` | balance, version (internal units; entries written) |
+| link | ``LINK#<provider>#<external id>`` | ``LINK`` | player_id (immutable) |
+| entry | ``TX#<provider>#<tx id>`` | ``TX`` | the :class:`Entry`; gsi1 = ``ENTRIES#<id>#<cur>`` / version |
+
+A movement is one ``TransactWriteItems``: put the entry if absent, update the account if its version
+is the expected one (and, for a debit, if the funds are there), and for a reversal mark the target or
+leave a tombstone at its key. Every item asks for ``ALL_OLD`` on a failed condition, so a replay, a
+stale snapshot or a tombstone is answered from the same round trip.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
+from botocore.exceptions import ReadTimeoutError as BotoReadTimeout
+
+from croupier.ledger.model import AccountKey, AccountState, Effect, Entry, Kind
+
+T = TypeVar("T")
+TX_SK = "TX"
+PROFILE_SK = "PROFILE"
+TRANSIENT_CODES = frozenset(
+    {
+        "TransactionConflict",
+        "TransactionConflictException",
+        "ThrottlingError",
+        "ThrottlingException",
+        "ProvisionedThroughputExceeded",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+NETWORK_ERRORS = (BotoReadTimeout, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)
+
+
+class TransientStoreError(Exception):
+    """Throttling, a transaction conflict or a network failure on a read: safe to retry."""
+
+
+def _transient_reads(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn a read's transient failures into :class:`TransientStoreError` (retried by the ledger)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in TRANSIENT_CODES:
+                raise TransientStoreError(error.response["Error"]["Code"]) from error
+            raise
+        except NETWORK_ERRORS as error:
+            raise TransientStoreError(type(error).__name__) from error
+
+    return wrapper
+
+
+def entry_pk(provider: str, tx_id: str) -> str:
+    return f"TX#{provider}#{tx_id}"
+
+
+def account_pk(player_id: str) -> str:
+    return f"PLAYER#{player_id}"
+
+
+def account_sk(currency: str) -> str:
+    return f"ACCOUNT#{currency}"
+
+
+def link_pk(provider: str, external_id: str) -> str:
+    return f"LINK#{provider}#{external_id}"
+
+
+def entries_gsi_pk(account: AccountKey) -> str:
+    return f"ENTRIES#{account.player_id}#{account.currency}"
+
+
+# --- item codecs -------------------------------------------------------------------------------------
+
+
+def entry_item(entry: Entry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": entry_pk(entry.provider, entry.tx_id)},
+        "sk": {"S": TX_SK},
+        "provider": {"S": entry.provider},
+        "tx_id": {"S": entry.tx_id},
+        "kind": {"S": entry.kind.value},
+        "player_id": {"S": entry.account.player_id},
+        "currency": {"S": entry.account.currency},
+        "amount": {"N": str(entry.amount)},
+        "delta": {"N": str(entry.delta)},
+        "balance_before": {"N": str(entry.balance_before)},
+        "balance_after": {"N": str(entry.balance_after)},
+        "version": {"N": str(entry.version)},
+        "created_at": {"S": entry.created_at},
+        "fp": {"S": entry.fingerprint},
+        "effect": {"S": entry.effect.value},
+    }
+    if entry.kind is not Kind.TOMBSTONE:
+        item["gsi1pk"] = {"S": entries_gsi_pk(entry.account)}
+        item["gsi1sk"] = {"S": f"{entry.version:012d}"}
+    if entry.target_tx_id is not None:
+        item["target"] = {"S": entry.target_tx_id}
+    if entry.reversed_by is not None:
+        item["reversed_by"] = {"S": entry.reversed_by}
+    if entry.meta:
+        item["meta"] = {"M": {k: {"S": v} for k, v in entry.meta.items()}}
+    return item
+
+
+def entry_from_item(item: dict[str, Any]) -> Entry:
+    meta = item.get("meta", {}).get("M", {})
+    return Entry(
+        provider=item["provider"]["S"],
+        tx_id=item["tx_id"]["S"],
+        kind=Kind(item["kind"]["S"]),
+        account=AccountKey(item["player_id"]["S"], item["currency"]["S"]),
+        amount=int(item["amount"]["N"]),
+        delta=int(item["delta"]["N"]),
+        balance_before=int(item["balance_before"]["N"]),
+        balance_after=int(item["balance_after"]["N"]),
+        version=int(item["version"]["N"]),
+        created_at=item["created_at"]["S"],
+        fingerprint=item["fp"]["S"],
+        effect=Effect(item["effect"]["S"]),
+        target_tx_id=item["target"]["S"] if "target" in item else None,
+        reversed_by=item["reversed_by"]["S"] if "reversed_by" in item else None,
+        meta={k: v["S"] for k, v in meta.items()},
+    )
+
+
+def account_from_item(item: dict[str, Any]) -> AccountState:
+    return AccountState(balance=int(item["balance"]["N"]), version=int(item["version"]["N"]))
+
+
+# --- commits -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommitPlan:
+    """Everything one transaction writes. ``require_funds`` > 0 adds ``balance >= require_funds``."""
+
+    entry: Entry
+    expected: AccountState
+    require_funds: int = 0
+    mark_target: str | None = None
+    """tx id of the target entry to mark ``reversed_by`` (only if it is not reversed yet)."""
+    tombstone: Entry | None = None
+    """A tombstone to put at the unknown target's key (only if that key is still free)."""
+
+    @property
+    def token(self) -> str:
+        """ClientRequestToken: the same plan retried after a lost response is not applied twice."""
+        text = f"{self.entry.provider}\x1f{self.entry.tx_id}\x1f{self.expected.version}\x1f{self.entry.fingerprint}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:36]
+
+
+class Failed(StrEnum):
+    ENTRY_EXISTS = "entry_exists"
+    ACCOUNT = "account"
+    TARGET = "target"
+    TOMBSTONE = "tombstone"
+    TRANSIENT = "transient"
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    ok: bool
+    failed: frozenset[Failed] = frozenset()
+    existing: Entry | None = None
+    """The entry already stored under the movement's key (a replay, a conflict or a tombstone)."""
+    account: AccountState | None = None
+    """The account as it is now, when its condition failed (None: no such account)."""
+    transient: str = ""
+
+
+OK = CommitResult(ok=True)
+
+
+class DynamoLedgerStore:
+    """The wallet table through a low-level boto3 DynamoDB client."""
+
+    def __init__(self, table: str, client_factory: Callable[[], Any]) -> None:
+        self.table = table
+        self._client_factory = client_factory
+
+    @property
+    def client(self) -> Any:
+        return self._client_factory()
+
+    # reads ---------------------------------------------------------------------------------------
+
+    @_transient_reads
+    def read_account(self, account: AccountKey) -> AccountState | None:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": account_pk(account.player_id)}, "sk": {"S": account_sk(account.currency)}},
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return account_from_item(item) if item else None
+
+    @_transient_reads
+    def read_for_reversal(
+        self, provider: str, tx_id: str, target_tx_id: str, account: AccountKey
+    ) -> tuple[Entry | None, Entry | None, AccountState | None]:
+        """The reversal's own entry, its target and the account, in one consistent read."""
+        answer = self.client.transact_get_items(
+            TransactItems=[
+                {"Get": {"TableName": self.table, "Key": {"pk": {"S": entry_pk(provider, tx_id)}, "sk": {"S": TX_SK}}}},
+                {
+                    "Get": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": entry_pk(provider, target_tx_id)}, "sk": {"S": TX_SK}},
+                    }
+                },
+                {
+                    "Get": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": account_pk(account.player_id)}, "sk": {"S": account_sk(account.currency)}},
+                    }
+                },
+            ]
+        )
+        own, target, acct = (r.get("Item") for r in answer["Responses"])
+        return (
+            entry_from_item(own) if own else None,
+            entry_from_item(target) if target else None,
+            account_from_item(acct) if acct else None,
+        )
+
+    @_transient_reads
+    def resolve_link(self, provider: str, external_id: str) -> str | None:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": link_pk(provider, external_id)}, "sk": {"S": "LINK"}},
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return item["player_id"]["S"] if item else None
+
+    # the one write of a movement -----------------------------------------------------------------------
+
+    def commit(self, plan: CommitPlan) -> CommitResult:
+        entry = plan.entry
+        account_key = {
+            "pk": {"S": account_pk(entry.account.player_id)},
+            "sk": {"S": account_sk(entry.account.currency)},
+        }
+        condition = "version = :v"
+        values: dict[str, Any] = {
+            ":v": {"N": str(plan.expected.version)},
+            ":nv": {"N": str(entry.version)},
+            ":nb": {"N": str(entry.balance_after)},
+            ":at": {"S": entry.created_at},
+        }
+        if plan.require_funds > 0:
+            condition += " AND balance >= :need"
+            values[":need"] = {"N": str(plan.require_funds)}
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": entry_item(entry),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": account_key,
+                    "UpdateExpression": "SET balance = :nb, version = :nv, updated_at = :at",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ]
+        roles = [Failed.ENTRY_EXISTS, Failed.ACCOUNT]
+        if plan.mark_target is not None:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": entry_pk(entry.provider, plan.mark_target)}, "sk": {"S": TX_SK}},
+                        "UpdateExpression": "SET reversed_by = :rb",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(reversed_by)",
+                        "ExpressionAttributeValues": {":rb": {"S": entry.tx_id}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+            roles.append(Failed.TARGET)
+        if plan.tombstone is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": entry_item(plan.tombstone),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+            roles.append(Failed.TOMBSTONE)
+        try:
+            self.client.transact_write_items(TransactItems=items, ClientRequestToken=plan.token)
+        except ClientError as error:
+            return _cancelled(error, roles)
+        except NETWORK_ERRORS as error:
+            return CommitResult(ok=False, failed=frozenset({Failed.TRANSIENT}), transient=type(error).__name__)
+        return OK
+
+    # admin -----------------------------------------------------------------------------------------
+
+    def create_player(self, player_id: str, currencies: list[str], links: dict[str, str], created_at: str) -> bool:
+        """Create the player, an empty account per currency and its provider links, all or nothing.
+
+        False when the player or one of the links exists already."""
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": {"S": account_pk(player_id)},
+                        "sk": {"S": PROFILE_SK},
+                        "player_id": {"S": player_id},
+                        "currencies": {"L": [{"S": c} for c in currencies]},
+                        "links": {"M": {k: {"S": v} for k, v in links.items()}},
+                        "created_at": {"S": created_at},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        for currency in currencies:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            "pk": {"S": account_pk(player_id)},
+                            "sk": {"S": account_sk(currency)},
+                            "player_id": {"S": player_id},
+                            "currency": {"S": currency},
+                            "balance": {"N": "0"},
+                            "version": {"N": "0"},
+                            "updated_at": {"S": created_at},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        for provider, external_id in links.items():
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            "pk": {"S": link_pk(provider, external_id)},
+                            "sk": {"S": "LINK"},
+                            "player_id": {"S": player_id},
+                            "created_at": {"S": created_at},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                reasons = error.response.get("CancellationReasons", [])
+                if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                    return False
+            raise
+        return True
+
+    @_transient_reads
+    def read_player(self, player_id: str) -> tuple[dict[str, Any] | None, dict[str, AccountState]]:
+        """The player's profile and accounts in one query."""
+        answer = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": account_pk(player_id)}},
+            ConsistentRead=True,
+        )
+        profile: dict[str, Any] | None = None
+        accounts: dict[str, AccountState] = {}
+        for item in answer.get("Items", []):
+            sk = item["sk"]["S"]
+            if sk == PROFILE_SK:
+                profile = {
+                    "player_id": item["player_id"]["S"],
+                    "currencies": [c["S"] for c in item.get("currencies", {}).get("L", [])],
+                    "links": {k: v["S"] for k, v in item.get("links", {}).get("M", {}).items()},
+                    "created_at": item["created_at"]["S"],
+                }
+            elif sk.startswith("ACCOUNT#"):
+                accounts[item["currency"]["S"]] = account_from_item(item)
+        return profile, accounts
+
+    @_transient_reads
+    def list_entries(self, account: AccountKey, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
+        """An account's entries in commit order, a page at a time (``cursor`` is opaque)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": entries_gsi_pk(account)}},
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
+        answer = self.client.query(**kwargs)
+        last = answer.get("LastEvaluatedKey")
+        return [entry_from_item(i) for i in answer.get("Items", [])], encode_cursor(last) if last else None
+
+    # reconciliation --------------------------------------------------------------------------------
+
+    def scan(self) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
+        while True:
+            answer = self.client.scan(**kwargs)
+            yield from answer.get("Items", [])
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    from croupier.errors import BadRequest
+
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+            raise ValueError("not a cursor")
+        if not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in key.values()):
+            raise ValueError("not a cursor")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("cursor is not one this API returned", code="INVALID_CURSOR") from None
+    return key
+
+
+def _cancelled(error: ClientError, roles: list[Failed]) -> CommitResult:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code != "TransactionCanceledException":
+        if code in TRANSIENT_CODES:
+            return CommitResult(ok=False, failed=frozenset({Failed.TRANSIENT}), transient=code)
+        raise error
+    reasons = error.response.get("CancellationReasons") or []
+    failed: set[Failed] = set()
+    existing: Entry | None = None
+    account: AccountState | None = None
+    transient = ""
+    for role, reason in zip(roles, reasons, strict=False):
+        reason_code = reason.get("Code") or "None"
+        if reason_code == "None":
+            continue
+        if reason_code != "ConditionalCheckFailed":
+            transient = reason_code
+            continue
+        failed.add(role)
+        item = reason.get("Item")
+        if role is Failed.ENTRY_EXISTS and item:
+            existing = entry_from_item(item)
+        elif role is Failed.ACCOUNT and item:
+            account = account_from_item(item)
+    if not failed:
+        return CommitResult(ok=False, failed=frozenset({Failed.TRANSIENT}), transient=transient or "cancelled")
+    return CommitResult(ok=False, failed=frozenset(failed), existing=existing, account=account)

@@ -1,0 +1,261 @@
+"""The ledger's logic: exactly-once movements and reversals over a store that commits atomically.
+
+The response to a movement carries the balance before and after it, so the transaction must know the
+account's state: a snapshot cached per execution environment supplies it, and the transaction's own
+condition (``version = expected``) proves it. When the snapshot is stale, the cancelled transaction hands
+back the current account (``ALL_OLD``) and the next attempt uses that, with no separate read. Funds are
+decided by the condition ``balance >= amount`` inside the transaction, never by the snapshot.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+from croupier.errors import Unavailable
+from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed, TransientStoreError
+from croupier.ledger.model import (
+    AccountKey,
+    AccountState,
+    Effect,
+    Entry,
+    IdempotencyConflict,
+    InsufficientFunds,
+    Kind,
+    Movement,
+    NotReversible,
+    Outcome,
+    Reversal,
+    ReversedBeforeArrival,
+    UnknownAccount,
+)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 0.01
+BACKOFF_CAP_SECONDS = 0.25
+SNAPSHOT_CACHE_SIZE = 10_000
+
+T = TypeVar("T")
+
+
+class LedgerStore(Protocol):
+    def read_account(self, account: AccountKey) -> AccountState | None: ...
+
+    def read_for_reversal(
+        self, provider: str, tx_id: str, target_tx_id: str, account: AccountKey
+    ) -> tuple[Entry | None, Entry | None, AccountState | None]: ...
+
+    def commit(self, plan: CommitPlan) -> CommitResult: ...
+
+
+class RetriesExhausted(Unavailable):
+    code = "RETRY_LATER"
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class SnapshotCache:
+    """The last known state of recently used accounts (bounded LRU, thread-safe). Only a hint."""
+
+    def __init__(self, size: int = SNAPSHOT_CACHE_SIZE) -> None:
+        self._size = size
+        self._items: OrderedDict[AccountKey, AccountState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: AccountKey) -> AccountState | None:
+        with self._lock:
+            state = self._items.get(key)
+            if state is not None:
+                self._items.move_to_end(key)
+            return state
+
+    def put(self, key: AccountKey, state: AccountState) -> None:
+        with self._lock:
+            current = self._items.get(key)
+            if current is not None and current.version > state.version:
+                return  # never go back in time
+            self._items[key] = state
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def forget(self, key: AccountKey) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+class Ledger:
+    def __init__(
+        self,
+        store: LedgerStore,
+        *,
+        now: Callable[[], str] = utc_now_iso,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = MAX_ATTEMPTS,
+        cache: SnapshotCache | None = None,
+    ) -> None:
+        self.store = store
+        self.now = now
+        self.sleep = sleep
+        self.max_attempts = max_attempts
+        self.snapshots = cache if cache is not None else SnapshotCache()
+        self._random = random.Random()  # noqa: S311 - jitter, not secrecy
+
+    # reads -----------------------------------------------------------------------------------------
+
+    def balance(self, account: AccountKey) -> AccountState:
+        """A live read (never the cache), which also refreshes the cache."""
+        state = self._attempt_read(lambda: self.store.read_account(account))
+        if state is None:
+            raise UnknownAccount("unknown player or currency")
+        self.snapshots.put(account, state)
+        return state
+
+    # movements -------------------------------------------------------------------------------------
+
+    def move(self, movement: Movement) -> Outcome:
+        account = movement.account
+        state = self.snapshots.get(account) or self.balance(account)
+        for attempt in range(self.max_attempts):
+            sign = -1 if movement.kind is Kind.DEBIT else 1
+            entry = Entry(
+                provider=movement.provider,
+                tx_id=movement.tx_id,
+                kind=movement.kind,
+                account=account,
+                amount=movement.amount,
+                delta=sign * movement.amount,
+                balance_before=state.balance,
+                balance_after=state.balance + sign * movement.amount,
+                version=state.version + 1,
+                created_at=self.now(),
+                fingerprint=movement.fingerprint,
+                meta=dict(movement.meta),
+            )
+            need = movement.amount if movement.kind is Kind.DEBIT else 0
+            result = self.store.commit(CommitPlan(entry=entry, expected=state, require_funds=need))
+            if result.ok:
+                self.snapshots.put(account, AccountState(entry.balance_after, entry.version))
+                return Outcome(entry)
+            if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
+                return self._replay(result.existing, movement.fingerprint, movement.kind)
+            if Failed.ACCOUNT in result.failed:
+                if result.account is None:
+                    self.snapshots.forget(account)
+                    raise UnknownAccount("unknown player or currency")
+                if result.account.version == state.version:
+                    self.snapshots.put(account, result.account)
+                    raise InsufficientFunds("insufficient funds")
+                state = result.account
+                self.snapshots.put(account, state)
+                if attempt:
+                    self._backoff(attempt)
+                continue
+            self._backoff(attempt)  # transient: conflict, throttling or a lost response (same token)
+        raise RetriesExhausted("the wallet is busy; retry the same request")
+
+    # reversals -------------------------------------------------------------------------------------
+
+    def reverse(self, reversal: Reversal) -> Outcome:
+        account = reversal.account
+        for attempt in range(self.max_attempts):
+            own, target, state = self._attempt_read(
+                lambda: self.store.read_for_reversal(reversal.provider, reversal.tx_id, reversal.target_tx_id, account)
+            )
+            if own is not None:
+                return self._replay(own, reversal.fingerprint, Kind.REVERSAL)
+            if state is None:
+                raise UnknownAccount("unknown player or currency")
+            plan = self._reversal_plan(reversal, target, state)
+            result = self.store.commit(plan)
+            if result.ok:
+                self.snapshots.put(account, AccountState(plan.entry.balance_after, plan.entry.version))
+                return Outcome(plan.entry)
+            if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
+                return self._replay(result.existing, reversal.fingerprint, Kind.REVERSAL)
+            if result.failed & {Failed.ACCOUNT, Failed.TARGET, Failed.TOMBSTONE}:
+                if attempt:
+                    self._backoff(attempt)
+                continue  # something moved under us: read again
+            self._backoff(attempt)
+        raise RetriesExhausted("the wallet is busy; retry the same request")
+
+    def _reversal_plan(self, reversal: Reversal, target: Entry | None, state: AccountState) -> CommitPlan:
+        account = reversal.account
+        now = self.now()
+
+        def entry(amount: int, delta: int, effect: Effect) -> Entry:
+            return Entry(
+                provider=reversal.provider,
+                tx_id=reversal.tx_id,
+                kind=Kind.REVERSAL,
+                account=account,
+                amount=amount,
+                delta=delta,
+                balance_before=state.balance,
+                balance_after=state.balance + delta,
+                version=state.version + 1,
+                created_at=now,
+                fingerprint=reversal.fingerprint,
+                effect=effect,
+                target_tx_id=reversal.target_tx_id,
+                meta=dict(reversal.meta),
+            )
+
+        if target is None:
+            tombstone = Entry(
+                provider=reversal.provider,
+                tx_id=reversal.target_tx_id,
+                kind=Kind.TOMBSTONE,
+                account=account,
+                amount=0,
+                delta=0,
+                balance_before=0,
+                balance_after=0,
+                version=0,
+                created_at=now,
+                fingerprint="",
+                reversed_by=reversal.tx_id,
+            )
+            return CommitPlan(entry=entry(0, 0, Effect.TARGET_UNKNOWN), expected=state, tombstone=tombstone)
+        if target.kind is Kind.TOMBSTONE:
+            return CommitPlan(entry=entry(0, 0, Effect.ALREADY_REVERSED), expected=state)
+        if target.account != account or target.kind not in reversal.reversible:
+            raise NotReversible(f"transaction {reversal.target_tx_id!r} cannot be reversed by this request")
+        if reversal.amount is not None and reversal.amount != target.amount:
+            raise IdempotencyConflict("the amount differs from the amount of the transaction it reverses")
+        if target.reversed_by is not None:
+            return CommitPlan(entry=entry(target.amount, 0, Effect.ALREADY_REVERSED), expected=state)
+        delta = target.amount if target.kind is Kind.DEBIT else -target.amount
+        return CommitPlan(
+            entry=entry(target.amount, delta, Effect.APPLIED), expected=state, mark_target=reversal.target_tx_id
+        )
+
+    # helpers ---------------------------------------------------------------------------------------
+
+    def _replay(self, existing: Entry, fingerprint: str, kind: Kind) -> Outcome:
+        if existing.kind is Kind.TOMBSTONE and kind is not Kind.REVERSAL:
+            raise ReversedBeforeArrival("this transaction was rolled back before it arrived", existing)
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyConflict("this transaction id was used before with different content")
+        return Outcome(existing, replayed=True)
+
+    def _backoff(self, attempt: int) -> None:
+        """Full jitter: a random pause up to an exponentially growing, capped bound."""
+        bound = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt))
+        self.sleep(self._random.uniform(0, bound))
+
+    def _attempt_read(self, read: Callable[[], T]) -> T:
+        for attempt in range(self.max_attempts):
+            try:
+                return read()
+            except TransientStoreError:
+                self._backoff(attempt)
+        raise RetriesExhausted("the wallet is busy; retry the same request")

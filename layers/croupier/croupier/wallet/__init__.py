@@ -1,0 +1,1 @@
+"""Provider adapters of the seamless wallet, all on the one ledger."""

@@ -1,0 +1,248 @@
+"""Ruby seamless wallet (providers.md section 2): balance, debit, credit and rollback callbacks.
+
+Order of checks, each a documented error that writes nothing: body size (413) → signature against the
+brand's key and secret, ±300 s (401) → strict JSON (400) → fields (400) → player (404) → the ledger
+(402 funds, 409 conflicting replay or already rolled back, 503 retry). Money is decimal strings both
+ways; the brand's currency comes from its configuration.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from croupier import money
+from croupier.errors import BadRequest, PayloadTooLarge, Unauthorized
+from croupier.jsonbody import MAX_BODY_BYTES, parse_object
+from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount
+from croupier.observability import metrics
+from croupier.secrets import SecretNotFound, SecretStore
+from croupier.signing import Clock, Failure, RawRequest, ruby_callback
+from croupier.signing._core import system_clock
+
+PROVIDER = "ruby"
+BRAND_CACHE_SECONDS = 300
+TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+ShortText = Annotated[StrictStr, Field(max_length=128)]
+RubyPlayerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+
+SIGNATURE_CODES: Mapping[Failure, str] = {
+    Failure.MISSING_HEADER: "SIGNATURE_MISSING",
+    Failure.MALFORMED: "SIGNATURE_MALFORMED",
+    Failure.UNKNOWN_KEY: "UNKNOWN_BRAND_KEY",
+    Failure.STALE_TIMESTAMP: "TIMESTAMP_STALE",
+    Failure.FUTURE_TIMESTAMP: "TIMESTAMP_IN_FUTURE",
+    Failure.EXPIRED: "TIMESTAMP_STALE",
+    Failure.BAD_SIGNATURE: "SIGNATURE_INVALID",
+}
+
+
+class InvalidRequest(BadRequest):
+    code = "INVALID_REQUEST"
+
+
+# --- requests ---------------------------------------------------------------------------------------
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class BalanceRequest(_Request):
+    player_id: RubyPlayerId
+    username: ShortText | None = None
+    provider_code: ShortText | None = None
+
+
+class MoveRequest(_Request):
+    player_id: RubyPlayerId
+    amount: StrictStr
+    transaction_id: TxId
+    round_id: ShortText | None = None
+    provider_code: ShortText | None = None
+    game_code: ShortText | None = None
+    username: ShortText | None = None
+
+    def meta(self) -> dict[str, str]:
+        fields = {"round_id": self.round_id, "provider_code": self.provider_code, "game_code": self.game_code}
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+class RollbackRequest(_Request):
+    player_id: RubyPlayerId
+    transaction_id: TxId
+    ref_transaction_id: TxId | None = None
+    round_id: ShortText | None = None
+    provider_code: ShortText | None = None
+    game_code: ShortText | None = None
+
+    @property
+    def target(self) -> str:
+        """The debit to reverse: ``ref_transaction_id`` when sent, else ``transaction_id`` (ours)."""
+        return self.ref_transaction_id or self.transaction_id
+
+    @property
+    def own_id(self) -> str:
+        """The rollback's own idempotency key."""
+        return self.transaction_id if self.ref_transaction_id else f"rollback:{self.transaction_id}"
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
+        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+
+
+# --- brands -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    api_key: str
+    api_secret: str
+    currency: str
+
+    def __repr__(self) -> str:
+        return f"Brand(api_key={self.api_key!r}, currency={self.currency!r})"
+
+
+class BrandDirectory:
+    """Brands by api key from the secret store (``ruby/brands/<api_key>``), cached for a while."""
+
+    def __init__(
+        self, store: SecretStore, *, ttl: float = BRAND_CACHE_SECONDS, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, Brand | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, api_key: str) -> Brand | None:
+        now = self._monotonic()
+        with self._lock:
+            hit = self._cache.get(api_key)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        brand = self._load(api_key)
+        with self._lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[api_key] = (now, brand)
+        return brand
+
+    def _load(self, api_key: str) -> Brand | None:
+        if not api_key or len(api_key) > 128 or "/" in api_key:
+            return None
+        try:
+            value = self._store.get(f"ruby/brands/{api_key}")
+        except SecretNotFound:
+            return None
+        secret, currency = value.get("api_secret"), value.get("currency", "KRW")
+        if not isinstance(secret, str) or not secret or not isinstance(currency, str):
+            return None
+        money.exponent(currency)  # a misconfigured currency fails loudly, not per request
+        return Brand(api_key=api_key, api_secret=secret, currency=currency)
+
+
+class PlayerLinks:
+    """Ruby's integer player id → our player id. Links are immutable, so a found link is cached for good."""
+
+    def __init__(self, resolve: Callable[[str, str], str | None]) -> None:
+        self._resolve = resolve
+        self._cache: dict[str, str] = {}
+
+    def player_for(self, ruby_player_id: int) -> str:
+        key = str(ruby_player_id)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._resolve(PROVIDER, key)
+            if found is None:
+                raise UnknownAccount(f"unknown player_id {ruby_player_id}")
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+
+# --- the wallet ---------------------------------------------------------------------------------------
+
+
+def signature_error(failure: Failure | None, detail: str) -> Unauthorized:
+    code = SIGNATURE_CODES.get(failure, "SIGNATURE_INVALID") if failure else "SIGNATURE_INVALID"
+    return Unauthorized(detail, code=code)
+
+
+class RubyWallet:
+    def __init__(self, ledger: Ledger, brands: BrandDirectory, links: PlayerLinks, *, clock: Clock = system_clock):
+        self.ledger = ledger
+        self.brands = brands
+        self.links = links
+        self.clock = clock
+
+    def _authenticate(self, request: RawRequest) -> tuple[Brand, dict[str, Any]]:
+        found: list[Brand] = []
+
+        def secrets_for(key: str) -> list[str]:
+            brand = self.brands.get(key)
+            if brand is None:
+                return []
+            found.append(brand)
+            return [brand.api_secret]
+
+        if len(request.body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+        verdict = ruby_callback.verify(request, secrets_for, clock=self.clock)
+        if not verdict.ok:
+            metrics.add_metric(name="SignatureFailures", unit="Count", value=1)
+            raise signature_error(verdict.reason, verdict.detail)
+        return found[0], parse_object(request.body)
+
+    def balance(self, request: RawRequest) -> dict[str, str]:
+        brand, data = self._authenticate(request)
+        body = _validate(BalanceRequest, data)
+        account = AccountKey(self.links.player_for(body.player_id), brand.currency)
+        state = self.ledger.balance(account)
+        return {"balance": money.to_decimal_string(state.balance)}
+
+    def debit(self, request: RawRequest) -> dict[str, str]:
+        return self._move(request, Kind.DEBIT)
+
+    def credit(self, request: RawRequest) -> dict[str, str]:
+        return self._move(request, Kind.CREDIT)
+
+    def _move(self, request: RawRequest, kind: Kind) -> dict[str, str]:
+        brand, data = self._authenticate(request)
+        body = _validate(MoveRequest, data)
+        amount = money.from_decimal_string(body.amount, max_places=2)
+        account = AccountKey(self.links.player_for(body.player_id), brand.currency)
+        outcome = self.ledger.move(Movement(PROVIDER, body.transaction_id, account, kind, amount, meta=body.meta()))
+        _count(outcome)
+        return {
+            "balance": money.to_decimal_string(outcome.balance_after),
+            "balance_before": money.to_decimal_string(outcome.balance_before),
+        }
+
+    def rollback(self, request: RawRequest) -> dict[str, str]:
+        brand, data = self._authenticate(request)
+        body = _validate(RollbackRequest, data)
+        account = AccountKey(self.links.player_for(body.player_id), brand.currency)
+        meta = {k: v for k, v in (("round_id", body.round_id), ("game_code", body.game_code)) if v}
+        outcome = self.ledger.reverse(Reversal(PROVIDER, body.own_id, body.target, account, meta=meta))
+        _count(outcome)
+        return {"balance": money.to_decimal_string(outcome.balance_after)}
+
+
+def _count(outcome: Outcome) -> None:
+    name = "Replays" if outcome.replayed else "MoneyMovements"
+    metrics.add_metric(name=name, unit="Count", value=1)

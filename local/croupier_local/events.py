@@ -1,0 +1,55 @@
+"""Sample events in ``events/``: refresh the signature of a signed one so that it verifies now.
+
+A signed event's timestamp is old by the time anyone runs it, so a provider's verifier answers 401.
+``python -m croupier_local.events events/ruby_debit.json > /tmp/event.json`` re-signs it with the
+dev-only secret from ``local/dev-secrets.json`` at the current time; then
+``sam local invoke RubyDebitFunction -e /tmp/event.json`` (where Docker exists) gets past the check.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from croupier.secrets import FileSecretStore
+from croupier.signing import ruby_callback
+
+DEFAULT_SECRETS = Path(__file__).resolve().parents[1] / "dev-secrets.json"
+
+
+def body_bytes(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+
+
+def refresh_signature(
+    event: dict[str, Any], *, secrets_file: Path = DEFAULT_SECRETS, clock: Callable[[], float] = time.time
+) -> dict[str, Any]:
+    """A copy of ``event`` whose provider signature headers are valid at ``clock()``."""
+    refreshed = json.loads(json.dumps(event))
+    headers: dict[str, str] = refreshed.get("headers", {})
+    key = headers.get("x-aggregator-key")
+    if key is not None:
+        secret = FileSecretStore(secrets_file).get(f"ruby/brands/{key}")["api_secret"]
+        signed = ruby_callback.headers(key, secret, body_bytes(refreshed), clock=clock)
+        headers.update({name.lower(): value for name, value in signed.items()})
+    return refreshed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m croupier_local.events events/<name>.json", file=sys.stderr)
+        return 2
+    event = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    print(json.dumps(refresh_signature(event), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
