@@ -31,7 +31,7 @@ def refresh_signature(
     event: dict[str, Any], *, secrets_file: Path = DEFAULT_SECRETS, clock: Callable[[], float] = time.time
 ) -> dict[str, Any]:
     """A copy of ``event`` whose provider signature headers are valid at ``clock()``."""
-    refreshed = json.loads(json.dumps(event))
+    refreshed: dict[str, Any] = json.loads(json.dumps(event))
     headers: dict[str, str] = refreshed.get("headers", {})
     key = headers.get("x-aggregator-key")
     if key is not None:
