@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from croupier import cli
 from croupier_local.dynamodb import LocalDynamoDB, create_tables, local_dynamodb
 from croupier_local.server import LocalStack
 from croupier_local.template import load_template
@@ -17,10 +19,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[LocalDynamoDB]:
-    """One DynamoDB Local for the whole session, with every table of template.yaml."""
+    """One DynamoDB Local for the whole session, with every table of template.yaml.
+
+    When the session ends, every balance in it is reconciled with its entries (`croupier reconcile`):
+    whatever the heavy tests did, the ledger must still add up."""
     with local_dynamodb(REPO_ROOT) as dynamodb:
         create_tables(dynamodb.endpoint_url, load_template(REPO_ROOT / "template.yaml").tables)
         yield dynamodb
+        out = io.StringIO()
+        code = cli.main(["reconcile", "--table", "WalletTable", "--endpoint-url", dynamodb.endpoint_url], stdout=out)
+        assert code == 0, f"croupier reconcile found differences at the end of the session:\n{out.getvalue()}"
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +42,8 @@ def local_stack(dynamodb_local: LocalDynamoDB) -> Iterator[LocalStack]:
 def _no_real_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach AWS: dev-only dummy credentials unless a test sets its own."""
     for name, value in (
-        ("AWS_ACCESS_KEY_ID", "dev-only-test-key"),
-        ("AWS_SECRET_ACCESS_KEY", "dev-only-test-secret"),
+        ("AWS_ACCESS_KEY_ID", "devonlytestkey"),
+        ("AWS_SECRET_ACCESS_KEY", "devonlytestsecret"),
         ("AWS_DEFAULT_REGION", "us-east-1"),
     ):
         if name not in os.environ:

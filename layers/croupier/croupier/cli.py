@@ -400,9 +400,37 @@ def build_parser() -> argparse.ArgumentParser:
         _add_bet_filters(bet_list)
         bet_list.set_defaults(handler=_bets(sports))
 
+    reconcile = commands.add_parser(
+        "reconcile", help="recompute every balance from its ledger entries and report any difference"
+    )
+    reconcile.add_argument("--table", help="the wallet table (default: $WALLET_TABLE)")
+    reconcile.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS's, or $AWS_ENDPOINT_URL_DYNAMODB)")
+    reconcile.set_defaults(handler=_reconcile)
+
     health = ruby_commands.add_parser("health", help="GET /health (no authentication)")
     health.set_defaults(handler=_health)
     return parser
+
+
+# --- reconcile -------------------------------------------------------------------------------------
+
+
+def _reconcile(args: argparse.Namespace, ctx: Context) -> int:
+    """Exit 0 when every balance equals the sum of its entries, 1 (with the differences) otherwise."""
+    import boto3
+
+    from croupier.aws import CLIENT_CONFIG
+    from croupier.ledger.dynamo import DynamoLedgerStore
+    from croupier.ledger.reconcile import reconcile
+
+    table = args.table or ctx.environ.get("WALLET_TABLE")
+    if not table:
+        raise CliError("give --table or set WALLET_TABLE")
+    client = boto3.session.Session().client("dynamodb", endpoint_url=args.endpoint_url, config=CLIENT_CONFIG)
+    accounts, entries = DynamoLedgerStore(table, lambda: client).accounts_and_entries()
+    report = reconcile(accounts, entries)
+    ctx.out.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    return EXIT_OK if report.clean else EXIT_ERROR
 
 
 # --- entry point -----------------------------------------------------------------------------------

@@ -445,6 +445,18 @@ class DynamoLedgerStore:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def accounts_and_entries(self) -> tuple[dict[AccountKey, AccountState], list[Entry]]:
+        """Every account and every entry of the table (a full, consistent scan: an operator's tool)."""
+        accounts: dict[AccountKey, AccountState] = {}
+        entries: list[Entry] = []
+        for item in self.scan():
+            sk = item["sk"]["S"]
+            if sk == TX_SK:
+                entries.append(entry_from_item(item))
+            elif sk.startswith("ACCOUNT#"):
+                accounts[AccountKey(item["player_id"]["S"], item["currency"]["S"])] = account_from_item(item)
+        return accounts, entries
+
 
 def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
