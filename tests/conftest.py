@@ -27,7 +27,11 @@ def dynamodb_local() -> Iterator[LocalDynamoDB]:
         create_tables(dynamodb.endpoint_url, load_template(REPO_ROOT / "template.yaml").tables)
         yield dynamodb
         out = io.StringIO()
-        code = cli.main(["reconcile", "--table", "WalletTable", "--endpoint-url", dynamodb.endpoint_url], stdout=out)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("AWS_ACCESS_KEY_ID", "devonlytestkey")
+            env.setenv("AWS_SECRET_ACCESS_KEY", "devonlytestsecret")
+            env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+            code = cli.main(["reconcile", "--table", "WalletTable", "--endpoint-url", dynamodb.endpoint_url], stdout=out)
         assert code == 0, f"croupier reconcile found differences at the end of the session:\n{out.getvalue()}"
 
 
