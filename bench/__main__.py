@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench import signing
+from bench import signing, wallet
 
 
 def main() -> None:
     signing.main()
+    wallet.main()
 
 
 if __name__ == "__main__":

@@ -16,16 +16,19 @@ class InvalidJson(BadRequest):
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise InvalidJson(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise InvalidJson(f"duplicate key {duplicate!r}")
     return result
 
 
 def _no_constants(name: str) -> Any:
     raise InvalidJson(f"{name} is not a number")
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
 
 
 def parse_object(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:

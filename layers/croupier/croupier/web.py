@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.errors import CroupierError
-from croupier.observability import logger, metrics, tracer
+from croupier.observability import logger, metrics, publish_counts, tracer
 
 Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
 
@@ -57,6 +57,9 @@ def instrumented(handler: Handler) -> Handler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def wrapper(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return handler(event, context)
+        try:
+            return handler(event, context)
+        finally:
+            publish_counts()
 
     return wrapper  # type: ignore[return-value]

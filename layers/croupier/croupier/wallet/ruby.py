@@ -20,7 +20,7 @@ from croupier import money
 from croupier.errors import BadRequest, PayloadTooLarge, Unauthorized
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount
-from croupier.observability import metrics
+from croupier.observability import count
 from croupier.secrets import SecretNotFound, SecretStore
 from croupier.signing import Clock, Failure, RawRequest, ruby_callback
 from croupier.signing._core import system_clock
@@ -204,7 +204,7 @@ class RubyWallet:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
         verdict = ruby_callback.verify(request, secrets_for, clock=self.clock)
         if not verdict.ok:
-            metrics.add_metric(name="SignatureFailures", unit="Count", value=1)
+            count("SignatureFailures")
             raise signature_error(verdict.reason, verdict.detail)
         return found[0], parse_object(request.body)
 
@@ -244,5 +244,4 @@ class RubyWallet:
 
 
 def _count(outcome: Outcome) -> None:
-    name = "Replays" if outcome.replayed else "MoneyMovements"
-    metrics.add_metric(name=name, unit="Count", value=1)
+    count("Replays" if outcome.replayed else "MoneyMovements")
