@@ -94,13 +94,17 @@ def from_decimal(value: object, currency: str) -> int:
         raise InvalidAmount("amount must not be negative")
     if number > MAX_MAJOR_AMOUNT:
         raise InvalidAmount(f"amount exceeds the maximum of {MAX_MAJOR_AMOUNT} per movement")
-    try:
-        scaled = number.scaleb(places)
-        if scaled != scaled.to_integral_value():
-            raise InvalidAmount(f"amount has more decimal places than {currency} allows ({places})")
-    except InvalidOperation:
-        raise InvalidAmount("amount is not a representable number") from None
-    return _bounded(int(scaled) * 10 ** (SCALE - places))
+    _, digit_tuple, exp = number.as_tuple()
+    if not isinstance(exp, int):  # NaN and Infinity carry a letter here; refused above already
+        raise InvalidAmount("amount must be a finite number")
+    digits = int("".join(map(str, digit_tuple)) or "0")
+    while digits and digits % 10 == 0:  # exact integer arithmetic: no context precision, no rounding
+        digits //= 10
+        exp += 1
+    if digits and exp < -places:
+        raise InvalidAmount(f"amount has more decimal places than {currency} allows ({places})")
+    minor = digits * 10 ** (exp + places) if digits else 0
+    return _bounded(minor * 10 ** (SCALE - places))
 
 
 def from_minor_units(value: object, currency: str) -> int:
