@@ -137,7 +137,7 @@ def throughput(endpoint: str, raw_client: Any) -> None:
     def handler_replay(_: int) -> None:
         assert debit.handler(replayed, ctx)["statusCode"] == 200
 
-    raw_player = f"raw-{uuid.uuid4().hex[:8]}"
+    raw_requests = same_shape_requests(raw_player := f"raw-{uuid.uuid4().hex[:8]}", THROUGHPUT_CALLS * ROUNDS * 3 + 1)
     raw_client.put_item(
         TableName="WalletTable",
         Item={
@@ -147,46 +147,10 @@ def throughput(endpoint: str, raw_client: Any) -> None:
             "version": {"N": "0"},
         },
     )
-    version = [0]
+    sent = iter(raw_requests)
 
-    def raw_transact(i: int) -> None:
-        v = version[0]
-        raw_client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": "WalletTable",
-                        "Item": {
-                            "pk": {"S": f"TX#raw#{raw_player}-{v}"},
-                            "sk": {"S": "TX"},
-                            "amount": {"N": "10000"},
-                            "delta": {"N": "10000"},
-                            "balance_before": {"N": str(v * 10000)},
-                            "balance_after": {"N": str((v + 1) * 10000)},
-                            "gsi1pk": {"S": f"ENTRIES#{raw_player}#KRW"},
-                            "gsi1sk": {"S": f"{v + 1:012d}"},
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": "WalletTable",
-                        "Key": {"pk": {"S": f"PLAYER#{raw_player}"}, "sk": {"S": "ACCOUNT#KRW"}},
-                        "UpdateExpression": "SET balance = :nb, version = :nv",
-                        "ConditionExpression": "version = :v",
-                        "ExpressionAttributeValues": {
-                            ":v": {"N": str(v)},
-                            ":nv": {"N": str(v + 1)},
-                            ":nb": {"N": str((v + 1) * 10000)},
-                        },
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-            ]
-        )
-        version[0] = v + 1
+    def raw_transact(_: int) -> None:
+        raw_client.transact_write_items(**next(sent))
 
     handler_debit(0)  # warm: link and snapshot cached, as in a warm Lambda
     handler_credit(0)
@@ -199,6 +163,40 @@ def throughput(endpoint: str, raw_client: Any) -> None:
     print(f"{'operation':<10}{'handler/s':>12}{'raw/s':>10}{'ratio':>8}")
     for name, handler_rate, raw_rate in results:
         print(f"{name:<10}{handler_rate:>12.0f}{raw_rate:>10.0f}{handler_rate / raw_rate:>8.2f}")
+
+
+def same_shape_requests(player: str, count: int) -> list[dict[str, Any]]:
+    """The exact TransactWriteItems requests the handler's debits send (entry put with every attribute,
+    GSI keys and meta, conditional account update, ClientRequestToken), built before the clock starts."""
+    from croupier.ledger import AccountKey, AccountState, Entry, Kind
+    from croupier.ledger.dynamo import CommitPlan, DynamoLedgerStore
+
+    captured: list[dict[str, Any]] = []
+
+    class Recorder:
+        def transact_write_items(self, **params: Any) -> dict[str, Any]:
+            captured.append(params)
+            return {}
+
+    store = DynamoLedgerStore("WalletTable", lambda: Recorder())
+    account = AccountKey(player, "KRW")
+    for version in range(count):
+        entry = Entry(
+            provider="ruby",
+            tx_id=f"{player}-{version}",
+            kind=Kind.CREDIT,
+            account=account,
+            amount=10_000,
+            delta=10_000,
+            balance_before=version * 10_000,
+            balance_after=(version + 1) * 10_000,
+            version=version + 1,
+            created_at="2026-11-21T11:22:33.000000Z",
+            fingerprint="0" * 32,
+            meta={"round_id": f"r-{version}"},
+        )
+        store.commit(CommitPlan(entry=entry, expected=AccountState(version * 10_000, version)))
+    return captured
 
 
 class InstantClient:

@@ -41,10 +41,24 @@ def refresh_signature(
     return refreshed
 
 
+def curl_headers(body: str, *, key: str = "dev-ruby-brand-key", secrets_file: Path = DEFAULT_SECRETS) -> str:
+    """``-H`` options for curl that sign ``body`` as Ruby would, with the dev-only brand, now."""
+    secret = FileSecretStore(secrets_file).get(f"ruby/brands/{key}")["api_secret"]
+    signed = ruby_callback.headers(key, secret, body.encode("utf-8"))
+    return " ".join(f"-H '{name}: {value}'" for name, value in signed.items())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--ruby-headers":
+        print(curl_headers(args[1]))
+        return 0
     if len(args) != 1:
-        print("usage: python -m croupier_local.events events/<name>.json", file=sys.stderr)
+        print(
+            "usage: python -m croupier_local.events events/<name>.json\n"
+            "       python -m croupier_local.events --ruby-headers '<exact JSON body>'",
+            file=sys.stderr,
+        )
         return 2
     event = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     print(json.dumps(refresh_signature(event), indent=2))
