@@ -19,7 +19,7 @@ from croupier.ledger.service import utc_now_iso
 ADMIN_PROVIDER = "admin"
 PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
-Reference = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Reference = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 MAX_PAGE = 100
 
 
@@ -158,7 +158,8 @@ class Admin:
     def _move(self, raw_player_id: str, body: bytes, kind: Kind) -> tuple[dict[str, Any], bool]:
         player_id = _player_id(raw_player_id)
         request: MoneyRequest = _validate(MoneyRequest, parse_object(body))
-        units = money.from_decimal_string(request.amount, max_places=money.exponent(request.currency))
+        # Ruby's 2-decimal strings can leave hundredths even in a 0-decimal currency: they can be withdrawn.
+        units = money.from_decimal_string(request.amount, max_places=max(2, money.exponent(request.currency)))
         account = AccountKey(player_id, request.currency)
         outcome: Outcome = self.ledger.move(Movement(ADMIN_PROVIDER, request.reference, account, kind, units))
         return {"player_id": player_id, "reference": request.reference, **entry_view(outcome.entry)}, outcome.replayed

@@ -36,11 +36,15 @@ def parse_object(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, A
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"body is larger than {max_bytes} bytes")
     try:
-        value = json.loads(body, parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+        value = _DECODER.decode(body.decode("utf-8"))  # strict UTF-8, as RFC 8259 requires
     except InvalidJson:
         raise
     except (ValueError, UnicodeDecodeError):
         raise InvalidJson("body is not valid JSON") from None
+    except RecursionError:
+        raise InvalidJson("body is nested too deeply") from None
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond Decimal's range
+        raise InvalidJson("body holds a number out of range") from None
     if not isinstance(value, dict):
         raise InvalidJson("body must be a JSON object")
     return value

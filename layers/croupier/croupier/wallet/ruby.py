@@ -27,7 +27,7 @@ from croupier.signing._core import system_clock
 
 PROVIDER = "ruby"
 BRAND_CACHE_SECONDS = 300
-TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 ShortText = Annotated[StrictStr, Field(max_length=128)]
 RubyPlayerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
