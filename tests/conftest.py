@@ -31,7 +31,9 @@ def dynamodb_local() -> Iterator[LocalDynamoDB]:
             env.setenv("AWS_ACCESS_KEY_ID", "devonlytestkey")
             env.setenv("AWS_SECRET_ACCESS_KEY", "devonlytestsecret")
             env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-            code = cli.main(["reconcile", "--table", "WalletTable", "--endpoint-url", dynamodb.endpoint_url], stdout=out)
+            code = cli.main(
+                ["reconcile", "--table", "WalletTable", "--endpoint-url", dynamodb.endpoint_url], stdout=out
+            )
         assert code == 0, f"croupier reconcile found differences at the end of the session:\n{out.getvalue()}"
 
 

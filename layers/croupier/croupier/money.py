@@ -10,7 +10,7 @@ never rounded.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from croupier.errors import BadRequest
 
