@@ -168,7 +168,10 @@ class CommitPlan:
     @property
     def token(self) -> str:
         """ClientRequestToken: the same plan retried after a lost response is not applied twice."""
-        text = f"{self.entry.provider}\x1f{self.entry.tx_id}\x1f{self.expected.version}\x1f{self.entry.fingerprint}"
+        entry = self.entry
+        text = "\x1f".join(
+            (entry.provider, entry.tx_id, str(self.expected.version), entry.fingerprint, entry.created_at)
+        )
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:36]
 
 
@@ -178,6 +181,8 @@ class Failed(StrEnum):
     TARGET = "target"
     TOMBSTONE = "tombstone"
     TRANSIENT = "transient"
+    TOKEN_REUSED = "token_reused"  # noqa: S105 - a state, not a secret
+    """Another request used this ClientRequestToken with other parameters in the last 10 minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +484,8 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 
 def _cancelled(error: ClientError, roles: list[Failed]) -> CommitResult:
     code = error.response.get("Error", {}).get("Code", "")
+    if code == "IdempotentParameterMismatchException":
+        return CommitResult(ok=False, failed=frozenset({Failed.TOKEN_REUSED}))
     if code != "TransactionCanceledException":
         if code in TRANSIENT_CODES:
             return CommitResult(ok=False, failed=frozenset({Failed.TRANSIENT}), transient=code)

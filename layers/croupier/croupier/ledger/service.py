@@ -39,6 +39,8 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 0.01
 BACKOFF_CAP_SECONDS = 0.25
 SNAPSHOT_CACHE_SIZE = 10_000
+RETRY_BUDGET_SECONDS = 2.5
+"""No pause starts that would end later than this after the request began (Ruby gives up at 5 s)."""
 
 T = TypeVar("T")
 
@@ -99,12 +101,16 @@ class Ledger:
         now: Callable[[], str] = utc_now_iso,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = MAX_ATTEMPTS,
+        budget_seconds: float = RETRY_BUDGET_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
         cache: SnapshotCache | None = None,
     ) -> None:
         self.store = store
         self.now = now
         self.sleep = sleep
         self.max_attempts = max_attempts
+        self.budget_seconds = budget_seconds
+        self.monotonic = monotonic
         self.snapshots = cache if cache is not None else SnapshotCache()
         self._random = random.Random()  # noqa: S311 - jitter, not secrecy
 
@@ -123,27 +129,15 @@ class Ledger:
     def move(self, movement: Movement) -> Outcome:
         account = movement.account
         state = self.snapshots.get(account) or self.balance(account)
+        deadline = self.monotonic() + self.budget_seconds
+        plan: CommitPlan | None = None
         for attempt in range(self.max_attempts):
-            sign = -1 if movement.kind is Kind.DEBIT else 1
-            entry = Entry(
-                provider=movement.provider,
-                tx_id=movement.tx_id,
-                kind=movement.kind,
-                account=account,
-                amount=movement.amount,
-                delta=sign * movement.amount,
-                balance_before=state.balance,
-                balance_after=state.balance + sign * movement.amount,
-                version=state.version + 1,
-                created_at=self.now(),
-                fingerprint=movement.fingerprint,
-                meta=dict(movement.meta),
-            )
-            need = movement.amount if movement.kind is Kind.DEBIT else 0
-            result = self.store.commit(CommitPlan(entry=entry, expected=state, require_funds=need))
+            if plan is None:  # a new plan only when the state it rests on changed: a retry resends it whole
+                plan = self._movement_plan(movement, state)
+            result = self.store.commit(plan)
             if result.ok:
-                self.snapshots.put(account, AccountState(entry.balance_after, entry.version))
-                return Outcome(entry)
+                self.snapshots.put(account, AccountState(plan.entry.balance_after, plan.entry.version))
+                return Outcome(plan.entry)
             if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
                 return self._replay(result.existing, movement.fingerprint, movement.kind)
             if Failed.ACCOUNT in result.failed:
@@ -153,18 +147,41 @@ class Ledger:
                 if result.account.version == state.version:
                     self.snapshots.put(account, result.account)
                     raise InsufficientFunds("insufficient funds")
-                state = result.account
+                state, plan = result.account, None
                 self.snapshots.put(account, state)
                 if attempt:
-                    self._backoff(attempt)
+                    self._backoff(attempt, deadline)
                 continue
-            self._backoff(attempt)  # transient: conflict, throttling or a lost response (same token)
+            if Failed.TOKEN_REUSED in result.failed:
+                plan = None  # someone else's request under this token: rebuild, and the entry check decides
+                continue
+            self._backoff(attempt, deadline)  # transient: conflict, throttling or a lost response (same token)
         raise RetriesExhausted("the wallet is busy; retry the same request")
+
+    def _movement_plan(self, movement: Movement, state: AccountState) -> CommitPlan:
+        sign = -1 if movement.kind is Kind.DEBIT else 1
+        entry = Entry(
+            provider=movement.provider,
+            tx_id=movement.tx_id,
+            kind=movement.kind,
+            account=movement.account,
+            amount=movement.amount,
+            delta=sign * movement.amount,
+            balance_before=state.balance,
+            balance_after=state.balance + sign * movement.amount,
+            version=state.version + 1,
+            created_at=self.now(),
+            fingerprint=movement.fingerprint,
+            meta=dict(movement.meta),
+        )
+        need = movement.amount if movement.kind is Kind.DEBIT else 0
+        return CommitPlan(entry=entry, expected=state, require_funds=need)
 
     # reversals -------------------------------------------------------------------------------------
 
     def reverse(self, reversal: Reversal) -> Outcome:
         account = reversal.account
+        deadline = self.monotonic() + self.budget_seconds
         for attempt in range(self.max_attempts):
             own, target, state = self._attempt_read(
                 lambda: self.store.read_for_reversal(reversal.provider, reversal.tx_id, reversal.target_tx_id, account)
@@ -180,11 +197,11 @@ class Ledger:
                 return Outcome(plan.entry)
             if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
                 return self._replay(result.existing, reversal.fingerprint, Kind.REVERSAL)
-            if result.failed & {Failed.ACCOUNT, Failed.TARGET, Failed.TOMBSTONE}:
+            if result.failed & {Failed.ACCOUNT, Failed.TARGET, Failed.TOMBSTONE, Failed.TOKEN_REUSED}:
                 if attempt:
-                    self._backoff(attempt)
+                    self._backoff(attempt, deadline)
                 continue  # something moved under us: read again
-            self._backoff(attempt)
+            self._backoff(attempt, deadline)  # the next read shows whether a lost response had committed
         raise RetriesExhausted("the wallet is busy; retry the same request")
 
     def _reversal_plan(self, reversal: Reversal, target: Entry | None, state: AccountState) -> CommitPlan:
@@ -247,15 +264,21 @@ class Ledger:
             raise IdempotencyConflict("this transaction id was used before with different content")
         return Outcome(existing, replayed=True)
 
-    def _backoff(self, attempt: int) -> None:
-        """Full jitter: a random pause up to an exponentially growing, capped bound."""
-        bound = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt))
-        self.sleep(self._random.uniform(0, bound))
+    def _backoff(self, attempt: int, deadline: float) -> None:
+        """Full jitter: a random pause up to an exponentially growing, capped bound. No pause after the last
+        attempt, and none that would end past the deadline: then the request is given up (503, retryable)."""
+        if attempt + 1 >= self.max_attempts:
+            return
+        pause = self._random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt)))
+        if self.monotonic() + pause > deadline:
+            raise RetriesExhausted("the wallet is busy; retry the same request")
+        self.sleep(pause)
 
     def _attempt_read(self, read: Callable[[], T]) -> T:
+        deadline = self.monotonic() + self.budget_seconds
         for attempt in range(self.max_attempts):
             try:
                 return read()
             except TransientStoreError:
-                self._backoff(attempt)
+                self._backoff(attempt, deadline)
         raise RetriesExhausted("the wallet is busy; retry the same request")
