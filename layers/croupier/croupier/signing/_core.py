@@ -183,6 +183,39 @@ def check_window(timestamp: int, now: float, window: int, name: str) -> Verdict 
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a request's key/timestamp/signature headers claim, parsed and within the time window."""
+
+    key: str
+    timestamp: str
+    signature: str
+
+
+def read_key_timestamp_signature(
+    headers: Headers, key_header: str, timestamp_header: str, signature_header: str, now: float, window: int
+) -> Claimed | Verdict:
+    """The three headers of the key + unix-seconds + hex-HMAC schemes, each checked, in a fixed order:
+    present, well formed, then fresh (±``window`` s). The signature itself is the caller's to check."""
+    found: list[str] = []
+    for name in (key_header, timestamp_header, signature_header):
+        value = require_header(headers, name)
+        if isinstance(value, Verdict):
+            return value
+        found.append(value)
+    key, raw_ts, raw_sig = found
+    timestamp = parse_unix_seconds(raw_ts, timestamp_header)
+    if isinstance(timestamp, Verdict):
+        return timestamp
+    signature = parse_hex_signature(raw_sig, signature_header)
+    if isinstance(signature, Verdict):
+        return signature
+    stale = check_window(timestamp, now, window, timestamp_header)
+    if stale is not None:
+        return stale
+    return Claimed(key=key, timestamp=raw_ts.strip(), signature=signature)
+
+
 def matches_any(expected: Iterable[str], provided: str) -> bool:
     """Constant-time comparison of ``provided`` against every candidate (no early exit)."""
     provided_bytes = provided.encode("ascii")

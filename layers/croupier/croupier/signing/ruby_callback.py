@@ -13,12 +13,9 @@ from croupier.signing._core import (
     Failure,
     RawRequest,
     Verdict,
-    check_window,
     hmac_sha256_hex,
     matches_any,
-    parse_hex_signature,
-    parse_unix_seconds,
-    require_header,
+    read_key_timestamp_signature,
     system_clock,
     utf8,
 )
@@ -45,28 +42,15 @@ def verify(
     window: int = DEFAULT_WINDOW_SECONDS,
 ) -> Verdict:
     """``secrets_for(brand_key)`` returns the brand's secret(s); empty for an unknown key."""
-    key = require_header(request.headers, KEY_HEADER)
-    if isinstance(key, Verdict):
-        return key
-    raw_ts = require_header(request.headers, TIMESTAMP_HEADER)
-    if isinstance(raw_ts, Verdict):
-        return raw_ts
-    raw_sig = require_header(request.headers, SIGNATURE_HEADER)
-    if isinstance(raw_sig, Verdict):
-        return raw_sig
-    timestamp = parse_unix_seconds(raw_ts, TIMESTAMP_HEADER)
-    if isinstance(timestamp, Verdict):
-        return timestamp
-    signature = parse_hex_signature(raw_sig, SIGNATURE_HEADER)
-    if isinstance(signature, Verdict):
-        return signature
-    stale = check_window(timestamp, clock(), window, TIMESTAMP_HEADER)
-    if stale is not None:
-        return stale
-    secrets = secrets_for(key)
+    claimed = read_key_timestamp_signature(
+        request.headers, KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, clock(), window
+    )
+    if isinstance(claimed, Verdict):
+        return claimed
+    secrets = secrets_for(claimed.key)
     if not secrets:
         return Verdict.fail(Failure.UNKNOWN_KEY, f"unknown {KEY_HEADER}")
-    expected = [sign(s, request.body, raw_ts.strip()) for s in secrets]
-    if not matches_any(expected, signature):
-        return Verdict.fail(Failure.BAD_SIGNATURE, f"{SIGNATURE_HEADER} does not match", key_id=key)
-    return Verdict.valid(key_id=key)
+    expected = [sign(s, request.body, claimed.timestamp) for s in secrets]
+    if not matches_any(expected, claimed.signature):
+        return Verdict.fail(Failure.BAD_SIGNATURE, f"{SIGNATURE_HEADER} does not match", key_id=claimed.key)
+    return Verdict.valid(key_id=claimed.key)
