@@ -89,7 +89,7 @@ class RunningStack:
         return "".join(self.output[-80:])
 
 
-def start_stack() -> RunningStack:
+def start_stack(**env_overrides: str) -> RunningStack:
     """``python -m croupier_local`` on a free port; returns once it printed its API and DynamoDB lines."""
     env = dict(os.environ)
     python_path = [str(REPO_ROOT / "layers" / "croupier"), str(REPO_ROOT / "local"), str(REPO_ROOT)]
@@ -97,6 +97,7 @@ def start_stack() -> RunningStack:
         python_path.append(env["PYTHONPATH"])
     env.update(PORT=str(free_port()), PYTHONPATH=os.pathsep.join(python_path), PYTHONUNBUFFERED="1")
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    env.update(env_overrides)
     process = subprocess.Popen(
         [sys.executable, "-m", "croupier_local"],
         cwd=REPO_ROOT,
@@ -240,6 +241,24 @@ def test_ctrl_c_stops_the_stack_and_its_dynamodb_local() -> None:
         assert not dynamodb_local_pids(running.dynamodb_port)
     finally:
         stop_stack(running)
+
+
+def test_without_java_the_stack_warns_and_falls_back_to_moto(tmp_path: Path) -> None:
+    # Given a PATH with no java on it
+    running = start_stack(PATH=str(tmp_path))
+    try:
+        # Then the stack still serves, on moto, and says so loudly
+        assert running.java_pid is None
+        status, _, body = get(f"{running.base_url}/health")
+        assert status == 200
+        assert json.loads(body)["status"] == "ok"
+        log = running.log().lower()
+        assert "moto" in log
+        assert "java" in log
+        assert "concurren" in log, "the warning must say moto is unfit for concurrency tests"
+    finally:
+        stop_stack(running)
+    assert running.process.returncode == 0
 
 
 # --- In process, as tests use it ----------------------------------------------------------------------------
