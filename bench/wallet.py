@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import importlib.util
@@ -16,18 +17,20 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from bench.signing import per_call
+from croupier.ledger import Kind
 
 ROOT = Path(__file__).resolve().parents[1]
 BRAND_KEY = "dev-ruby-brand-key"
 BRAND_SECRET = "dev-only-ruby-brand-secret-not-for-production"
 THROUGHPUT_CALLS = 300
-ROUNDS = 3
+ROUNDS = 5
+WARMUP_CALLS = 2000
 
 
 def load_handler(name: str) -> ModuleType:
@@ -73,15 +76,19 @@ class Context:
         return 10_000
 
 
-def rate(fn: Callable[[int], object], calls: int = THROUGHPUT_CALLS) -> float:
-    """Best-of-ROUNDS calls per second of ``fn(i)`` over ``calls`` calls."""
-    best = 0.0
+def paired_rates(
+    handler: Callable[[int], object], raw: Callable[[int], object], calls: int = THROUGHPUT_CALLS
+) -> tuple[float, float]:
+    """Best-of-ROUNDS calls per second of each, their rounds interleaved so that the machine's drift and
+    DynamoDB Local's warming up weigh on both alike."""
+    best = [0.0, 0.0]
     for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for i in range(calls):
-            fn(i)
-        best = max(best, calls / (time.perf_counter() - start))
-    return best
+        for side, fn in enumerate((handler, raw)):
+            start = time.perf_counter()
+            for i in range(calls):
+                fn(i)
+            best[side] = max(best[side], calls / (time.perf_counter() - start))
+    return best[0], best[1]
 
 
 def main() -> None:
@@ -137,38 +144,57 @@ def throughput(endpoint: str, raw_client: Any) -> None:
     def handler_replay(_: int) -> None:
         assert debit.handler(replayed, ctx)["statusCode"] == 200
 
-    raw_requests = same_shape_requests(raw_player := f"raw-{uuid.uuid4().hex[:8]}", THROUGHPUT_CALLS * ROUNDS * 3 + 1)
-    raw_client.put_item(
-        TableName="WalletTable",
-        Item={
-            "pk": {"S": f"PLAYER#{raw_player}"},
-            "sk": {"S": "ACCOUNT#KRW"},
-            "balance": {"N": "0"},
-            "version": {"N": "0"},
-        },
-    )
-    sent = iter(raw_requests)
+    calls = THROUGHPUT_CALLS * ROUNDS + 1
+    start_balance = 10**15
+    raw: dict[str, Callable[[int], None]] = {}
+    for name, kind in (("debit", Kind.DEBIT), ("credit", Kind.CREDIT)):
+        raw_player = f"raw-{name}-{uuid.uuid4().hex[:8]}"
+        raw_client.put_item(
+            TableName="WalletTable",
+            Item={
+                "pk": {"S": f"PLAYER#{raw_player}"},
+                "sk": {"S": "ACCOUNT#KRW"},
+                "balance": {"N": str(start_balance)},
+                "version": {"N": "0"},
+            },
+        )
+        requests = iter(same_shape_requests(raw_player, kind, start_balance, calls))
+        raw[name] = functools.partial(send_next, raw_client, requests)
+    replayed_request = same_shape_requests(f"raw-replay-{uuid.uuid4().hex[:8]}", Kind.DEBIT, 0, 1)[0]
+    raw_client.transact_write_items(**{**replayed_request, "TransactItems": replayed_request["TransactItems"][:1]})
 
-    def raw_transact(_: int) -> None:
-        raw_client.transact_write_items(**next(sent))
+    def raw_replay(_: int) -> None:
+        try:  # the entry exists: the transaction is cancelled and hands the stored entry back (ALL_OLD)
+            raw_client.transact_write_items(**{**replayed_request, "ClientRequestToken": uuid.uuid4().hex})
+        except raw_client.exceptions.TransactionCanceledException:
+            return
+        raise AssertionError("the replayed transaction was not cancelled")
 
+    raw["replay"] = raw_replay
     handler_debit(0)  # warm: link and snapshot cached, as in a warm Lambda
     handler_credit(0)
-    raw_transact(0)
-    results = [
-        (name, rate(fn), rate(raw_transact))
-        for name, fn in (("debit", handler_debit), ("credit", handler_credit), ("replay", handler_replay))
-    ]
-    print("wallet throughput on DynamoDB Local (one thread, best of 3 x 300 calls)")
+    for fn in raw.values():
+        fn(0)
+    for i in range(WARMUP_CALLS):  # DynamoDB Local's JIT warms up before anything is timed
+        handler_credit(i)
+        raw["replay"](i)
+    handlers = {"debit": handler_debit, "credit": handler_credit, "replay": handler_replay}
+    results = [(name, *paired_rates(handlers[name], raw[name])) for name in handlers]
+    print("wallet throughput on DynamoDB Local (one thread, best of 5 x 300 calls, interleaved, after a warm-up)")
     print(f"{'operation':<10}{'handler/s':>12}{'raw/s':>10}{'ratio':>8}")
     for name, handler_rate, raw_rate in results:
         print(f"{name:<10}{handler_rate:>12.0f}{raw_rate:>10.0f}{handler_rate / raw_rate:>8.2f}")
 
 
-def same_shape_requests(player: str, count: int) -> list[dict[str, Any]]:
-    """The exact TransactWriteItems requests the handler's debits send (entry put with every attribute,
-    GSI keys and meta, conditional account update, ClientRequestToken), built before the clock starts."""
-    from croupier.ledger import AccountKey, AccountState, Entry, Kind
+def send_next(client: Any, requests: Iterator[dict[str, Any]], _: int) -> None:
+    client.transact_write_items(**next(requests))
+
+
+def same_shape_requests(player: str, kind: Kind, start: int, count: int) -> list[dict[str, Any]]:
+    """The exact TransactWriteItems requests the handler sends for ``kind`` (entry put with every attribute,
+    GSI keys and meta, the account update with its conditions, ClientRequestToken), built before the clock
+    starts."""
+    from croupier.ledger import AccountKey, AccountState, Entry
     from croupier.ledger.dynamo import CommitPlan, DynamoLedgerStore
 
     captured: list[dict[str, Any]] = []
@@ -180,22 +206,25 @@ def same_shape_requests(player: str, count: int) -> list[dict[str, Any]]:
 
     store = DynamoLedgerStore("WalletTable", lambda: Recorder())
     account = AccountKey(player, "KRW")
+    delta = -10_000 if kind is Kind.DEBIT else 10_000
     for version in range(count):
+        before = start + version * delta
         entry = Entry(
             provider="ruby",
             tx_id=f"{player}-{version}",
-            kind=Kind.CREDIT,
+            kind=kind,
             account=account,
             amount=10_000,
-            delta=10_000,
-            balance_before=version * 10_000,
-            balance_after=(version + 1) * 10_000,
+            delta=delta,
+            balance_before=before,
+            balance_after=before + delta,
             version=version + 1,
             created_at="2026-11-21T11:22:33.000000Z",
             fingerprint="0" * 32,
             meta={"round_id": f"r-{version}"},
         )
-        store.commit(CommitPlan(entry=entry, expected=AccountState(version * 10_000, version)))
+        need = 10_000 if kind is Kind.DEBIT else 0
+        store.commit(CommitPlan(entry=entry, expected=AccountState(before, version), require_funds=need))
     return captured
 
 

@@ -50,6 +50,9 @@ class Movement:
     kind: Kind
     amount: int
     meta: Mapping[str, str] = field(default_factory=dict)
+    reference: str = ""
+    """The provider's own idempotency key when the entry is keyed otherwise (an RGS bet is keyed by its round
+    so that a refund can find it): part of the fingerprint, so the same key with another reference conflicts."""
 
     def __post_init__(self) -> None:
         if self.kind not in (Kind.DEBIT, Kind.CREDIT):
@@ -59,7 +62,7 @@ class Movement:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.kind, self.account, str(self.amount), "")
+        return fingerprint(self.kind, self.account, str(self.amount), self.reference)
 
 
 @dataclass(frozen=True, slots=True)
