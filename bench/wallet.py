@@ -238,14 +238,16 @@ class InstantClient:
 def cpu() -> None:
     from croupier.ledger import AccountKey, AccountState, Ledger
     from croupier.ledger.dynamo import DynamoLedgerStore
-    from croupier.secrets import FileSecretStore
+    from croupier.secrets import CachedSecrets, FileSecretStore
     from croupier.signing import RawRequest
     from croupier.wallet.ruby import BrandDirectory, PlayerLinks, RubyWallet
 
     store = DynamoLedgerStore("WalletTable", lambda: InstantClient())
     ledger = Ledger(store)
     wallet = RubyWallet(
-        ledger, BrandDirectory(FileSecretStore(ROOT / "local" / "dev-secrets.json")), PlayerLinks(lambda p, e: "bench")
+        ledger,
+        BrandDirectory(CachedSecrets(FileSecretStore(ROOT / "local" / "dev-secrets.json"))),
+        PlayerLinks(lambda p, e: "bench"),
     )
     ledger.snapshots.put(AccountKey("bench", "KRW"), AccountState(10**15, 1))
     raw = json.dumps({"player_id": 1, "amount": "1.00", "transaction_id": "t", "round_id": "r"}, separators=(",", ":"))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from croupier.secrets import FileSecretStore
-from croupier.signing import ruby_callback
+from croupier.signing import rgs, ruby_callback
 
 DEFAULT_SECRETS = Path(__file__).resolve().parents[1] / "dev-secrets.json"
 
@@ -30,13 +30,25 @@ def body_bytes(event: dict[str, Any]) -> bytes:
 def refresh_signature(
     event: dict[str, Any], *, secrets_file: Path = DEFAULT_SECRETS, clock: Callable[[], float] = time.time
 ) -> dict[str, Any]:
-    """A copy of ``event`` whose provider signature headers are valid at ``clock()``."""
+    """A copy of ``event`` whose provider signature headers are valid at ``clock()`` (the sportsbook's hash
+    has no timestamp: it stays valid as it is)."""
     refreshed: dict[str, Any] = json.loads(json.dumps(event))
     headers: dict[str, str] = refreshed.get("headers", {})
+    store = FileSecretStore(secrets_file)
     key = headers.get("x-aggregator-key")
     if key is not None:
-        secret = FileSecretStore(secrets_file).get(f"ruby/brands/{key}")["api_secret"]
+        secret = store.get(f"ruby/brands/{key}")["api_secret"]
         signed = ruby_callback.headers(key, secret, body_bytes(refreshed), clock=clock)
+        headers.update({name.lower(): value for name, value in signed.items()})
+    operator_id = headers.get("x-operator-id")
+    if operator_id is not None and refreshed.get("rawPath", "").startswith("/rgs-wallet/"):
+        config = store.get(f"rgs-wallet/operators/{operator_id}")
+        query = refreshed.get("rawQueryString") or ""
+        path = refreshed["rawPath"] + (f"?{query}" if query else "")
+        method = refreshed["requestContext"]["http"]["method"]
+        signed = rgs.headers(
+            operator_id, config["api_key"], config["hmac_secrets"][0], method, path, body_bytes(refreshed), clock=clock
+        )
         headers.update({name.lower(): value for name, value in signed.items()})
     return refreshed
 

@@ -45,6 +45,11 @@ SEQUENCE = [
     ("RubyDebitFunction", "ruby_debit", 200),
     ("RubyCreditFunction", "ruby_credit", 200),
     ("RubyRollbackFunction", "ruby_rollback", 200),
+    ("SportsbookTransactionFunction", "sportsbook_transaction", 200),
+    ("SportsbookRollbackFunction", "sportsbook_rollback", 200),
+    ("RgsWalletBetFunction", "rgs_wallet_bet", 200),
+    ("RgsWalletWinFunction", "rgs_wallet_win", 200),
+    ("RgsWalletRefundFunction", "rgs_wallet_refund", 200),
     ("AdminListEntriesFunction", "admin_list_entries", 200),
 ]
 
@@ -62,5 +67,13 @@ def test_the_wallet_events_run_through_their_handlers_in_a_realistic_order(local
     assert bodies["ruby_debit"] == {"balance": "94899.50", "balance_before": "95000.00"}
     assert bodies["ruby_credit"] == {"balance": "95149.50", "balance_before": "94899.50"}
     assert bodies["ruby_rollback"] == {"balance": "95250.00"}
+    # the sportsbook's bet of 3000 and its rollback; the RGS's bet of 1000, its win of 2350, a refund of an
+    # unknown bet (a tombstone, nothing moves)
+    assert bodies["sportsbook_transaction"]["error"] is None
+    assert bodies["sportsbook_rollback"]["error"] is None
+    assert bodies["rgs_wallet_bet"] == {"ok": True, "balance_minor": 94250}
+    assert bodies["rgs_wallet_win"] == {"ok": True, "balance_minor": 96600}
+    assert bodies["rgs_wallet_refund"] == {"ok": True, "balance_minor": 96600}
     kinds = [item["kind"] for item in bodies["admin_list_entries"]["items"]]  # type: ignore[union-attr]
-    assert kinds == ["credit", "debit", "debit", "credit", "reversal"]
+    ruby = ["credit", "debit", "debit", "credit", "reversal"]
+    assert kinds == [*ruby, "debit", "reversal", "debit", "credit", "reversal"]

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -113,6 +114,36 @@ class SecretsManagerStore:
         except client.exceptions.ResourceExistsException:
             answer = client.put_secret_value(SecretId=full_name, SecretString=payload)
         return str(answer["ARN"])
+
+
+class CachedSecrets:
+    """Secrets read through any store and kept for ``ttl`` seconds (absent ones too, so a flood of unknown
+    keys does not become a flood of store calls). Bounded; thread-safe."""
+
+    def __init__(
+        self, store: SecretStore, *, ttl: float = DEFAULT_CACHE_SECONDS, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        now = self._monotonic()
+        with self._lock:
+            hit = self._cache.get(name)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        try:
+            value: dict[str, Any] | None = self._store.get(name)
+        except SecretNotFound:
+            value = None
+        with self._lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[name] = (now, value)
+        return value
 
 
 @cache

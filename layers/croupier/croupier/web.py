@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -19,12 +19,13 @@ Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dic
 JSON = "application/json"
 
 
-def error_response(status: int, code: str, message: str) -> Response[str]:
-    """The one shape of every error body: ``{"error": CODE, "message": "..."}``."""
+def error_response(status: int, code: str, message: str, extra: Mapping[str, Any] | None = None) -> Response[str]:
+    """The one shape of every error body: ``{"error": CODE, "message": "..."}`` (plus a protocol's own
+    fields, such as the RGS wallet's ``"ok": false``)."""
     return Response(
         status_code=status,
         content_type=JSON,
-        body=json.dumps({"error": code, "message": message}, separators=(",", ":")),
+        body=json.dumps({**(extra or {}), "error": code, "message": message}, separators=(",", ":")),
     )
 
 
@@ -32,19 +33,19 @@ def json_response(status: int, body: Any) -> Response[str]:
     return Response(status_code=status, content_type=JSON, body=json.dumps(body, separators=(",", ":")))
 
 
-def build_resolver() -> APIGatewayHttpResolver:
-    """A resolver with Croupier's error mapping registered once."""
+def build_resolver(*, error_fields: Mapping[str, Any] | None = None) -> APIGatewayHttpResolver:
+    """A resolver with Croupier's error mapping registered once; ``error_fields`` join every error body."""
     app = APIGatewayHttpResolver()
 
     @app.exception_handler(CroupierError)  # type: ignore[untyped-decorator]
     def _domain_error(error: CroupierError) -> Response[str]:
         if error.status >= 500:
             logger.warning("request failed", extra={"error_code": error.code, "status": error.status})
-        return error_response(error.status, error.code, error.message)
+        return error_response(error.status, error.code, error.message, error_fields)
 
     @app.not_found
     def _not_found(_: Exception) -> Response[str]:
-        return error_response(404, "ROUTE_NOT_FOUND", "no such route")
+        return error_response(404, "ROUTE_NOT_FOUND", "no such route", error_fields)
 
     return app
 

@@ -12,6 +12,7 @@ from croupier.ledger.model import (
     NotReversible,
     Outcome,
     Reversal,
+    ReversalAmountMismatch,
     ReversedBeforeArrival,
     UnknownAccount,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "Outcome",
     "RetriesExhausted",
     "Reversal",
+    "ReversalAmountMismatch",
     "ReversedBeforeArrival",
     "SnapshotCache",
     "UnknownAccount",

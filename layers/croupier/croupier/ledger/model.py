@@ -150,6 +150,12 @@ class IdempotencyConflict(Conflict):
     code = "IDEMPOTENCY_CONFLICT"
 
 
+class ReversalAmountMismatch(IdempotencyConflict):
+    """A reversal states an amount other than the amount of the transaction it reverses."""
+
+    code = "REVERSAL_AMOUNT_MISMATCH"
+
+
 class ReversedBeforeArrival(Conflict):
     """The transaction was reversed (a tombstone) before it arrived: it has no effect."""
 

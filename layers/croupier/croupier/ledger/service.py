@@ -31,6 +31,7 @@ from croupier.ledger.model import (
     NotReversible,
     Outcome,
     Reversal,
+    ReversalAmountMismatch,
     ReversedBeforeArrival,
     UnknownAccount,
 )
@@ -247,7 +248,7 @@ class Ledger:
         if target.account != account or target.kind not in reversal.reversible:
             raise NotReversible(f"transaction {reversal.target_tx_id!r} cannot be reversed by this request")
         if reversal.amount is not None and reversal.amount != target.amount:
-            raise IdempotencyConflict("the amount differs from the amount of the transaction it reverses")
+            raise ReversalAmountMismatch("the amount differs from the amount of the transaction it reverses")
         if target.reversed_by is not None:
             return CommitPlan(entry=entry(target.amount, 0, Effect.ALREADY_REVERSED), expected=state)
         delta = target.amount if target.kind is Kind.DEBIT else -target.amount

@@ -8,8 +8,6 @@ ways; the brand's currency comes from its configuration.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -21,12 +19,11 @@ from croupier.errors import BadRequest, PayloadTooLarge, Unauthorized
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount
 from croupier.observability import count
-from croupier.secrets import SecretNotFound, SecretStore
+from croupier.secrets import CachedSecrets
 from croupier.signing import Clock, Failure, RawRequest, ruby_callback
 from croupier.signing._core import system_clock
 
 PROVIDER = "ruby"
-BRAND_CACHE_SECONDS = 300
 TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 ShortText = Annotated[StrictStr, Field(max_length=128)]
 RubyPlayerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
@@ -119,34 +116,14 @@ class Brand:
 class BrandDirectory:
     """Brands by api key from the secret store (``ruby/brands/<api_key>``), cached for a while."""
 
-    def __init__(
-        self, store: SecretStore, *, ttl: float = BRAND_CACHE_SECONDS, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._store = store
-        self._ttl = ttl
-        self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, Brand | None]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, secrets: CachedSecrets) -> None:
+        self._secrets = secrets
 
     def get(self, api_key: str) -> Brand | None:
-        now = self._monotonic()
-        with self._lock:
-            hit = self._cache.get(api_key)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        brand = self._load(api_key)
-        with self._lock:
-            if len(self._cache) > 1000:
-                self._cache.clear()
-            self._cache[api_key] = (now, brand)
-        return brand
-
-    def _load(self, api_key: str) -> Brand | None:
         if not api_key or len(api_key) > 128 or "/" in api_key:
             return None
-        try:
-            value = self._store.get(f"ruby/brands/{api_key}")
-        except SecretNotFound:
+        value = self._secrets.get(f"ruby/brands/{api_key}")
+        if value is None:
             return None
         secret, currency = value.get("api_secret"), value.get("currency", "KRW")
         if not isinstance(secret, str) or not secret or not isinstance(currency, str):

@@ -8,9 +8,11 @@ from croupier import aws
 from croupier.admin import Admin
 from croupier.ledger import Ledger
 from croupier.ledger.dynamo import DynamoLedgerStore
-from croupier.secrets import default_store
+from croupier.secrets import CachedSecrets, default_store
 from croupier.settings import settings
+from croupier.wallet.rgs import RgsWallet
 from croupier.wallet.ruby import BrandDirectory, PlayerLinks, RubyWallet
+from croupier.wallet.sportsbook import SportsbookWallet
 
 
 @cache
@@ -24,10 +26,25 @@ def ledger() -> Ledger:
 
 
 @cache
+def secrets() -> CachedSecrets:
+    return CachedSecrets(default_store())
+
+
+@cache
 def ruby_wallet() -> RubyWallet:
-    return RubyWallet(ledger(), BrandDirectory(default_store()), PlayerLinks(ledger_store().resolve_link))
+    return RubyWallet(ledger(), BrandDirectory(secrets()), PlayerLinks(ledger_store().resolve_link))
 
 
 @cache
 def admin() -> Admin:
     return Admin(ledger_store(), ledger())
+
+
+@cache
+def sportsbook_wallet() -> SportsbookWallet:
+    return SportsbookWallet(ledger(), secrets())
+
+
+@cache
+def rgs_wallet() -> RgsWallet:
+    return RgsWallet(ledger(), secrets())

@@ -1,0 +1,158 @@
+"""The RGS wallet adapter (providers.md section 5): an external RGS calls ``/rgs-wallet/bet|win|refund``.
+
+Requests are verified with the RGS v1 scheme against the operator credentials configured for that RGS
+(``rgs-wallet/operators/<operator_id>``: ``api_key`` and ``hmac_secrets``, newest first, more than one
+while a rotation overlaps), ±300 s. Idempotent on ``operator_tx_id``. A bet is entered under its round
+(``<round_id>:bet``) so that a refund can find it, with ``operator_tx_id`` in its fingerprint; a refund
+of an unknown bet leaves a tombstone there, so a late bet for that round is declined.
+
+Answers: ``200 {"ok": true, "balance_minor": <after>}``; errors ``{"ok": false, "error", "message"}``
+with 400, 401, 402, 404, 409, 413 or 503. ``balance_minor`` is the balance in the currency's minor units,
+rounded down when a provider with finer amounts (Ruby's hundredths of a KRW) left a fraction: never more
+than the player has.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from croupier import money
+from croupier.errors import BadRequest, PayloadTooLarge, Unauthorized
+from croupier.jsonbody import MAX_BODY_BYTES, parse_object
+from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal
+from croupier.observability import count
+from croupier.secrets import CachedSecrets
+from croupier.signing import Clock, Failure, RawRequest, rgs
+from croupier.signing._core import system_clock
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
+PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+MinorUnits = Annotated[StrictInt, Field(ge=0)]
+
+SIGNATURE_CODES = {
+    Failure.MISSING_HEADER: "SIGNATURE_MISSING",
+    Failure.MALFORMED: "SIGNATURE_MALFORMED",
+    Failure.UNKNOWN_KEY: "UNKNOWN_OPERATOR",
+    Failure.STALE_TIMESTAMP: "TIMESTAMP_STALE",
+    Failure.FUTURE_TIMESTAMP: "TIMESTAMP_IN_FUTURE",
+    Failure.EXPIRED: "TIMESTAMP_STALE",
+    Failure.BAD_SIGNATURE: "SIGNATURE_INVALID",
+}
+
+
+class InvalidRequest(BadRequest):
+    code = "INVALID_REQUEST"
+
+
+class WalletCall(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    operator_tx_id: Id
+    operator_player_id: PlayerId
+    session_id: Id
+    round_id: Id
+    currency: Currency
+    amount_minor: MinorUnits
+
+    def meta(self) -> dict[str, str]:
+        return {"operator_tx_id": self.operator_tx_id, "round_id": self.round_id, "session_id": self.session_id}
+
+
+class WinCall(WalletCall):
+    multiplier: Annotated[Any, Field(default=None)]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
+        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+
+
+def bet_key(round_id: str) -> str:
+    return f"{round_id}:bet"
+
+
+class RgsWallet:
+    def __init__(self, ledger: Ledger, secrets: CachedSecrets, *, clock: Clock = system_clock) -> None:
+        self.ledger = ledger
+        self.secrets = secrets
+        self.clock = clock
+
+    def _secrets_for(self, operator_id: str, api_key: str) -> list[str]:
+        config = self.secrets.get(f"rgs-wallet/operators/{operator_id}")
+        if not config or config.get("api_key") != api_key:
+            return []
+        return [s for s in config.get("hmac_secrets", []) if isinstance(s, str) and s]
+
+    def _authenticate(self, request: RawRequest) -> tuple[str, dict[str, Any]]:
+        if len(request.body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+        verdict = rgs.verify(request, self._secrets_for, clock=self.clock)
+        if not verdict.ok or verdict.key_id is None:
+            count("SignatureFailures")
+            code = SIGNATURE_CODES.get(verdict.reason, "SIGNATURE_INVALID") if verdict.reason else "SIGNATURE_INVALID"
+            raise Unauthorized(verdict.detail, code=code)
+        return f"rgs:{verdict.key_id}", parse_object(request.body)
+
+    def bet(self, request: RawRequest) -> dict[str, Any]:
+        provider, data = self._authenticate(request)
+        call = _validate(WalletCall, data)
+        movement = Movement(
+            provider,
+            bet_key(call.round_id),
+            AccountKey(call.operator_player_id, call.currency),
+            Kind.DEBIT,
+            money.from_minor_units(call.amount_minor, call.currency),
+            meta=call.meta(),
+            reference=call.operator_tx_id,
+        )
+        return _answer(self.ledger.move(movement), call.currency)
+
+    def win(self, request: RawRequest) -> dict[str, Any]:
+        provider, data = self._authenticate(request)
+        call = _validate(WinCall, data)
+        meta = call.meta()
+        if call.multiplier is not None:
+            meta["multiplier"] = json.dumps(call.multiplier, default=str)[:32]
+        movement = Movement(
+            provider,
+            call.operator_tx_id,
+            AccountKey(call.operator_player_id, call.currency),
+            Kind.CREDIT,
+            money.from_minor_units(call.amount_minor, call.currency),
+            meta=meta,
+        )
+        return _answer(self.ledger.move(movement), call.currency)
+
+    def refund(self, request: RawRequest) -> dict[str, Any]:
+        provider, data = self._authenticate(request)
+        call = _validate(WalletCall, data)
+        reversal = Reversal(
+            provider,
+            call.operator_tx_id,
+            bet_key(call.round_id),
+            AccountKey(call.operator_player_id, call.currency),
+            amount=money.from_minor_units(call.amount_minor, call.currency),
+            meta=call.meta(),
+        )
+        return _answer(self.ledger.reverse(reversal), call.currency)
+
+
+def balance_minor(units: int, currency: str) -> int:
+    """The balance in minor units, rounded down (never more than the player has)."""
+    factor: int = 10 ** (money.SCALE - money.exponent(currency))
+    return units // factor
+
+
+def _answer(outcome: Outcome, currency: str) -> dict[str, Any]:
+    count("Replays" if outcome.replayed else "MoneyMovements")
+    return {"ok": True, "balance_minor": balance_minor(outcome.balance_after, currency)}
