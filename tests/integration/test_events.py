@@ -77,3 +77,31 @@ def test_the_wallet_events_run_through_their_handlers_in_a_realistic_order(local
     kinds = [item["kind"] for item in bodies["admin_list_entries"]["items"]]  # type: ignore[union-attr]
     ruby = ["credit", "debit", "debit", "credit", "reversal"]
     assert kinds == [*ruby, "debit", "reversal", "debit", "credit", "reversal"]
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "name", "code"),
+    [
+        ("SportsbookLaunchFunction", "sportsbook_launch", "SPORTSBOOK_API_ERROR"),
+        ("RgsLaunchFunction", "rgs_launch", "RGS_API_ERROR"),
+    ],
+)
+def test_the_launch_events_run_through_their_handlers_to_a_clear_502_with_no_provider_listening(
+    local_stack: LocalStack, logical_id: str, name: str, code: str
+) -> None:
+    """The dev secrets point at 127.0.0.1:3901/3902 where nothing listens in the tests: the handler answers
+    a 502 that names the provider and the reason (the happy paths run against fakes in test_launch.py)."""
+    event = json.loads((REPO_ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
+    local_stack.invoke("AdminCreatePlayerFunction", _create_player_event("launch-player", 991_001))
+    event["body"] = event["body"].replace("player-42", "launch-player")
+    result = local_stack.invoke(logical_id, event)
+    assert result["statusCode"] == 502, result["body"]
+    body = json.loads(result["body"])
+    assert body["error"] == code
+    assert "unreachable" in body["message"] or "refused" in body["message"]
+
+
+def _create_player_event(player_id: str, ruby_id: int) -> dict[str, object]:
+    event = json.loads((REPO_ROOT / "events" / "admin_create_player.json").read_text(encoding="utf-8"))
+    event["body"] = json.dumps({"player_id": player_id, "currency": "KRW", "links": {"ruby": ruby_id}})
+    return event

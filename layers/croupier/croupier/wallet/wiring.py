@@ -6,6 +6,7 @@ from functools import cache
 
 from croupier import aws
 from croupier.admin import Admin
+from croupier.launch import Launcher
 from croupier.ledger import Ledger
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.secrets import CachedSecrets, default_store
@@ -48,3 +49,8 @@ def sportsbook_wallet() -> SportsbookWallet:
 @cache
 def rgs_wallet() -> RgsWallet:
     return RgsWallet(ledger(), secrets())
+
+
+@cache
+def launcher() -> Launcher:
+    return Launcher(secrets(), ledger().balance)

@@ -1,0 +1,278 @@
+"""Client of an external RGS (providers.md section 5), Croupier being the operator: session launch.
+
+``POST {base_url}/api/public/rgs/launch`` with ``{"operator_player_id", "currency", "balance_minor",
+"ttl_seconds"}`` as compact JSON, signed with the RGS v1 scheme (section 1) over the exact path and body
+bytes that are sent. The upstream spec's ``X-Operator-Hmac`` header (the raw secret on the wire) is never
+sent. A launch creates a session at the RGS, so it is never retried: a timeout is reported as such (the
+session may exist), and the caller decides.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from croupier import __version__
+from croupier.clients.http import HttpResponse, Transport, TransportError, UrllibTransport, dumps_json
+from croupier.errors import BadRequest, UpstreamError
+from croupier.signing import Clock, rgs
+
+LAUNCH_PATH = "/api/public/rgs/launch"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+MIN_TTL_SECONDS = 60
+MAX_TTL_SECONDS = 86_400
+MAX_PLAYER_ID_LENGTH = 64
+MAX_SESSION_ID_LENGTH = 256
+MAX_URL_LENGTH = 4096
+MAX_BALANCE_MINOR = 10**20
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_MAX_ERROR_TEXT = 200
+
+
+class Reason(StrEnum):
+    """Why an RGS call failed; stable, machine-readable."""
+
+    AUTH_REFUSED = "auth_refused"
+    """The RGS refused our signature or operator credentials (401 or 403)."""
+    PROVIDER_STATUS = "provider_status"
+    BAD_ANSWER = "bad_answer"
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+
+
+class RgsApiError(UpstreamError):
+    """The RGS failed or answered something unusable. ``status`` stays 502; ``reason`` says why and
+    ``upstream_status`` is the RGS's HTTP status when it answered."""
+
+    code = "RGS_API_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Reason,
+        upstream_status: int | None = None,
+        upstream_code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.upstream_status = upstream_status
+        self.upstream_code = upstream_code
+
+    @property
+    def timed_out(self) -> bool:
+        return self.reason is Reason.TIMEOUT
+
+
+@dataclass(frozen=True, slots=True)
+class RgsLaunch:
+    """A launched session: the iframe URL to embed and when the session expires (UTC)."""
+
+    session_id: str
+    launch_url: str
+    expires_at: datetime
+
+    @property
+    def expires_at_iso(self) -> str:
+        """``expires_at`` as ISO-8601 with a ``Z`` (``2026-07-03T12:00:00Z``)."""
+        return iso_z(self.expires_at)
+
+
+class RgsClient:
+    """Signed calls to an external RGS. Thread-safe: it holds no per-request state."""
+
+    def __init__(
+        self,
+        base_url: str,
+        operator_id: str,
+        api_key: str,
+        hmac_secret: str,
+        *,
+        transport: Transport | None = None,
+        clock: Clock = time.time,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        allow_insecure: bool = False,
+    ) -> None:
+        self.base_url, self._base_path = _check_base_url(base_url, allow_insecure=allow_insecure)
+        if not isinstance(operator_id, str) or not _UUID.fullmatch(operator_id):
+            raise ValueError("operator_id must be a uuid")
+        if not isinstance(api_key, str) or not _API_KEY.fullmatch(api_key):
+            raise ValueError("api_key must be printable ASCII without spaces")
+        if not isinstance(hmac_secret, str) or not hmac_secret:
+            raise ValueError("hmac_secret is required")
+        if not timeout > 0:
+            raise ValueError("timeout must be positive")
+        self.operator_id = operator_id
+        self.api_key = api_key
+        self._hmac_secret = hmac_secret
+        self._transport: Transport = transport or UrllibTransport()
+        self._clock = clock
+        self.timeout = float(timeout)
+
+    def __repr__(self) -> str:
+        return f"RgsClient(base_url={self.base_url!r}, operator_id={self.operator_id!r}, api_key={self.api_key!r})"
+
+    def launch(self, operator_player_id: str, currency: str, balance_minor: int, ttl_seconds: int) -> RgsLaunch:
+        """Open a session for our player at the RGS; never retried (a launch creates a session)."""
+        raw = dumps_json(
+            {
+                "operator_player_id": _check_player_id(operator_player_id),
+                "currency": _check_currency(currency),
+                "balance_minor": _check_balance(balance_minor),
+                "ttl_seconds": _check_ttl(ttl_seconds),
+            }
+        )
+        path = self._base_path + LAUNCH_PATH
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": f"croupier/{__version__}",
+            # signed over the very bytes and path sent below; no X-Operator-Hmac, ever
+            **rgs.headers(self.operator_id, self.api_key, self._hmac_secret, "POST", path, raw, clock=self._clock),
+        }
+        try:
+            response = self._transport.send("POST", self.base_url + path, headers, raw, self.timeout)
+        except TransportError as error:
+            if error.timed_out:
+                raise RgsApiError(
+                    f"RGS launch timed out after {self.timeout:g} s (the session may have been created)",
+                    reason=Reason.TIMEOUT,
+                ) from error
+            raise RgsApiError(
+                f"RGS launch could not be reached: {self._scrub(error.message)}", reason=Reason.UNREACHABLE
+            ) from error
+        return self._launched(response)
+
+    def _launched(self, response: HttpResponse) -> RgsLaunch:
+        try:
+            answer: Any = response.json()
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            answer = None
+        if not response.ok:
+            raise self._error(response.status, answer)
+        if not isinstance(answer, dict):
+            raise self._bad_answer("a body that is not a JSON object", response.status)
+        if answer.get("ok") is not True:
+            raise self._bad_answer('a body without "ok": true', response.status)
+        launch_url = answer.get("launch_url")
+        if not isinstance(launch_url, str) or not _is_web_url(launch_url):
+            raise self._bad_answer("no usable launch_url (an absolute http(s) URL)", response.status)
+        session_id = answer.get("session_id")
+        if (
+            not isinstance(session_id, str)
+            or not 0 < len(session_id) <= MAX_SESSION_ID_LENGTH
+            or _CONTROL.search(session_id)
+        ):
+            raise self._bad_answer("no usable session_id", response.status)
+        expires_at = _parse_instant(answer.get("expires_at"))
+        if expires_at is None:
+            raise self._bad_answer("no usable expires_at (ISO-8601 with a time zone)", response.status)
+        return RgsLaunch(session_id=session_id, launch_url=launch_url, expires_at=expires_at)
+
+    def _bad_answer(self, what: str, status: int) -> RgsApiError:
+        return RgsApiError(f"RGS launch answered {what}", reason=Reason.BAD_ANSWER, upstream_status=status)
+
+    def _error(self, status: int, data: Any) -> RgsApiError:
+        reason = Reason.AUTH_REFUSED if status in (401, 403) else Reason.PROVIDER_STATUS
+        summary = f"RGS launch answered HTTP {status}"
+        if reason is Reason.AUTH_REFUSED:
+            summary = f"RGS refused our operator signature (launch answered HTTP {status})"
+        code: str | None = None
+        if isinstance(data, dict):
+            raw_code = data.get("error", data.get("code"))
+            raw_text = data.get("message", data.get("detail"))
+            if isinstance(raw_code, str | int) and not isinstance(raw_code, bool):
+                code = self._scrub(raw_code)
+                summary += f" {code}"
+            if isinstance(raw_text, str) and raw_text.strip():
+                summary += f": {self._scrub(raw_text)}"
+        return RgsApiError(summary, reason=reason, upstream_status=status, upstream_code=code)
+
+    def _scrub(self, value: object) -> str:
+        """Upstream text, one line, bounded, and never holding our secret even if the RGS echoed it."""
+        text = " ".join(str(value).split())
+        return text.replace(self._hmac_secret, "<redacted>")[:_MAX_ERROR_TEXT]
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def iso_z(instant: datetime) -> str:
+    """An aware datetime as ISO-8601 UTC with a ``Z``; fractions of a second only when there are some."""
+    text = instant.astimezone(UTC).isoformat(timespec="seconds" if instant.microsecond == 0 else "microseconds")
+    return text.removesuffix("+00:00") + "Z"
+
+
+def _parse_instant(value: object) -> datetime | None:
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        return None  # a time without a zone is ambiguous: refused rather than guessed
+    return instant.astimezone(UTC)
+
+
+def _is_web_url(url: str) -> bool:
+    if len(url) > MAX_URL_LENGTH or _CONTROL.search(url) or url != url.strip() or " " in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: str, *, allow_insecure: bool) -> tuple[str, str]:
+    parts = urlsplit(base_url.strip()) if isinstance(base_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("base_url must be an absolute https URL")
+    if parts.query or parts.fragment:
+        raise ValueError("base_url must not hold a query or a fragment")
+    if parts.scheme == "http" and not allow_insecure and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("the RGS is called over HTTPS only (plain http is allowed for loopback hosts)")
+    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+
+
+def _check_player_id(player_id: object) -> str:
+    if not isinstance(player_id, str) or not player_id:
+        raise BadRequest("operator_player_id is required")
+    if len(player_id) > MAX_PLAYER_ID_LENGTH:
+        raise BadRequest(f"operator_player_id must be at most {MAX_PLAYER_ID_LENGTH} characters")
+    if _CONTROL.search(player_id) or player_id != player_id.strip():
+        raise BadRequest("operator_player_id must not hold control characters or surrounding whitespace")
+    return player_id
+
+
+def _check_currency(currency: object) -> str:
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise BadRequest("currency must be a three-letter upper-case code such as KRW")
+    return currency
+
+
+def _check_balance(balance_minor: object) -> int:
+    if isinstance(balance_minor, bool) or not isinstance(balance_minor, int):
+        raise BadRequest("balance_minor must be an integer count of minor units")
+    if not 0 <= balance_minor <= MAX_BALANCE_MINOR:
+        raise BadRequest(f"balance_minor must be from 0 to {MAX_BALANCE_MINOR}")
+    return balance_minor
+
+
+def _check_ttl(ttl_seconds: object) -> int:
+    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int):
+        raise BadRequest("ttl_seconds must be an integer")
+    if not MIN_TTL_SECONDS <= ttl_seconds <= MAX_TTL_SECONDS:
+        raise BadRequest(f"ttl_seconds must be from {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}")
+    return ttl_seconds
