@@ -407,6 +407,17 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS's, or $AWS_ENDPOINT_URL_DYNAMODB)")
     reconcile.set_defaults(handler=_reconcile)
 
+    verify = commands.add_parser(
+        "verify", help="reproduce a crash round's hash, crash point and derived seeds from its published data"
+    )
+    verify.add_argument("round_json", nargs="?", help="the round's published JSON (a file, or - for stdin)")
+    verify.add_argument("--server-seed")
+    verify.add_argument("--client-seed")
+    verify.add_argument("--nonce", type=int)
+    verify.add_argument("--rtp", help="the operator's rtp_target (default: the round's, else 0.96)")
+    verify.add_argument("--max-win", type=int, help="max_win_multiplier (default: the round's, else 2000)")
+    verify.set_defaults(handler=_verify)
+
     health = ruby_commands.add_parser("health", help="GET /health (no authentication)")
     health.set_defaults(handler=_health)
     return parser
@@ -431,6 +442,38 @@ def _reconcile(args: argparse.Namespace, ctx: Context) -> int:
     report = reconcile(accounts, entries)
     ctx.out.write(json.dumps(report.as_dict(), indent=2) + "\n")
     return EXIT_OK if report.clean else EXIT_ERROR
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+def _verify(args: argparse.Namespace, ctx: Context) -> int:
+    """Exit 0 when every published value matches the recomputed one, 1 when any does not."""
+    from croupier import fairness
+
+    data: dict[str, Any] = {}
+    if args.round_json == "-":
+        data = json.loads(sys.stdin.read())
+    elif args.round_json:
+        with open(args.round_json, encoding="utf-8") as handle:
+            data = json.load(handle)
+    server_seed = args.server_seed or data.get("server_seed")
+    client_seed = args.client_seed if args.client_seed is not None else data.get("client_seed")
+    nonce = args.nonce if args.nonce is not None else data.get("nonce")
+    if not server_seed or not isinstance(client_seed, str) or not isinstance(nonce, int) or nonce < 0:
+        raise CliError("need the revealed server seed, the client seed and the nonce")
+    rtp = str(args.rtp or data.get("rtp_target") or fairness.DEFAULT_RTP)
+    max_win = int(args.max_win or data.get("max_win_multiplier") or fairness.DEFAULT_MAX_WIN_MULTIPLIER)
+    result = fairness.outcome(server_seed, client_seed, nonce, rtp=rtp, max_win_multiplier=max_win)
+    computed = {"server_seed_hash": fairness.seed_hash(server_seed), **result.as_dict()}
+    published = {"server_seed_hash": data.get("server_seed_hash"), **(data.get("outcome") or {})}
+    checks = {
+        key: "MATCH" if str(value) == computed[key] else "MISMATCH"
+        for key, value in published.items()
+        if value is not None and key in computed
+    }
+    ctx.out.write(json.dumps({"computed": computed, "checks": checks}, indent=2) + "\n")
+    return EXIT_ERROR if "MISMATCH" in checks.values() else EXIT_OK
 
 
 # --- entry point -----------------------------------------------------------------------------------
