@@ -13,8 +13,8 @@ from typing import Any
 from botocore.config import Config
 
 CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=3,
+    connect_timeout=1,
+    read_timeout=1,  # DynamoDB answers in milliseconds; a lost answer must leave room to retry within 5 s
     retries={"total_max_attempts": 1, "mode": "standard"},
     tcp_keepalive=True,
     max_pool_connections=50,

@@ -194,6 +194,8 @@ class CommitResult:
     account: AccountState | None = None
     """The account as it is now, when its condition failed (None: no such account)."""
     transient: str = ""
+    uncertain: bool = False
+    """The request may have reached DynamoDB and committed, but no answer came back (a timeout)."""
 
 
 OK = CommitResult(ok=True)
@@ -250,6 +252,16 @@ class DynamoLedgerStore:
             entry_from_item(target) if target else None,
             account_from_item(acct) if acct else None,
         )
+
+    @_transient_reads
+    def read_entry(self, provider: str, tx_id: str) -> Entry | None:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": entry_pk(provider, tx_id)}, "sk": {"S": TX_SK}},
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return entry_from_item(item) if item else None
 
     @_transient_reads
     def resolve_link(self, provider: str, external_id: str) -> str | None:
@@ -331,7 +343,12 @@ class DynamoLedgerStore:
         except ClientError as error:
             return _cancelled(error, roles)
         except NETWORK_ERRORS as error:
-            return CommitResult(ok=False, failed=frozenset({Failed.TRANSIENT}), transient=type(error).__name__)
+            return CommitResult(
+                ok=False,
+                failed=frozenset({Failed.TRANSIENT}),
+                transient=type(error).__name__,
+                uncertain=not isinstance(error, ConnectTimeoutError | EndpointConnectionError),
+            )
         return OK
 
     # admin -----------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ class LedgerStore(Protocol):
 
     def commit(self, plan: CommitPlan) -> CommitResult: ...
 
+    def read_entry(self, provider: str, tx_id: str) -> Entry | None: ...
+
 
 class RetriesExhausted(Unavailable):
     code = "RETRY_LATER"
@@ -132,32 +134,45 @@ class Ledger:
         state = self.snapshots.get(account) or self.balance(account)
         deadline = self.monotonic() + self.budget_seconds
         plan: CommitPlan | None = None
-        for attempt in range(self.max_attempts):
-            if plan is None:  # a new plan only when the state it rests on changed: a retry resends it whole
-                plan = self._movement_plan(movement, state)
-            result = self.store.commit(plan)
-            if result.ok:
-                self.snapshots.put(account, AccountState(plan.entry.balance_after, plan.entry.version))
-                return Outcome(plan.entry)
-            if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
-                return self._replay(result.existing, movement.fingerprint, movement.kind)
-            if Failed.ACCOUNT in result.failed:
-                if result.account is None:
-                    self.snapshots.forget(account)
-                    raise UnknownAccount("unknown player or currency")
-                if result.account.version == state.version:
-                    self.snapshots.put(account, result.account)
-                    raise InsufficientFunds("insufficient funds")
-                state, plan = result.account, None
-                self.snapshots.put(account, state)
-                if attempt:
-                    self._backoff(attempt, deadline)
-                continue
-            if Failed.TOKEN_REUSED in result.failed:
-                plan = None  # someone else's request under this token: rebuild, and the entry check decides
-                continue
-            self._backoff(attempt, deadline)  # transient: conflict, throttling or a lost response (same token)
-        raise RetriesExhausted("the wallet is busy; retry the same request")
+        uncertain = False  # the last attempt's answer was lost: it may have committed
+        try:
+            for attempt in range(self.max_attempts):
+                if plan is None:  # a new plan only when the state it rests on changed: a retry resends it whole
+                    plan = self._movement_plan(movement, state)
+                result = self.store.commit(plan)
+                uncertain = result.uncertain
+                if result.ok:
+                    self.snapshots.put(account, AccountState(plan.entry.balance_after, plan.entry.version))
+                    return Outcome(plan.entry)
+                if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
+                    return self._replay(result.existing, movement.fingerprint, movement.kind)
+                if Failed.ACCOUNT in result.failed:
+                    if result.account is None:
+                        self.snapshots.forget(account)
+                        raise UnknownAccount("unknown player or currency")
+                    if result.account.version == state.version:
+                        self.snapshots.put(account, result.account)
+                        raise InsufficientFunds("insufficient funds")
+                    state, plan = result.account, None
+                    self.snapshots.put(account, state)
+                    if attempt:
+                        self._backoff(attempt, deadline)
+                    continue
+                if Failed.TOKEN_REUSED in result.failed:
+                    plan = None  # someone else's request under this token: rebuild, and the entry check decides
+                    continue
+                self._backoff(attempt, deadline)  # transient: conflict, throttling or a lost response (same token)
+            raise RetriesExhausted("the wallet is busy; retry the same request")
+        except RetriesExhausted as exhausted:
+            if not uncertain:
+                raise
+            try:  # never answer "not done" for what may be done: look once, answer what is stored
+                existing = self.store.read_entry(movement.provider, movement.tx_id)
+            except TransientStoreError:
+                raise exhausted from None
+            if existing is None:
+                raise
+            return self._replay(existing, movement.fingerprint, movement.kind)
 
     def _movement_plan(self, movement: Movement, state: AccountState) -> CommitPlan:
         sign = -1 if movement.kind is Kind.DEBIT else 1
@@ -182,6 +197,8 @@ class Ledger:
 
     def reverse(self, reversal: Reversal) -> Outcome:
         account = reversal.account
+        if reversal.tx_id == reversal.target_tx_id:
+            raise NotReversible("a reversal cannot name itself as its target")
         deadline = self.monotonic() + self.budget_seconds
         for attempt in range(self.max_attempts):
             own, target, state = self._attempt_read(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from croupier import money
 from croupier.errors import BadRequest, PayloadTooLarge, Unauthorized
@@ -77,6 +77,12 @@ class RollbackRequest(_Request):
     round_id: ShortText | None = None
     provider_code: ShortText | None = None
     game_code: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _not_itself(self) -> RollbackRequest:
+        if self.ref_transaction_id == self.transaction_id:
+            raise ValueError("a rollback cannot roll itself back")
+        return self
 
     @property
     def target(self) -> str:

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 
 from croupier import money
 from croupier.errors import CroupierError, PayloadTooLarge
@@ -75,6 +75,12 @@ class RollbackRequest(BaseModel):
     user_id: UserId
     currency: Currency
     amount: Any  # a JSON number, already a Decimal or int: croupier.money checks it exactly
+
+    @model_validator(mode="after")
+    def _not_itself(self) -> RollbackRequest:
+        if self.transaction_id == self.rollback_transaction_id:
+            raise ValueError("a rollback cannot roll itself back")
+        return self
 
 
 @dataclass(frozen=True, slots=True)
