@@ -113,7 +113,7 @@ def entry_item(entry: Entry) -> dict[str, Any]:
         "fp": {"S": entry.fingerprint},
         "effect": {"S": entry.effect.value},
     }
-    if entry.kind is not Kind.TOMBSTONE:
+    if not entry.kind.is_placeholder:
         item["gsi1pk"] = {"S": entries_gsi_pk(entry.account)}
         item["gsi1sk"] = {"S": f"{entry.version:012d}"}
     if entry.target_tx_id is not None:
@@ -164,6 +164,8 @@ class CommitPlan:
     """tx id of the target entry to mark ``reversed_by`` (only if it is not reversed yet)."""
     tombstone: Entry | None = None
     """A tombstone to put at the unknown target's key (only if that key is still free)."""
+    marker: Entry | None = None
+    """A marker holding the movement's alias key (only if that key is still free)."""
 
     @property
     def token(self) -> str:
@@ -181,6 +183,7 @@ class Failed(StrEnum):
     TARGET = "target"
     TOMBSTONE = "tombstone"
     TRANSIENT = "transient"
+    MARKER = "marker"
     TOKEN_REUSED = "token_reused"  # noqa: S105 - a state, not a secret
     """Another request used this ClientRequestToken with other parameters in the last 10 minutes."""
 
@@ -338,6 +341,17 @@ class DynamoLedgerStore:
                 }
             )
             roles.append(Failed.TOMBSTONE)
+        if plan.marker is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": entry_item(plan.marker),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            roles.append(Failed.MARKER)
         try:
             self.client.transact_write_items(TransactItems=items, ClientRequestToken=plan.token)
         except ClientError as error:

@@ -16,6 +16,13 @@ class Kind(StrEnum):
     REVERSAL = "reversal"
     TOMBSTONE = "tombstone"
     """Left at the key of a reversal's unknown target, so that the target arriving late has no effect."""
+    MARKER = "marker"
+    """Holds a provider's idempotency key for an entry stored under another key (``target_tx_id``)."""
+
+    @property
+    def is_placeholder(self) -> bool:
+        """Tombstones and markers hold a key; they are not entries of an account."""
+        return self in (Kind.TOMBSTONE, Kind.MARKER)
 
 
 class Effect(StrEnum):
@@ -53,6 +60,9 @@ class Movement:
     reference: str = ""
     """The provider's own idempotency key when the entry is keyed otherwise (an RGS bet is keyed by its round
     so that a refund can find it): part of the fingerprint, so the same key with another reference conflicts."""
+    alias: str | None = None
+    """A second key of the provider's to hold in the same transaction (the RGS's ``tx:<operator_tx_id>``), so
+    that no other movement, of any kind, can use that idempotency key."""
 
     def __post_init__(self) -> None:
         if self.kind not in (Kind.DEBIT, Kind.CREDIT):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
-from croupier.ledger.model import AccountKey, AccountState, Entry, Kind
+from croupier.ledger.model import AccountKey, AccountState, Entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def reconcile(accounts: Mapping[AccountKey, AccountState], entries: Iterable[Ent
     by_account: dict[AccountKey, list[Entry]] = defaultdict(list)
     count = 0
     for entry in entries:
-        if entry.kind is Kind.TOMBSTONE:
+        if entry.kind.is_placeholder:
             continue
         by_account[entry.account].append(entry)
         count += 1

@@ -37,6 +37,9 @@ from croupier.ledger.model import (
 )
 
 MAX_ATTEMPTS = 8
+"""Transient failures (throttling, conflicts, lost answers) a request may meet before it gives up."""
+MAX_RACES = 64
+"""Attempts of any kind: lost version races retry at once, bounded by this and the time budget."""
 BACKOFF_BASE_SECONDS = 0.01
 BACKOFF_CAP_SECONDS = 0.25
 SNAPSHOT_CACHE_SIZE = 10_000
@@ -135,8 +138,9 @@ class Ledger:
         deadline = self.monotonic() + self.budget_seconds
         plan: CommitPlan | None = None
         uncertain = False  # the last attempt's answer was lost: it may have committed
+        failures = 0  # throttling, conflicts, lost answers: bounded by max_attempts and the budget
         try:
-            for attempt in range(self.max_attempts):
+            for _ in range(MAX_RACES):
                 if plan is None:  # a new plan only when the state it rests on changed: a retry resends it whole
                     plan = self._movement_plan(movement, state)
                 result = self.store.commit(plan)
@@ -146,6 +150,8 @@ class Ledger:
                     return Outcome(plan.entry)
                 if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
                     return self._replay(result.existing, movement.fingerprint, movement.kind)
+                if Failed.MARKER in result.failed:
+                    raise IdempotencyConflict("this transaction id was used before by another transaction")
                 if Failed.ACCOUNT in result.failed:
                     if result.account is None:
                         self.snapshots.forget(account)
@@ -153,15 +159,20 @@ class Ledger:
                     if result.account.version == state.version:
                         self.snapshots.put(account, result.account)
                         raise InsufficientFunds("insufficient funds")
+                    # Lost a race: the cancelled transaction handed back the newest state. Try again at once
+                    # (a pause would only let newer requests overtake), within the time budget.
                     state, plan = result.account, None
                     self.snapshots.put(account, state)
-                    if attempt:
-                        self._backoff(attempt, deadline)
+                    if self.monotonic() > deadline:
+                        break
                     continue
                 if Failed.TOKEN_REUSED in result.failed:
                     plan = None  # someone else's request under this token: rebuild, and the entry check decides
                     continue
-                self._backoff(attempt, deadline)  # transient: conflict, throttling or a lost response (same token)
+                failures += 1  # transient: conflict, throttling or a lost response (the same token is resent)
+                if failures >= self.max_attempts:
+                    break
+                self._backoff(failures - 1, deadline)
             raise RetriesExhausted("the wallet is busy; retry the same request")
         except RetriesExhausted as exhausted:
             if not uncertain:
@@ -176,6 +187,7 @@ class Ledger:
 
     def _movement_plan(self, movement: Movement, state: AccountState) -> CommitPlan:
         sign = -1 if movement.kind is Kind.DEBIT else 1
+        now = self.now()
         entry = Entry(
             provider=movement.provider,
             tx_id=movement.tx_id,
@@ -186,12 +198,28 @@ class Ledger:
             balance_before=state.balance,
             balance_after=state.balance + sign * movement.amount,
             version=state.version + 1,
-            created_at=self.now(),
+            created_at=now,
             fingerprint=movement.fingerprint,
             meta=dict(movement.meta),
         )
+        marker = None
+        if movement.alias is not None:
+            marker = Entry(
+                provider=movement.provider,
+                tx_id=movement.alias,
+                kind=Kind.MARKER,
+                account=movement.account,
+                amount=0,
+                delta=0,
+                balance_before=0,
+                balance_after=0,
+                version=0,
+                created_at=now,
+                fingerprint="",
+                target_tx_id=movement.tx_id,
+            )
         need = movement.amount if movement.kind is Kind.DEBIT else 0
-        return CommitPlan(entry=entry, expected=state, require_funds=need)
+        return CommitPlan(entry=entry, expected=state, require_funds=need, marker=marker)
 
     # reversals -------------------------------------------------------------------------------------
 
@@ -200,7 +228,8 @@ class Ledger:
         if reversal.tx_id == reversal.target_tx_id:
             raise NotReversible("a reversal cannot name itself as its target")
         deadline = self.monotonic() + self.budget_seconds
-        for attempt in range(self.max_attempts):
+        failures = 0
+        for _ in range(MAX_RACES):
             own, target, state = self._attempt_read(
                 lambda: self.store.read_for_reversal(reversal.provider, reversal.tx_id, reversal.target_tx_id, account)
             )
@@ -216,10 +245,13 @@ class Ledger:
             if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
                 return self._replay(result.existing, reversal.fingerprint, Kind.REVERSAL)
             if result.failed & {Failed.ACCOUNT, Failed.TARGET, Failed.TOMBSTONE, Failed.TOKEN_REUSED}:
-                if attempt:
-                    self._backoff(attempt, deadline)
-                continue  # something moved under us: read again
-            self._backoff(attempt, deadline)  # the next read shows whether a lost response had committed
+                if self.monotonic() > deadline:
+                    break
+                continue  # something moved under us: read again, at once
+            failures += 1  # the next read shows whether a lost response had committed
+            if failures >= self.max_attempts:
+                break
+            self._backoff(failures - 1, deadline)
         raise RetriesExhausted("the wallet is busy; retry the same request")
 
     def _reversal_plan(self, reversal: Reversal, target: Entry | None, state: AccountState) -> CommitPlan:
@@ -276,6 +308,8 @@ class Ledger:
     # helpers ---------------------------------------------------------------------------------------
 
     def _replay(self, existing: Entry, fingerprint: str, kind: Kind) -> Outcome:
+        if existing.kind is Kind.MARKER:
+            raise IdempotencyConflict("this transaction id was used before by another transaction")
         if existing.kind is Kind.TOMBSTONE and kind is not Kind.REVERSAL:
             raise ReversedBeforeArrival("this transaction was rolled back before it arrived", existing)
         if existing.fingerprint != fingerprint:

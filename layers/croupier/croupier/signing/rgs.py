@@ -92,7 +92,8 @@ def verify(
     stale = check_window(timestamp, clock(), window, TIMESTAMP_HEADER)
     if stale is not None:
         return stale
-    secrets = secrets_for(operator_id.lower(), api_key)
+    operator_id = operator_id.lower()  # one operator, whatever the letter case it is sent in
+    secrets = secrets_for(operator_id, api_key)
     if not secrets:
         return Verdict.fail(Failure.UNKNOWN_KEY, f"unknown {OPERATOR_ID_HEADER} or {KEY_HEADER}")
     expected = [sign(s, raw_ts, request.method, request.path_with_query, request.body) for s in secrets]

@@ -3,8 +3,10 @@
 Requests are verified with the RGS v1 scheme against the operator credentials configured for that RGS
 (``rgs-wallet/operators/<operator_id>``: ``api_key`` and ``hmac_secrets``, newest first, more than one
 while a rotation overlaps), ±300 s. Idempotent on ``operator_tx_id``. A bet is entered under its round
-(``<round_id>:bet``) so that a refund can find it, with ``operator_tx_id`` in its fingerprint; a refund
-of an unknown bet leaves a tombstone there, so a late bet for that round is declined.
+(``round:<round_id>:bet``) so that a refund can find it, and holds its ``operator_tx_id`` with a marker at
+``tx:<operator_tx_id>`` in the same transaction, where wins and refunds are entered: one operator_tx_id is
+one transaction whatever the route. A refund of an unknown bet leaves a tombstone at the round's key, so a
+late bet for that round is declined.
 
 Answers: ``200 {"ok": true, "balance_minor": <after>}``; errors ``{"ok": false, "error", "message"}``
 with 400, 401, 402, 404, 409, 413 or 503. ``balance_minor`` is the balance in the currency's minor units,
@@ -78,7 +80,14 @@ def _validate(model: type[M], data: dict[str, Any]) -> M:
 
 
 def bet_key(round_id: str) -> str:
-    return f"{round_id}:bet"
+    """A round's bet: found by the round, so that a refund (which names the round) can reverse it."""
+    return f"round:{round_id}:bet"
+
+
+def tx_key(operator_tx_id: str) -> str:
+    """The key of the operator's idempotency key: held by the win or refund itself, or by a bet's marker, so
+    that one operator_tx_id is one transaction whatever its route."""
+    return f"tx:{operator_tx_id}"
 
 
 class RgsWallet:
@@ -114,6 +123,7 @@ class RgsWallet:
             money.from_minor_units(call.amount_minor, call.currency),
             meta=call.meta(),
             reference=call.operator_tx_id,
+            alias=tx_key(call.operator_tx_id),
         )
         return _answer(self.ledger.move(movement), call.currency)
 
@@ -125,7 +135,7 @@ class RgsWallet:
             meta["multiplier"] = json.dumps(call.multiplier, default=str)[:32]
         movement = Movement(
             provider,
-            call.operator_tx_id,
+            tx_key(call.operator_tx_id),
             AccountKey(call.operator_player_id, call.currency),
             Kind.CREDIT,
             money.from_minor_units(call.amount_minor, call.currency),
@@ -138,7 +148,7 @@ class RgsWallet:
         call = _validate(WalletCall, data)
         reversal = Reversal(
             provider,
-            call.operator_tx_id,
+            tx_key(call.operator_tx_id),
             bet_key(call.round_id),
             AccountKey(call.operator_player_id, call.currency),
             amount=money.from_minor_units(call.amount_minor, call.currency),
