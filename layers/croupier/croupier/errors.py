@@ -26,6 +26,11 @@ class Unauthorized(CroupierError):
     code = "UNAUTHORIZED"
 
 
+class Forbidden(CroupierError):
+    status = 403
+    code = "FORBIDDEN"
+
+
 class NotFound(CroupierError):
     status = 404
     code = "NOT_FOUND"

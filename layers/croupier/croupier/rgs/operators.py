@@ -1,0 +1,247 @@
+"""Operators of the RGS: provisioning, settings, key rotation, and the credentials every operator call is
+verified against (RGS v1, providers.md section 1).
+
+An operator's ``hmac_secret`` is returned once, at provisioning or rotation, and kept only in the secret
+store (Secrets Manager in AWS: ``croupier/<stage>/rgs/operators/<operator_id>``; the dev-only file
+locally), never in the table, a log or an error. The table holds the settings and the public key ids,
+each with the time it retires: a rotation keeps the previous keys valid for an overlap window.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+
+from croupier import money
+from croupier.errors import BadRequest, Conflict, NotFound
+from croupier.jsonbody import parse_object
+from croupier.rgs.credentials import new_api_key, new_operator_credentials
+from croupier.rgs.store import RgsStore
+from croupier.secrets import SecretNotFound, SecretStore
+
+DEFAULT_RTP = Decimal("0.96")
+DEFAULT_MAX_WIN = 2000
+DEFAULT_HOUSE_SHARE = Decimal("0.15")
+DEFAULT_OVERLAP_SECONDS = 24 * 3600
+MAX_OVERLAP_SECONDS = 30 * 24 * 3600
+CACHE_SECONDS = 60.0
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class InvalidRequest(BadRequest):
+    code = "INVALID_REQUEST"
+
+
+class UnknownOperator(NotFound):
+    code = "UNKNOWN_OPERATOR"
+
+
+class OperatorChanged(Conflict):
+    code = "CONCURRENT_CHANGE"
+
+
+def secret_name(operator_id: str) -> str:
+    return f"rgs/operators/{operator_id}"
+
+
+class OperatorSettings(BaseModel):
+    """What an operator is provisioned with (every field but the URL and currencies has a default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wallet_callback_url: StrictStr = Field(max_length=512)
+    rtp_target: Decimal = Field(default=DEFAULT_RTP, ge=Decimal("0.5"), le=Decimal("1"), decimal_places=4)
+    max_win_multiplier: StrictInt = Field(default=DEFAULT_MAX_WIN, ge=2, le=100_000)
+    allowed_currencies: list[Currency] = Field(min_length=1, max_length=50)
+    house_share: Decimal = Field(default=DEFAULT_HOUSE_SHARE, ge=Decimal("0"), le=Decimal("1"), decimal_places=4)
+    enabled: StrictBool = True
+
+    @field_validator("wallet_callback_url")
+    @classmethod
+    def _https_or_loopback(cls, value: str) -> str:
+        parts = urlsplit(value)
+        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
+        if not secure or not parts.hostname or parts.query or parts.fragment or value.endswith("/"):
+            raise ValueError("an https URL (http only on loopback) without query, fragment or trailing slash")
+        return value
+
+    @field_validator("allowed_currencies")
+    @classmethod
+    def _iso_currencies(cls, value: list[str]) -> list[str]:
+        for currency in value:
+            money.exponent(currency)
+        return sorted(set(value))
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "wallet_callback_url": self.wallet_callback_url,
+            "rtp_target": str(self.rtp_target),
+            "max_win_multiplier": self.max_win_multiplier,
+            "allowed_currencies": list(self.allowed_currencies),
+            "house_share": str(self.house_share),
+            "enabled": self.enabled,
+        }
+
+
+class SettingsChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: StrictBool | None = None
+    house_share: Decimal | None = Field(default=None, ge=Decimal("0"), le=Decimal("1"), decimal_places=4)
+
+
+class Rotation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    overlap_seconds: StrictInt = Field(default=DEFAULT_OVERLAP_SECONDS, ge=0, le=MAX_OVERLAP_SECONDS)
+
+
+def _validate(model: type[BaseModel], body: bytes) -> Any:
+    try:
+        return model.model_validate(parse_object(body) if body.strip() else {})
+    except ValidationError as error:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
+        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class Operators:
+    def __init__(
+        self,
+        store: RgsStore,
+        secrets: SecretStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        cache_seconds: float = CACHE_SECONDS,
+    ) -> None:
+        self.store = store
+        self.secrets = secrets
+        self.clock = clock
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, dict[str, Any] | None, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    # provisioning -----------------------------------------------------------------------------------
+
+    def provision(self, body: bytes) -> dict[str, Any]:
+        """A new operator; the answer is the only place its ``hmac_secret`` is ever shown."""
+        settings: OperatorSettings = _validate(OperatorSettings, body)
+        issued = new_operator_credentials()
+        now = self.clock()
+        self.secrets.put(secret_name(issued.operator_id), {"keys": {issued.api_key: issued.hmac_secret}})
+        profile = {
+            "operator_id": issued.operator_id,
+            "created_at": iso(now),
+            "settings": settings.stored(),
+            "keys": [{"api_key": issued.api_key, "created_at": iso(now), "retires_at": None}],
+        }
+        if not self.store.create_operator(issued.operator_id, profile):  # a uuid4 collision: never in practice
+            raise OperatorChanged("operator id collision; provision again")
+        return {**public_view(profile), "api_key": issued.api_key, "hmac_secret": issued.hmac_secret}
+
+    def rotate_key(self, operator_id: str, body: bytes) -> dict[str, Any]:
+        """A new key pair (shown once); every older key retires after the overlap window."""
+        rotation: Rotation = _validate(Rotation, body)
+        profile, revision = self._profile(operator_id)
+        now = self.clock()
+        api_key, hmac_secret = new_api_key()
+        try:
+            stored = self.secrets.get(secret_name(operator_id))
+        except SecretNotFound:
+            stored = {"keys": {}}
+        keys = {**stored.get("keys", {}), api_key: hmac_secret}
+        retires = now + rotation.overlap_seconds
+        for key in profile["keys"]:
+            if key["retires_at"] is None or key["retires_at"] > iso(retires):
+                key["retires_at"] = iso(retires)
+        profile["keys"] = [k for k in profile["keys"] if k["retires_at"] is None or k["retires_at"] > iso(now)]
+        profile["keys"].append({"api_key": api_key, "created_at": iso(now), "retires_at": None})
+        live = {k["api_key"] for k in profile["keys"]}
+        self.secrets.put(secret_name(operator_id), {"keys": {k: v for k, v in keys.items() if k in live}})
+        if not self.store.update_operator(operator_id, profile, revision):
+            raise OperatorChanged("the operator changed meanwhile; rotate again")
+        self._forget(operator_id)
+        return {**public_view(profile), "api_key": api_key, "hmac_secret": hmac_secret}
+
+    def change(self, operator_id: str, body: bytes) -> dict[str, Any]:
+        change: SettingsChange = _validate(SettingsChange, body)
+        profile, revision = self._profile(operator_id)
+        if change.enabled is not None:
+            profile["settings"]["enabled"] = change.enabled
+        if change.house_share is not None:
+            profile["settings"]["house_share"] = str(change.house_share)
+        if not self.store.update_operator(operator_id, profile, revision):
+            raise OperatorChanged("the operator changed meanwhile; change it again")
+        self._forget(operator_id)
+        return public_view(profile)
+
+    def view(self, operator_id: str) -> dict[str, Any]:
+        return public_view(self._profile(operator_id)[0])
+
+    def _profile(self, operator_id: str) -> tuple[dict[str, Any], int]:
+        found = self.store.read_operator(operator_id)
+        if found is None:
+            raise UnknownOperator(f"unknown operator {operator_id!r}")
+        return found
+
+    # verification ---------------------------------------------------------------------------------------
+
+    def secrets_for(self, operator_id: str, api_key: str) -> list[str]:
+        """The secret of ``api_key`` if the operator is enabled and the key has not retired (for rgs.verify)."""
+        profile, keys = self._cached(operator_id)
+        if profile is None or not profile["settings"]["enabled"]:
+            return []
+        now = iso(self.clock())
+        for key in profile["keys"]:
+            if key["api_key"] == api_key and (key["retires_at"] is None or key["retires_at"] > now):
+                secret = keys.get(api_key)
+                return [secret] if secret else []
+        return []
+
+    def settings(self, operator_id: str) -> OperatorSettings | None:
+        profile, _ = self._cached(operator_id)
+        return OperatorSettings.model_validate(profile["settings"]) if profile else None
+
+    def _cached(self, operator_id: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(operator_id)
+        if hit is not None and now - hit[0] < self.cache_seconds:
+            return hit[1], hit[2]
+        found = self.store.read_operator(operator_id)
+        profile = found[0] if found else None
+        try:
+            keys: dict[str, str] = self.secrets.get(secret_name(operator_id)).get("keys", {}) if profile else {}
+        except SecretNotFound:
+            keys = {}
+        with self._lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[operator_id] = (now, profile, keys)
+        return profile, keys
+
+    def _forget(self, operator_id: str) -> None:
+        with self._lock:
+            self._cache.pop(operator_id, None)
+
+
+def public_view(profile: dict[str, Any]) -> dict[str, Any]:
+    """The operator as shown to an admin: settings and key ids, never a secret."""
+    return {
+        "operator_id": profile["operator_id"],
+        "created_at": profile["created_at"],
+        **profile["settings"],
+        "keys": [{k: key[k] for k in ("api_key", "created_at", "retires_at")} for key in profile["keys"]],
+    }

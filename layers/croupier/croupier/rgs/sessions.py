@@ -1,0 +1,102 @@
+"""Operator calls of the RGS (``/api/public/rgs/*``) and the player sessions they open.
+
+``POST /api/public/rgs/launch`` (RGS v1 signed, ±300 s; ``X-Operator-Hmac`` ignored) opens a session for
+one of the operator's players: an unguessable token (192 bits) that the launch URL carries and the table
+keeps only as its SHA-256, with an expiry (and a TTL that deletes it later).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from croupier import money
+from croupier.errors import BadRequest, Forbidden, Unauthorized
+from croupier.jsonbody import parse_object
+from croupier.observability import count
+from croupier.rgs.credentials import new_session_token, token_hash
+from croupier.rgs.operators import Operators, iso
+from croupier.rgs.store import RgsStore
+from croupier.signing import Failure, RawRequest, rgs
+
+MIN_TTL_SECONDS = 60
+MAX_TTL_SECONDS = 24 * 3600
+SIGNATURE_CODES = {
+    Failure.MISSING_HEADER: "SIGNATURE_MISSING",
+    Failure.MALFORMED: "SIGNATURE_MALFORMED",
+    Failure.UNKNOWN_KEY: "UNKNOWN_OPERATOR",
+    Failure.STALE_TIMESTAMP: "TIMESTAMP_STALE",
+    Failure.FUTURE_TIMESTAMP: "TIMESTAMP_IN_FUTURE",
+    Failure.EXPIRED: "TIMESTAMP_STALE",
+    Failure.BAD_SIGNATURE: "SIGNATURE_INVALID",
+}
+
+
+class InvalidRequest(BadRequest):
+    code = "INVALID_REQUEST"
+
+
+class CurrencyNotAllowed(Forbidden):
+    code = "CURRENCY_NOT_ALLOWED"
+
+
+class LaunchRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    operator_player_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+    balance_minor: Annotated[StrictInt, Field(ge=0)] | None = None
+    ttl_seconds: Annotated[StrictInt, Field(ge=MIN_TTL_SECONDS, le=MAX_TTL_SECONDS)] = 3600
+
+
+class Sessions:
+    def __init__(self, store: RgsStore, operators: Operators, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.operators = operators
+        self.clock = clock
+
+    def authenticate(self, request: RawRequest) -> str:
+        """The operator id of a correctly signed operator call (401 otherwise)."""
+        verdict = rgs.verify(request, self.operators.secrets_for, clock=self.clock)
+        if not verdict.ok or verdict.key_id is None:
+            count("SignatureFailures")
+            code = SIGNATURE_CODES.get(verdict.reason, "SIGNATURE_INVALID") if verdict.reason else "SIGNATURE_INVALID"
+            raise Unauthorized(verdict.detail, code=code)
+        return verdict.key_id
+
+    def launch(self, request: RawRequest, public_base_url: str) -> dict[str, Any]:
+        operator_id = self.authenticate(request)
+        try:
+            body = LaunchRequest.model_validate(parse_object(request.body))
+        except ValidationError as error:
+            fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
+            raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+        money.exponent(body.currency)
+        settings = self.operators.settings(operator_id)
+        if settings is None or body.currency not in settings.allowed_currencies:
+            raise CurrencyNotAllowed(f"{body.currency} is not among the operator's allowed currencies")
+        token = new_session_token()
+        session_id = "s_" + uuid.uuid4().hex
+        now = self.clock()
+        expires = int(now) + body.ttl_seconds
+        session = {
+            "session_id": session_id,
+            "operator_id": operator_id,
+            "operator_player_id": body.operator_player_id,
+            "currency": body.currency,
+            "created_at": iso(now),
+            "expires_at": iso(expires),
+            "nonce": 0,
+        }
+        self.store.create_session(token_hash(token), session, expires)
+        count("SessionsLaunched")
+        return {
+            "ok": True,
+            "session_id": session_id,
+            "launch_url": f"{public_base_url.rstrip('/')}/play?session={token}",
+            "expires_at": iso(expires),
+        }

@@ -1,0 +1,208 @@
+"""RGS operators and sessions on DynamoDB Local: provisioning shows the secret once and stores it only in
+the secret store; rotation overlaps; launch opens a session whose token is stored only as a hash."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+
+from croupier.errors import CroupierError
+from croupier.rgs.credentials import token_hash
+from croupier.rgs.operators import Operators, UnknownOperator
+from croupier.rgs.sessions import Sessions
+from croupier.rgs.store import RgsStore
+from croupier.secrets import FileSecretStore
+from croupier.signing import RawRequest, rgs
+from croupier_local.dynamodb import LocalDynamoDB
+
+NOW = 1_795_000_000.0
+SETTINGS = {"wallet_callback_url": "https://wallet.example.com/rgs-wallet", "allowed_currencies": ["USD", "KRW"]}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def client(dynamodb_local: LocalDynamoDB) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="devonly",
+        aws_secret_access_key="devonly",
+    )
+
+
+World = tuple[Operators, Sessions, FileSecretStore, Clock]
+
+
+@pytest.fixture
+def world(client: Any, tmp_path: Path) -> World:
+    clock = Clock()
+    secrets = FileSecretStore(tmp_path / "secrets.json")
+    store = RgsStore("RgsTable", lambda: client)
+    operators = Operators(store, secrets, clock=clock, cache_seconds=0)
+    return operators, Sessions(store, operators, clock=clock), secrets, clock
+
+
+def table_text(client: Any) -> str:
+    items: list[Any] = []
+    kwargs: dict[str, Any] = {"TableName": "RgsTable", "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return json.dumps(items)
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def signed_launch(operator_id: str, api_key: str, secret: str, body: dict[str, Any], at: float) -> RawRequest:
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    path = "/api/public/rgs/launch"
+    headers = rgs.headers(operator_id, api_key, secret, "POST", path, raw, clock=lambda: at)
+    return RawRequest.of("POST", path, headers, raw)
+
+
+def test_provisioning_shows_the_secret_once_and_keeps_it_only_in_the_secret_store(world: World, client: Any) -> None:
+    operators, _, secrets, _ = world
+    created = operators.provision(json.dumps(SETTINGS).encode())
+    secret = created["hmac_secret"]
+    assert created["rtp_target"] == "0.96"
+    assert created["max_win_multiplier"] == 2000
+    assert created["house_share"] == "0.15"
+    assert created["enabled"] is True
+    assert secret not in table_text(client)
+    assert secret not in json.dumps(operators.view(created["operator_id"]))
+    assert secrets.get(f"rgs/operators/{created['operator_id']}")["keys"] == {created["api_key"]: secret}
+    assert operators.secrets_for(created["operator_id"], created["api_key"]) == [secret]
+    assert operators.secrets_for(created["operator_id"], "another-key") == []
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"allowed_currencies": ["USD"]},
+        {**SETTINGS, "wallet_callback_url": "http://wallet.example.com/rgs-wallet"},
+        {**SETTINGS, "wallet_callback_url": "https://wallet.example.com/rgs-wallet/"},
+        {**SETTINGS, "allowed_currencies": []},
+        {**SETTINGS, "allowed_currencies": ["XYZ"]},
+        {**SETTINGS, "rtp_target": "1.2"},
+        {**SETTINGS, "rtp_target": "0.96001"},
+        {**SETTINGS, "max_win_multiplier": 1},
+        {**SETTINGS, "house_share": "-0.1"},
+        {**SETTINGS, "enabled": "yes"},
+        {**SETTINGS, "surprise": 1},
+    ],
+)
+def test_invalid_settings_are_refused_and_nothing_is_written(
+    world: World, client: Any, settings: dict[str, Any]
+) -> None:
+    operators, _, secrets, _ = world
+    before = table_text(client)
+    with pytest.raises(CroupierError) as refused:
+        operators.provision(json.dumps(settings).encode())
+    assert refused.value.status == 400
+    assert table_text(client) == before
+    assert not secrets.path.exists()
+
+
+def test_a_rotated_key_overlaps_then_the_old_one_retires(
+    world: World,
+) -> None:
+    operators, _, _, clock = world
+    first = operators.provision(json.dumps(SETTINGS).encode())
+    operator_id = first["operator_id"]
+    second = operators.rotate_key(operator_id, b'{"overlap_seconds": 3600}')
+    assert second["api_key"] != first["api_key"]
+    assert operators.secrets_for(operator_id, first["api_key"]) == [first["hmac_secret"]]
+    assert operators.secrets_for(operator_id, second["api_key"]) == [second["hmac_secret"]]
+    clock.now += 3601
+    assert operators.secrets_for(operator_id, first["api_key"]) == []
+    assert operators.secrets_for(operator_id, second["api_key"]) == [second["hmac_secret"]]
+    operators.change(operator_id, b'{"enabled": false}')
+    assert operators.secrets_for(operator_id, second["api_key"]) == []
+    with pytest.raises(UnknownOperator):
+        operators.rotate_key("00000000-0000-4000-8000-000000000000", b"{}")
+
+
+def test_launch_opens_a_session_whose_token_is_stored_only_as_its_hash(world: World, client: Any) -> None:
+    operators, sessions, _, clock = world
+    op = operators.provision(json.dumps(SETTINGS).encode())
+    body = {"operator_player_id": "player-42", "currency": "USD", "balance_minor": 500_000, "ttl_seconds": 600}
+    request = signed_launch(op["operator_id"], op["api_key"], op["hmac_secret"], body, clock.now)
+    answer = sessions.launch(request, "https://rgs.example.com")
+    assert answer["ok"] is True
+    assert answer["expires_at"] == datetime.fromtimestamp(NOW + 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = urlsplit(answer["launch_url"])
+    assert (url.scheme, url.netloc, url.path) == ("https", "rgs.example.com", "/play")
+    token = parse_qs(url.query)["session"][0]
+    assert len(token) >= 32
+    assert token not in table_text(client)
+    stored = sessions.store.read_session(token_hash(token))
+    assert stored is not None
+    assert stored[0]["operator_player_id"] == "player-42"
+    assert stored[1] == int(NOW) + 600
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"currency": "EUR"}, 403, "CURRENCY_NOT_ALLOWED"),
+        ({"ttl_seconds": 10}, 400, "INVALID_REQUEST"),
+        ({"operator_player_id": ""}, 400, "INVALID_REQUEST"),
+        ({"balance_minor": -1}, 400, "INVALID_REQUEST"),
+    ],
+)
+def test_launch_refusals(
+    world: World,
+    client: Any,
+    change: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    operators, sessions, _, clock = world
+    op = operators.provision(json.dumps(SETTINGS).encode())
+    body = {"operator_player_id": "p", "currency": "USD", **change}
+    before = table_text(client)
+    with pytest.raises(CroupierError) as refused:
+        sessions.launch(
+            signed_launch(op["operator_id"], op["api_key"], op["hmac_secret"], body, clock.now), "https://x"
+        )
+    assert (refused.value.status, refused.value.code) == (status, code)
+    assert table_text(client) == before
+
+
+def test_launch_signature_checks_ignore_x_operator_hmac(
+    world: World,
+) -> None:
+    operators, sessions, _, clock = world
+    op = operators.provision(json.dumps(SETTINGS).encode())
+    body = {"operator_player_id": "p", "currency": "USD"}
+    good = signed_launch(op["operator_id"], op["api_key"], op["hmac_secret"], body, clock.now)
+    forged = signed_launch(op["operator_id"], op["api_key"], "not-the-secret", body, clock.now)
+    with_raw_secret = RawRequest.of(
+        "POST",
+        forged.path_with_query,
+        {**dict(forged.headers.items()), "X-Operator-Hmac": op["hmac_secret"]},
+        forged.body,
+    )
+    assert sessions.launch(good, "https://x")["ok"] is True
+    for request, code in ((with_raw_secret, "SIGNATURE_INVALID"),):
+        with pytest.raises(CroupierError) as refused:
+            sessions.launch(request, "https://x")
+        assert (refused.value.status, refused.value.code) == (401, code)
+    stale = signed_launch(op["operator_id"], op["api_key"], op["hmac_secret"], body, clock.now - 301)
+    with pytest.raises(CroupierError) as refused:
+        sessions.launch(stale, "https://x")
+    assert (refused.value.status, refused.value.code) == (401, "TIMESTAMP_STALE")
