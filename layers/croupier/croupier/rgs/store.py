@@ -1,15 +1,20 @@
 """The RGS's data layer: the only code that speaks DynamoDB for the RGS table.
 
-| item | pk | sk | attributes |
-|---|---|---|---|
-| operator | ``OPERATOR#<id>`` | ``PROFILE`` | settings, public key ids with their retirement times (never a secret) |
-| session | ``SESSION#<sha256(token)>`` | ``SESSION`` | operator, player, currency, expiry (TTL ``expires_at_epoch``) |
+- operator: ``OPERATOR#<id>`` / ``PROFILE``: settings and public key ids with their retirement times
+  (never a secret).
+- session: ``SESSION#<sha256(token)>`` / ``SESSION``: operator, player, currency, expiry (TTL
+  ``expires_at_epoch``), the round ``nonce``.
+- round: ``ROUND#<round_id>`` / ``ROUND``: the round (seeds, crash point, bet), its ``status`` and
+  settlement; gsi1 lists a session's rounds.
+- revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>``: ``bets_minor``, ``wins_minor`` and
+  ``rounds``, added in the settlement's own transaction (no scans at read time).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -99,6 +104,7 @@ class RgsStore:
                 "sk": {"S": SESSION_SK},
                 "session": {"S": json.dumps(session, sort_keys=True)},
                 "expires_at_epoch": {"N": str(expires_at_epoch)},
+                "nonce": {"N": "0"},
             },
             ConditionExpression="attribute_not_exists(pk)",
         )
@@ -115,3 +121,141 @@ class RgsStore:
             return None
         session: dict[str, Any] = json.loads(item["session"]["S"])
         return session, int(item["expires_at_epoch"]["N"])
+
+    def next_nonce(self, token_hash: str) -> int:
+        """This round's nonce for the session: 0, 1, 2, ... (one atomic increment)."""
+        answer = self.client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
+            UpdateExpression="ADD nonce :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_OLD",
+        )
+        return int(answer.get("Attributes", {}).get("nonce", {}).get("N", "0"))
+
+    # rounds ------------------------------------------------------------------------------------------
+
+    def create_round(self, round_id: str, data: dict[str, Any], status: str) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": round_pk(round_id)},
+                "sk": {"S": ROUND_SK},
+                "round": {"S": json.dumps(data, sort_keys=True)},
+                "status": {"S": status},
+                "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
+                "gsi1sk": {"S": round_id},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def read_round(self, round_id: str) -> StoredRound | None:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return _round(item) if item else None
+
+    def move_round(self, round_id: str, expected: str, status: str, fields: dict[str, Any] | None = None) -> bool:
+        """Change the round's status from ``expected`` (False: it was not in that status any more)."""
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":e": {"S": expected}, ":s": {"S": status}}
+        update = "SET #s = :s"
+        for i, (name, value) in enumerate((fields or {}).items()):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = {"S": json.dumps(value)}
+            update += f", #f{i} = :f{i}"
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+                UpdateExpression=update,
+                ConditionExpression="#s = :e",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def settle_round(
+        self, round_id: str, status: str, settlement: dict[str, Any], revenue: tuple[str, str, str], bet: int, win: int
+    ) -> bool:
+        """Settle an open round and add it to the day's revenue, in one transaction (False: already settled)."""
+        operator_id, day, currency = revenue
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": {"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+                            "UpdateExpression": "SET #s = :s, settlement = :settlement",
+                            "ConditionExpression": "#s = :open",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {
+                                ":s": {"S": status},
+                                ":open": {"S": "open"},
+                                ":settlement": {"S": json.dumps(settlement, sort_keys=True)},
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": {"pk": {"S": f"REVENUE#{operator_id}"}, "sk": {"S": f"{day}#{currency}"}},
+                            "UpdateExpression": "ADD bets_minor :bet, wins_minor :win, rounds :one",
+                            "ExpressionAttributeValues": {
+                                ":bet": {"N": str(bet)},
+                                ":win": {"N": str(win)},
+                                ":one": {"N": "1"},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and (reasons[0].get("Code") == "ConditionalCheckFailed"):
+                return False
+            raise
+        return True
+
+    def session_rounds(self, session_id: str, limit: int) -> list[StoredRound]:
+        answer = self.client.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_round(item) for item in answer.get("Items", [])]
+
+
+ROUND_SK = "ROUND"
+
+
+def round_pk(round_id: str) -> str:
+    return f"ROUND#{round_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRound:
+    data: dict[str, Any]
+    status: str
+    fields: dict[str, Any]
+
+
+def _round(item: dict[str, Any]) -> StoredRound:
+    fields = {
+        name: json.loads(value["S"])
+        for name, value in item.items()
+        if name not in ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk") and "S" in value
+    }
+    return StoredRound(data=json.loads(item["round"]["S"]), status=item["status"]["S"], fields=fields)

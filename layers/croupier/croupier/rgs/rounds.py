@@ -1,0 +1,336 @@
+"""The crash game's rounds: bet, cash-out, settlement exactly once, the win paid until it is paid.
+
+A round's life (its ``status``): ``placing`` (stored before the operator's wallet is called) → ``open``
+(the wallet took the bet; the round started at that server time) → ``crashed`` or ``cashed_out`` (settled
+once, by a conditional write that also adds the round to the day's revenue) → ``paid`` (the win reached the
+wallet). A bet the wallet refuses is ``void``; a bet whose answer is unclear is refunded (``refunded``, or
+``refund_pending`` until the retry queue gets it through). The server's clock is the only clock.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+
+from croupier import fairness
+from croupier.clients.operator_wallet import WalletAnswer, WalletCall
+from croupier.errors import BadRequest, Conflict, CroupierError, NotFound, Unauthorized, Unavailable
+from croupier.jsonbody import parse_object
+from croupier.observability import count, logger
+from croupier.rgs.credentials import new_server_seed, token_hash
+from croupier.rgs.game import auto_cash_out, manual_cash_out, multiplier_cents, payout_minor, time_to_reach
+from croupier.rgs.operators import OperatorSettings
+from croupier.rgs.store import RgsStore, StoredRound
+
+REVEALED = frozenset({"crashed", "cashed_out", "paid", "refunded"})
+MAX_BET_MINOR = 10**12
+_CLIENT_SEED = re.compile(r"[\x21-\x7e]{1,64}")
+
+
+class Wallet(Protocol):
+    def bet(self, call: WalletCall) -> WalletAnswer: ...
+
+    def win(self, call: WalletCall) -> WalletAnswer: ...
+
+    def refund(self, call: WalletCall) -> WalletAnswer: ...
+
+
+class RetryQueue(Protocol):
+    def enqueue(self, kind: str, round_id: str) -> None:
+        """Ask for ``kind`` ("win" or "refund") of ``round_id`` to be tried again later, until it succeeds."""
+        ...
+
+
+class InvalidSession(Unauthorized):
+    code = "INVALID_SESSION"
+
+
+class SessionExpired(Unauthorized):
+    code = "SESSION_EXPIRED"
+
+
+class InvalidRequest(BadRequest):
+    code = "INVALID_REQUEST"
+
+
+class BetRefused(CroupierError):
+    """The operator's wallet refused the bet: the round is void."""
+
+    status = 402
+    code = "BET_REFUSED"
+
+
+class BetNotConfirmed(Unavailable):
+    """The wallet's answer was unclear: the bet was refunded (or will be), nothing is at stake."""
+
+    code = "BET_NOT_CONFIRMED"
+
+
+class UnknownRound(NotFound):
+    code = "UNKNOWN_ROUND"
+
+
+class RoundNotOpen(Conflict):
+    code = "ROUND_NOT_OPEN"
+
+
+class BetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount_minor: Annotated[StrictInt, Field(ge=1, le=MAX_BET_MINOR)]
+    client_seed: StrictStr | None = None
+    auto_cash_out: Decimal | None = Field(default=None, ge=Decimal("1.01"), decimal_places=2)
+
+    @field_validator("client_seed")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not _CLIENT_SEED.fullmatch(value):
+            raise ValueError("1 to 64 printable ASCII characters")
+        return value
+
+
+class CashOutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    round_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^r_[0-9a-f]{32}$")]
+
+
+def _validate(model: type[BaseModel], body: bytes) -> Any:
+    try:
+        return model.model_validate(parse_object(body))
+    except ValidationError as error:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
+        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+
+
+def day_of(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
+
+
+def iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Game:
+    def __init__(
+        self,
+        store: RgsStore,
+        settings_for: Callable[[str], OperatorSettings | None],
+        wallet_for: Callable[[str], Wallet],
+        retries: RetryQueue,
+        *,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.store = store
+        self.settings_for = settings_for
+        self.wallet_for = wallet_for
+        self.retries = retries
+        self.clock_ms = clock_ms
+
+    # sessions -------------------------------------------------------------------------------------
+
+    def session(self, token: str) -> tuple[str, dict[str, Any]]:
+        if not token or len(token) > 128:
+            raise InvalidSession("no session token")
+        hashed = token_hash(token)
+        found = self.store.read_session(hashed)
+        if found is None:
+            raise InvalidSession("unknown session")
+        session, expires = found
+        if self.clock_ms() >= expires * 1000:
+            raise SessionExpired("the session has expired; launch the game again")
+        return hashed, session
+
+    # bet ------------------------------------------------------------------------------------------
+
+    def bet(self, token: str, body: bytes) -> dict[str, Any]:
+        hashed, session = self.session(token)
+        request: BetRequest = _validate(BetRequest, body)
+        settings = self.settings_for(session["operator_id"])
+        if settings is None or not settings.enabled:
+            raise InvalidSession("the operator is not enabled")
+        cap = settings.max_win_multiplier
+        if request.auto_cash_out is not None and request.auto_cash_out > cap:
+            raise InvalidRequest(f"auto_cash_out must be at most the operator's cap of {cap}")
+        nonce = self.store.next_nonce(hashed)
+        server_seed = new_server_seed()  # drawn here, per round: never at import time
+        client_seed = request.client_seed or session["session_id"]
+        crash = fairness.crash_cents(server_seed, client_seed, nonce, rtp=settings.rtp_target, max_win_multiplier=cap)
+        round_id = "r_" + uuid.uuid4().hex
+        data = {
+            "round_id": round_id,
+            "operator_id": session["operator_id"],
+            "session_id": session["session_id"],
+            "operator_player_id": session["operator_player_id"],
+            "currency": session["currency"],
+            "bet_minor": request.amount_minor,
+            "client_seed": client_seed,
+            "nonce": nonce,
+            "server_seed": server_seed,
+            "server_seed_hash": fairness.seed_hash(server_seed),
+            "crash_cents": crash,
+            "auto_cash_out_cents": int(request.auto_cash_out * 100) if request.auto_cash_out else None,
+            "rtp_target": str(settings.rtp_target),
+            "max_win_multiplier": cap,
+            "created_at_ms": self.clock_ms(),
+        }
+        self.store.create_round(round_id, data, "placing")
+        wallet = self.wallet_for(session["operator_id"])
+        answer = wallet.bet(self._call(data, "bet", data["bet_minor"]))
+        if answer.ok:
+            started = self.clock_ms()
+            self.store.move_round(round_id, "placing", "open", {"started_at_ms": started})
+            count("RoundsStarted")
+            return {
+                "round_id": round_id,
+                "server_seed_hash": data["server_seed_hash"],
+                "client_seed": client_seed,
+                "nonce": nonce,
+                "started_at": iso_ms(started),
+                "started_at_ms": started,
+                "balance_minor": answer.balance_minor,
+            }
+        if answer.refused:
+            self.store.move_round(
+                round_id, "placing", "void", {"wallet": {"status": answer.status, "code": answer.code}}
+            )
+            count("BetsRefused")
+            raise BetRefused(f"the operator's wallet refused the bet ({answer.code or answer.status})")
+        self._refund(data)
+        raise BetNotConfirmed("the bet could not be confirmed with the operator's wallet; it is refunded")
+
+    def _refund(self, data: dict[str, Any]) -> None:
+        round_id = data["round_id"]
+        self.store.move_round(round_id, "placing", "refund_pending")
+        answer = self.wallet_for(data["operator_id"]).refund(self._call(data, "refund", data["bet_minor"]))
+        if answer.ok:
+            self.store.move_round(round_id, "refund_pending", "refunded")
+            count("BetsRefunded")
+            return
+        logger.warning("refund not confirmed; queued", extra={"round_id": round_id})
+        self.retries.enqueue("refund", round_id)
+
+    # cash-out and settlement ----------------------------------------------------------------------
+
+    def cash_out(self, token: str, body: bytes) -> dict[str, Any]:
+        _, session = self.session(token)
+        request: CashOutRequest = _validate(CashOutRequest, body)
+        stored = self.store.read_round(request.round_id)
+        if stored is None or stored.data["session_id"] != session["session_id"]:
+            raise UnknownRound("no such round in this session")
+        now = self.clock_ms()
+        stored = self.settle_if_due(stored, now)
+        if stored.status == "open":
+            elapsed = now - int(stored.fields["started_at_ms"])
+            cash_out = manual_cash_out(elapsed, stored.data["crash_cents"])
+            if cash_out.honoured:
+                if self._settle(stored, "cashed_out", cash_out.cents, now):
+                    self.pay_win(request.round_id)  # only the request that settled pays; a retry is queued
+            else:
+                self._settle(stored, "crashed", 0, now)
+            stored = self._reread(request.round_id)
+        return self.player_view(stored, now)
+
+    def settle_if_due(self, stored: StoredRound, now: int) -> StoredRound:
+        """Settle an open round whose automatic cash-out or crash time has passed (reads and the sweeper)."""
+        if stored.status != "open":
+            return stored
+        elapsed = now - int(stored.fields["started_at_ms"])
+        crash = stored.data["crash_cents"]
+        target = stored.data.get("auto_cash_out_cents")
+        round_id = stored.data["round_id"]
+        if target is not None and auto_cash_out(target, crash).honoured and elapsed >= time_to_reach(target):
+            if self._settle(stored, "cashed_out", target, now):
+                self.pay_win(round_id)
+        elif elapsed >= time_to_reach(max(crash, 100)):
+            self._settle(stored, "crashed", 0, now)
+        else:
+            return stored
+        return self._reread(round_id)
+
+    def _settle(self, stored: StoredRound, status: str, cash_out_cents: int, now: int) -> bool:
+        data = stored.data
+        payout = payout_minor(data["bet_minor"], cash_out_cents, data["max_win_multiplier"]) if cash_out_cents else 0
+        settlement = {"cash_out_cents": cash_out_cents, "payout_minor": payout, "settled_at_ms": now}
+        day = day_of(int(stored.fields["started_at_ms"]))
+        settled = self.store.settle_round(
+            data["round_id"],
+            status,
+            settlement,
+            (data["operator_id"], day, data["currency"]),
+            data["bet_minor"],
+            payout,
+        )
+        if settled:
+            count("RoundsSettled")
+        return settled  # False: a concurrent request settled it first, and its result stands
+
+    def pay_win(self, round_id: str) -> bool:
+        """Pay a cashed-out round's win (same operator_tx_id on every try); queue a retry when it fails."""
+        stored = self._reread(round_id)
+        if stored.status != "cashed_out":
+            return stored.status == "paid"
+        settlement = stored.fields["settlement"]
+        multiplier = f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}"
+        call = self._call(stored.data, "win", settlement["payout_minor"], multiplier)
+        answer = self.wallet_for(stored.data["operator_id"]).win(call)
+        if answer.ok:
+            self.store.move_round(round_id, "cashed_out", "paid", {"win_balance_minor": answer.balance_minor})
+            count("WinsPaid")
+            return True
+        count("WinRetries")
+        self.retries.enqueue("win", round_id)
+        return False
+
+    def _reread(self, round_id: str) -> StoredRound:
+        stored = self.store.read_round(round_id)
+        if stored is None:
+            raise UnknownRound("no such round")
+        return stored
+
+    @staticmethod
+    def _call(data: dict[str, Any], route: str, amount: int, multiplier: str | None = None) -> WalletCall:
+        return WalletCall(
+            operator_tx_id=f"{route}-{data['round_id']}",
+            operator_player_id=data["operator_player_id"],
+            session_id=data["session_id"],
+            round_id=data["round_id"],
+            currency=data["currency"],
+            amount_minor=amount,
+            multiplier=multiplier,
+        )
+
+    # views ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def player_view(stored: StoredRound, now: int) -> dict[str, Any]:
+        data = stored.data
+        view: dict[str, Any] = {
+            "round_id": data["round_id"],
+            "status": stored.status,
+            "bet_minor": data["bet_minor"],
+            "server_seed_hash": data["server_seed_hash"],
+            "client_seed": data["client_seed"],
+            "nonce": data["nonce"],
+        }
+        if "started_at_ms" in stored.fields:
+            view["started_at_ms"] = int(stored.fields["started_at_ms"])
+            if stored.status == "open":
+                view["multiplier"] = f"{Decimal(multiplier_cents(now - view['started_at_ms'])).scaleb(-2):.2f}"
+        if "settlement" in stored.fields:
+            settlement = stored.fields["settlement"]
+            view["cash_out"] = (
+                f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}" if settlement["cash_out_cents"] else None
+            )
+            view["payout_minor"] = settlement["payout_minor"]
+        if stored.status in REVEALED:
+            view["server_seed"] = data["server_seed"]
+            view["crash_point"] = f"{Decimal(data['crash_cents']).scaleb(-2):.2f}"
+        return view

@@ -1,0 +1,259 @@
+"""The crash game's rounds on DynamoDB Local against a fake operator wallet over HTTP: bets, cash-outs,
+settlement exactly once with revenue in the same transaction, void and refunded bets, wins retried."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+
+from croupier import fairness
+from croupier.clients.operator_wallet import OperatorWalletClient
+from croupier.errors import CroupierError
+from croupier.rgs.game import payout_minor, time_to_reach
+from croupier.rgs.operators import Operators
+from croupier.rgs.rounds import Game, day_of
+from croupier.rgs.sessions import Sessions
+from croupier.rgs.store import RgsStore
+from croupier.secrets import FileSecretStore
+from croupier.signing import RawRequest, rgs
+from croupier_local.dynamodb import LocalDynamoDB
+from tests.fakes.operator_wallet_server import FakeOperatorWallet
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = 1_795_000_000_000
+
+    def seconds(self) -> float:
+        return self.ms / 1000
+
+
+class Retries:
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, str]] = []
+
+    def enqueue(self, kind: str, round_id: str) -> None:
+        self.queued.append((kind, round_id))
+
+
+class World:
+    def __init__(self, client: Any, tmp_path: Path) -> None:
+        self.clock = Clock()
+        self.store = RgsStore("RgsTable", lambda: client)
+        self.operators = Operators(self.store, FileSecretStore(tmp_path / "s.json"), clock=self.clock.seconds)
+        self.sessions = Sessions(self.store, self.operators, clock=self.clock.seconds)
+        self.wallet = FakeOperatorWallet().start()
+        self.operator = self.operators.provision(
+            json.dumps({"wallet_callback_url": self.wallet.url, "allowed_currencies": ["USD"]}).encode()
+        )
+        self.wallet.operator_id = self.operator["operator_id"]
+        self.wallet.api_key = self.operator["api_key"]
+        self.wallet.hmac_secret = self.operator["hmac_secret"]
+        self.retries = Retries()
+        self.game = Game(
+            self.store,
+            self.operators.settings,
+            lambda operator_id: OperatorWalletClient(
+                self.wallet.url, operator_id, self.operator["api_key"], self.operator["hmac_secret"], timeout=0.5
+            ),
+            self.retries,
+            clock_ms=lambda: self.clock.ms,
+        )
+
+    def launch(self, player: str = "player-1", funds: int = 100_000) -> str:
+        self.wallet.fund(player, funds, "USD")
+        raw = json.dumps({"operator_player_id": player, "currency": "USD"}).encode()
+        op = self.operator
+        headers = rgs.headers(
+            op["operator_id"],
+            op["api_key"],
+            op["hmac_secret"],
+            "POST",
+            "/api/public/rgs/launch",
+            raw,
+            clock=self.clock.seconds,
+        )
+        answer = self.sessions.launch(RawRequest.of("POST", "/api/public/rgs/launch", headers, raw), "http://rgs")
+        return parse_qs(urlsplit(answer["launch_url"]).query)["session"][0]
+
+    def revenue(self, day: str) -> dict[str, Any] | None:
+        item = self.store.client.get_item(
+            TableName="RgsTable",
+            Key={"pk": {"S": f"REVENUE#{self.operator['operator_id']}"}, "sk": {"S": f"{day}#USD"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else {k: int(v["N"]) for k, v in item.items() if "N" in v}
+
+
+@pytest.fixture
+def world(dynamodb_local: LocalDynamoDB, tmp_path: Path) -> Any:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="devonly",
+        aws_secret_access_key="devonly",
+    )
+    created = World(client, tmp_path)
+    yield created
+    created.wallet.stop()
+
+
+def bet(world: World, token: str, amount: int = 1_000, **extra: Any) -> dict[str, Any]:
+    return world.game.bet(token, json.dumps({"amount_minor": amount, **extra}).encode())
+
+
+def cash_out(world: World, token: str, round_id: str) -> dict[str, Any]:
+    return world.game.cash_out(token, json.dumps({"round_id": round_id}).encode())
+
+
+def crash_of(world: World, round_id: str) -> int:
+    stored = world.store.read_round(round_id)
+    assert stored is not None
+    return int(stored.data["crash_cents"])
+
+
+def winning_round(world: World, token: str) -> dict[str, Any]:
+    """Bet until a round whose crash point is at least 1.50x (one in ~1.6): a win can then be taken."""
+    for _ in range(40):
+        placed = bet(world, token)
+        if crash_of(world, placed["round_id"]) >= 150:
+            return placed
+        world.clock.ms += 10 * 60 * 1000  # let it crash: the next read settles it
+        cash_out(world, token, placed["round_id"])
+    raise AssertionError("no round reached 1.50x in 40 tries")
+
+
+def test_a_bet_publishes_the_seed_hash_and_withholds_the_seed_and_crash_point(world: World) -> None:
+    token = world.launch()
+    placed = bet(world, token, client_seed="my-seed")
+    assert placed["nonce"] == 0
+    assert placed["client_seed"] == "my-seed"
+    assert placed["balance_minor"] == 99_000
+    view = Game.player_view(world.store.read_round(placed["round_id"]), world.clock.ms)  # type: ignore[arg-type]
+    assert "server_seed" not in view
+    assert "crash_point" not in view
+    assert bet(world, token)["nonce"] == 1
+
+
+def test_a_cash_out_below_the_crash_point_pays_bet_times_multiplier_once(world: World) -> None:
+    token = world.launch()
+    placed = winning_round(world, token)
+    before = world.wallet.balance("player-1", "USD")
+    world.clock.ms += time_to_reach(150)  # the multiplier is 1.50x now, below the crash point
+    with ThreadPoolExecutor(4) as pool:  # four concurrent cash-outs: one settles, all see the same result
+        views = list(pool.map(lambda _: cash_out(world, token, placed["round_id"]), range(4)))
+    assert {v["status"] for v in views} <= {"cashed_out", "paid"}
+    assert len({(v["cash_out"], v["payout_minor"]) for v in views}) == 1
+    assert views[0]["cash_out"] == "1.50"
+    assert views[0]["payout_minor"] == payout_minor(1_000, 150, 2000) == 1_500
+    assert world.wallet.balance("player-1", "USD") == before + 1_500
+    assert len(world.wallet.calls("win")) == 1
+    final = cash_out(world, token, placed["round_id"])
+    assert final["status"] == "paid"
+    assert Decimal(final["crash_point"]) >= Decimal("1.50")
+    assert fairness.crash_cents(final["server_seed"], final["client_seed"], final["nonce"]) == crash_of(
+        world, placed["round_id"]
+    )
+
+
+def test_a_cash_out_after_the_crash_loses_and_counts_in_revenue(world: World) -> None:
+    token = world.launch()
+    placed = bet(world, token, amount=700)
+    crash = crash_of(world, placed["round_id"])
+    world.clock.ms += time_to_reach(max(crash, 100))
+    view = cash_out(world, token, placed["round_id"])
+    assert (view["status"], view["payout_minor"]) == ("crashed", 0)
+    assert world.wallet.calls("win") == []
+    revenue = world.revenue(day_of(placed["started_at_ms"]))
+    assert revenue is not None
+    assert (revenue["bets_minor"], revenue["wins_minor"], revenue["rounds"]) == (700, 0, 1)
+
+
+def test_an_automatic_cash_out_is_settled_when_its_time_has_passed(world: World) -> None:
+    token = world.launch()
+    placed = bet(world, token, auto_cash_out="1.01")
+    crash = crash_of(world, placed["round_id"])
+    world.clock.ms += time_to_reach(101)
+    stored = world.game.settle_if_due(world.store.read_round(placed["round_id"]), world.clock.ms)  # type: ignore[arg-type]
+    if crash >= 101:
+        assert stored.status == "paid"
+        assert stored.fields["settlement"]["payout_minor"] == 1_010
+    else:
+        assert stored.status == "crashed"
+
+
+def test_a_refused_bet_voids_the_round_and_nothing_is_at_stake(world: World) -> None:
+    token = world.launch()
+    world.wallet.refuse_next(1, 402, "INSUFFICIENT_FUNDS")
+    with pytest.raises(CroupierError) as refused:
+        bet(world, token)
+    assert (refused.value.status, refused.value.code) == (402, "BET_REFUSED")
+    assert world.wallet.balance("player-1", "USD") == 100_000
+    assert world.wallet.calls("refund") == []
+
+
+def test_an_unclear_bet_is_refunded_once(world: World) -> None:
+    token = world.launch()
+    world.wallet.hang_next(1, 2.0, applied=True)  # the bet is taken, its answer is lost
+    with pytest.raises(CroupierError) as unclear:
+        bet(world, token)
+    assert (unclear.value.status, unclear.value.code) == (503, "BET_NOT_CONFIRMED")
+    assert len(world.wallet.calls("refund")) == 1
+    assert world.wallet.balance("player-1", "USD") == 100_000
+
+
+def test_a_win_the_wallet_does_not_take_is_queued_for_retry(world: World) -> None:
+    token = world.launch()
+    placed = winning_round(world, token)
+    world.clock.ms += time_to_reach(120)
+    world.wallet.fail_next(1, 503)
+    view = cash_out(world, token, placed["round_id"])
+    assert view["status"] == "cashed_out"
+    assert ("win", placed["round_id"]) in world.retries.queued
+    assert world.game.pay_win(placed["round_id"]) is True  # the retry, under the same operator_tx_id
+    assert world.game.pay_win(placed["round_id"]) is True  # and again: nothing more is paid
+    wins = world.wallet.calls("win")
+    assert len({json.loads(w.body)["operator_tx_id"] for w in wins}) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"amount_minor": 0},
+        {"amount_minor": -5},
+        {"amount_minor": "100"},
+        {"amount_minor": 1.5},
+        {"amount_minor": 100, "auto_cash_out": "1.00"},
+        {"amount_minor": 100, "auto_cash_out": "2.005"},
+        {"amount_minor": 100, "auto_cash_out": "2001"},
+        {"amount_minor": 100, "client_seed": ""},
+        {"amount_minor": 100, "client_seed": "has space"},
+        {"amount_minor": 100, "extra": 1},
+    ],
+)
+def test_bad_bets_are_refused_before_anything_is_written(world: World, body: dict[str, Any]) -> None:
+    token = world.launch()
+    with pytest.raises(CroupierError) as refused:
+        world.game.bet(token, json.dumps(body).encode())
+    assert refused.value.status == 400
+    assert world.wallet.calls("bet") == []
+
+
+def test_an_expired_or_unknown_session_cannot_play(world: World) -> None:
+    token = world.launch()
+    with pytest.raises(CroupierError) as unknown:
+        bet(world, "not-a-token")
+    assert unknown.value.code == "INVALID_SESSION"
+    world.clock.ms += 3601 * 1000
+    with pytest.raises(CroupierError) as expired:
+        bet(world, token)
+    assert expired.value.code == "SESSION_EXPIRED"
