@@ -6,13 +6,16 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
-from croupier import cli
+from croupier import aws, cli
 from croupier_local.dynamodb import LocalDynamoDB, create_tables, local_dynamodb
 from croupier_local.server import LocalStack
 from croupier_local.template import load_template
+from tests.support.round_trips import DynamoCalls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +45,31 @@ def local_stack(dynamodb_local: LocalDynamoDB) -> Iterator[LocalStack]:
     """Every route of template.yaml served in-process on loopback, on the session's DynamoDB Local."""
     with LocalStack(REPO_ROOT, port=0, dynamodb_endpoint=dynamodb_local.endpoint_url) as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+def real_client(dynamodb_local: LocalDynamoDB) -> Any:
+    """A boto3 DynamoDB client of the test's own on the session's DynamoDB Local (botocore's default retries),
+    nothing the code under test builds or caches."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="devonly",  # DynamoDB Local takes any letters-and-digits key
+        aws_secret_access_key="devonly",
+    )
+
+
+@pytest.fixture
+def calls(local_stack: LocalStack) -> Iterator[DynamoCalls]:
+    """Every HTTP attempt the handlers' DynamoDB client makes during the test (a ``before-send`` hook)."""
+    client = aws.dynamodb()
+    recorder = DynamoCalls()
+    client.meta.events.register("before-send.dynamodb", recorder.hook)
+    try:
+        yield recorder
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", recorder.hook)
 
 
 @pytest.fixture(autouse=True)

@@ -11,20 +11,16 @@ the balance is the sum of the entries' deltas, the version is their count, and t
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from croupier import money
 from croupier.ledger import (
-    AccountKey,
     AccountState,
     InsufficientFunds,
     Kind,
@@ -36,37 +32,20 @@ from croupier.ledger import (
     ReversedBeforeArrival,
 )
 from croupier.ledger.dynamo import DynamoLedgerStore
-from croupier.secrets import FileSecretStore
-from croupier.signing import ruby_callback
 from croupier.wallet import wiring
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB, dynamodb_client
-from croupier_local.events import DEFAULT_SECRETS
 from croupier_local.server import LocalStack
+from tests.support.concurrency import at_once, no_retry_later, send_together
+from tests.support.faults import BeforeFirstWrite
+from tests.support.players import Player, cold_ruby_player, units
+from tests.support.requests import ruby_request as signed
+from tests.support.wallet_table import Books, n, s
 
 pytestmark = pytest.mark.dynamodb_local
 
-BRAND_KEY = "dev-ruby-brand-key"
-BRAND_SECRET = FileSecretStore(DEFAULT_SECRETS).get(f"ruby/brands/{BRAND_KEY}")["api_secret"]
-CURRENCY = "KRW"
-T = TypeVar("T")
-
 
 # --- helpers ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Player:
-    player_id: str
-    ruby_id: int
-
-    @property
-    def account(self) -> AccountKey:
-        return AccountKey(self.player_id, CURRENCY)
-
-
-def units(amount: str) -> int:
-    return money.from_decimal_string(amount, max_places=2)
 
 
 def tx(label: str) -> str:
@@ -75,116 +54,17 @@ def tx(label: str) -> str:
 
 def new_player(deposit: str) -> Player:
     """A fresh player and Ruby id, funded through a Ledger of its own (the handlers have not seen it)."""
-    player = Player(f"cc-{uuid.uuid4().hex[:20]}", 3_000_000_000 + (uuid.uuid4().int >> 80))
-    body = {"player_id": player.player_id, "currency": CURRENCY, "links": {"ruby": player.ruby_id}}
-    wiring.admin().create_player(json.dumps(body).encode())
-    seed = Movement("admin", f"seed-{player.player_id}", player.account, Kind.CREDIT, units(deposit))
-    Ledger(wiring.ledger_store()).move(seed)
-    return player
-
-
-def signed(operation: str, body: dict[str, Any]) -> HttpRequest:
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    headers = ruby_callback.headers(BRAND_KEY, BRAND_SECRET, raw)
-    return HttpRequest(
-        method="POST",
-        raw_path=f"/ruby/{operation}",
-        headers=[("Host", "localhost"), ("Content-Type", "application/json"), *headers.items()],
-        body=raw,
-    )
-
-
-def at_once(tasks: list[Callable[[], T]]) -> list[T]:
-    """Run every task on its own thread, all released together by a barrier; results in task order."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task: Callable[[], T]) -> T:
-        barrier.wait(timeout=30)
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
-
-
-def send_together(stack: LocalStack, requests: list[HttpRequest]) -> list[HttpResponse]:
-    return at_once([(lambda r=request: stack.handle(r)) for request in requests])
+    return cold_ruby_player("cc", 3_000_000_000, deposit)
 
 
 def statuses(responses: list[HttpResponse]) -> Counter[int]:
     return Counter(response.status for response in responses)
 
 
-def no_retry_later(responses: list[HttpResponse]) -> None:
-    busy = [r.json() for r in responses if r.status == 503]
-    assert not busy, f"{len(busy)} requests ran out of retries (503): {busy[:3]}"
-
-
-class Books:
-    """The wallet table read with a client of the test's own (nothing the code under test caches)."""
-
-    def __init__(self, endpoint_url: str, table: str) -> None:
-        self.client = dynamodb_client(endpoint_url)
-        self.table = table
-
-    def account(self, account: AccountKey) -> AccountState:
-        item = self.client.get_item(
-            TableName=self.table,
-            Key={"pk": {"S": f"PLAYER#{account.player_id}"}, "sk": {"S": f"ACCOUNT#{account.currency}"}},
-            ConsistentRead=True,
-        )["Item"]
-        return AccountState(balance=int(item["balance"]["N"]), version=int(item["version"]["N"]))
-
-    def entry(self, provider: str, tx_id: str) -> dict[str, Any] | None:
-        answer = self.client.get_item(
-            TableName=self.table, Key={"pk": {"S": f"TX#{provider}#{tx_id}"}, "sk": {"S": "TX"}}, ConsistentRead=True
-        )
-        item: dict[str, Any] | None = answer.get("Item")
-        return item
-
-    def entries(self, account: AccountKey) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"ENTRIES#{account.player_id}#{account.currency}"}},
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            answer = self.client.query(**kwargs)
-            items.extend(answer.get("Items", []))
-            if "LastEvaluatedKey" not in answer:
-                return items
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-
-    def reconcile(self, account: AccountKey) -> tuple[AccountState, list[dict[str, Any]]]:
-        """Balance = Σ delta, version = number of entries, and an unbroken, never negative chain."""
-        state = self.account(account)
-        entries = self.entries(account)
-        assert state.balance == sum(n(e, "delta") for e in entries), "balance differs from the sum of deltas"
-        assert state.version == len(entries), "version differs from the number of entries"
-        assert [n(e, "version") for e in entries] == list(range(1, len(entries) + 1))
-        running = 0
-        for entry in entries:
-            assert n(entry, "balance_before") == running, f"chain broken at {entry['tx_id']['S']}"
-            running += n(entry, "delta")
-            assert n(entry, "balance_after") == running
-            assert running >= 0, f"balance went negative at {entry['tx_id']['S']}"
-        return state, entries
-
-
-def n(item: dict[str, Any], name: str) -> int:
-    return int(item[name]["N"])
-
-
-def s(item: dict[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None else str(value["S"])
-
-
 @pytest.fixture(scope="module")
 def books(dynamodb_local: LocalDynamoDB, local_stack: LocalStack) -> Books:
     assert dynamodb_local.kind == "dynamodb-local", "concurrency tests need DynamoDB Local, never moto"
-    return Books(dynamodb_local.endpoint_url, wiring.ledger_store().table)
+    return Books(dynamodb_client(dynamodb_local.endpoint_url), wiring.ledger_store().table)
 
 
 # --- (a) replay storm ---------------------------------------------------------------------------------------
@@ -212,7 +92,7 @@ def test_one_debit_sent_a_hundred_times_at_once_moves_money_once(storm: Storm, b
     bodies = {response.body for response in answered}
     assert len(bodies) == 1, f"replays answered differently: {bodies}"
     assert json.loads(bodies.pop()) == {"balance": "987.66", "balance_before": "1000.00"}
-    state, entries = books.reconcile(storm.player.account)
+    state, entries = books.check(storm.player.account)
     assert state == AccountState(units("987.66"), 2), "the debit took effect more than once (or never)"
     assert [s(e, "tx_id") for e in entries if s(e, "kind") == "debit"] == [storm.debit_id]
 
@@ -240,7 +120,7 @@ def test_a_debit_replayed_by_an_environment_that_did_not_see_the_original_is_ans
     )
 
     assert (replay.status, replay.json()) == (200, {"balance": "70.00", "balance_before": "100.00"})
-    state, _ = books.reconcile(player.account)
+    state, _ = books.check(player.account)
     assert state == AccountState(units("70.00"), 2)
 
 
@@ -268,7 +148,7 @@ def test_oversubscribed_bets_through_the_handlers_exactly_the_affordable_ones_su
     won = sorted((r.json() for r in responses if r.status == 200), key=lambda b: -float(b["balance_before"]))
     assert [b["balance_before"] for b in won] == ["50.00", "40.00", "30.00", "20.00", "10.00"]
     assert [b["balance"] for b in won] == ["40.00", "30.00", "20.00", "10.00", "0.00"]
-    state, entries = books.reconcile(player.account)
+    state, entries = books.check(player.account)
     assert state == AccountState(0, 1 + BETS_AFFORDABLE)
     assert Counter(s(e, "kind") for e in entries) == {"credit": 1, "debit": BETS_AFFORDABLE}
 
@@ -293,7 +173,7 @@ def test_oversubscribed_bets_from_separate_execution_environments(books: Books) 
     assert len(outcomes) == BETS_AFFORDABLE
     assert sum(isinstance(r, InsufficientFunds) for r in results) == CONCURRENT_BETS - BETS_AFFORDABLE
     assert sorted(o.balance_after for o in outcomes) == [units("10.00") * k for k in range(BETS_AFFORDABLE)]
-    state, _ = books.reconcile(player.account)
+    state, _ = books.check(player.account)
     assert state == AccountState(0, 1 + BETS_AFFORDABLE)
 
 
@@ -321,7 +201,7 @@ def test_a_rollback_that_arrives_before_its_debit_leaves_a_tombstone_that_refuse
     tombstone = books.entry("ruby", debit_id)
     assert tombstone is not None
     assert (s(tombstone, "kind"), s(tombstone, "reversed_by")) == ("tombstone", f"rollback:{debit_id}")
-    state, entries = books.reconcile(player.account)
+    state, entries = books.check(player.account)
     assert state == AccountState(units("100.00"), 2)
     assert [(s(e, "kind"), s(e, "effect")) for e in entries] == [("credit", "applied"), ("reversal", "target_unknown")]
 
@@ -363,27 +243,9 @@ def test_a_rollback_racing_its_debit_never_leaves_the_debit_standing(local_stack
             assert s(target, "kind") == "tombstone"
             seen["rollback first, debit refused"] += 1
         assert books.account(player.account).balance == initial, f"race {race}: {seen}"
-    state, _ = books.reconcile(player.account)
+    state, _ = books.check(player.account)
     assert state.balance == initial
     assert sum(seen.values()) == RACES
-
-
-class BeforeFirstWrite:
-    """The real client, except that ``meanwhile`` runs (once) just before the first TransactWriteItems."""
-
-    def __init__(self, real: Any, meanwhile: Callable[[], object]) -> None:
-        self.real = real
-        self.meanwhile = meanwhile
-        self.writes = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def transact_write_items(self, **kwargs: Any) -> Any:
-        self.writes += 1
-        if self.writes == 1:
-            self.meanwhile()
-        return self.real.transact_write_items(**kwargs)
 
 
 def test_a_debit_committed_between_a_rollbacks_read_and_write_is_reversed(books: Books) -> None:
@@ -408,7 +270,7 @@ def test_a_debit_committed_between_a_rollbacks_read_and_write_is_reversed(books:
     target = books.entry("ruby", debit_id)
     assert target is not None
     assert (s(target, "kind"), s(target, "reversed_by")) == ("debit", f"rollback:{debit_id}")
-    assert books.reconcile(player.account)[0] == AccountState(units("100.00"), 3)
+    assert books.check(player.account)[0] == AccountState(units("100.00"), 3)
 
 
 def test_a_tombstone_committed_between_a_debits_read_and_write_refuses_the_debit(books: Books) -> None:
@@ -428,7 +290,7 @@ def test_a_tombstone_committed_between_a_debits_read_and_write_refuses_the_debit
     target = books.entry("ruby", debit_id)
     assert target is not None
     assert s(target, "kind") == "tombstone"
-    assert books.reconcile(player.account)[0] == AccountState(units("100.00"), 2)
+    assert books.check(player.account)[0] == AccountState(units("100.00"), 2)
 
 
 # --- (e) double rollbacks -----------------------------------------------------------------------------------------
@@ -466,7 +328,7 @@ def test_two_concurrent_rollbacks_with_different_own_ids_give_the_money_back_onc
         assert [n(e, "delta") for e in reversals if e is not applied] == [0]
         assert n(applied, "delta") == units("40.00")
         assert books.account(player.account).balance == units("200.00"), f"round {round_}"
-    state, entries = books.reconcile(player.account)
+    state, entries = books.check(player.account)
     assert state.balance == units("200.00")
     assert len(entries) == 1 + 3 * DOUBLE_ROUNDS
 
@@ -511,7 +373,7 @@ def test_the_same_rollback_sent_twice_at_once_gives_the_money_back_once(
     entries = books.entries(same_rollback_twice.player.account)
     reversals = [e for e in entries if s(e, "kind") == "reversal"]
     assert [s(e, "effect") for e in reversals] == ["applied"] * SAME_ROLLBACK_ROUNDS
-    state, entries = books.reconcile(same_rollback_twice.player.account)
+    state, entries = books.check(same_rollback_twice.player.account)
     assert state == AccountState(units("200.00"), 1 + 2 * SAME_ROLLBACK_ROUNDS)
 
 
@@ -540,5 +402,5 @@ def test_a_duplicate_rollback_that_read_before_the_first_one_committed_replays_i
 
     assert (replayed.balance_before, replayed.balance_after) == (answers[0].balance_before, answers[0].balance_after)
     assert replayed.replayed
-    state, _ = books.reconcile(player.account)
+    state, _ = books.check(player.account)
     assert state == AccountState(units("50.00"), 3)

@@ -10,170 +10,47 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError
 
-from croupier import money
 from croupier.ledger import AccountKey, AccountState, Kind, Ledger, Movement, RetriesExhausted, Reversal, service
 from croupier.ledger.dynamo import DynamoLedgerStore
-from croupier.secrets import FileSecretStore
-from croupier.signing import ruby_callback
 from croupier.wallet import wiring
-from croupier_local.apigw import HttpRequest
 from croupier_local.dynamodb import LocalDynamoDB, dynamodb_client
-from croupier_local.events import DEFAULT_SECRETS
 from croupier_local.server import LocalStack
+from tests.support.faults import (
+    FaultyClient,
+    LoseResponses,
+    always,
+    conflicted,
+    faulty_handlers,
+    lose_requests,
+    throttled,
+)
+from tests.support.players import units
+from tests.support.requests import ruby_request as signed
+from tests.support.wallet_table import TABLE, Books
 
 pytestmark = pytest.mark.dynamodb_local
 
-TABLE = "WalletTable"
 CURRENCY = "KRW"
-BRAND_KEY = "dev-ruby-brand-key"
-BRAND_SECRET = FileSecretStore(DEFAULT_SECRETS).get(f"ruby/brands/{BRAND_KEY}")["api_secret"]
-
-Fault = Callable[[Callable[..., Any], dict[str, Any]], Any]
 
 
-# --- the faulty client --------------------------------------------------------------------------------------
-
-
-@dataclass
-class FaultyClient:
-    """A real DynamoDB client whose operations named in ``faults`` go through the fault instead."""
-
-    real: Any
-    faults: dict[str, Fault] = field(default_factory=dict)
-    calls: Counter[str] = field(default_factory=Counter)
-
-    def __getattr__(self, name: str) -> Any:
-        operation = getattr(self.real, name)
-        if not callable(operation) or name.startswith("_") or name == "meta":
-            return operation
-
-        def call(**kwargs: Any) -> Any:
-            self.calls[name] += 1
-            fault = self.faults.get(name)
-            return operation(**kwargs) if fault is None else fault(operation, kwargs)
-
-        return call
-
-
-def lose_responses(times: int) -> Fault:
-    """Apply the request, then lose its response (``times`` times; pass through afterwards)."""
-    left = [times]
-
-    def fault(operation: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        answer = operation(**kwargs)
-        if left[0] > 0:
-            left[0] -= 1
-            raise ReadTimeoutError(endpoint_url="http://dynamodb-local/")
-        return answer
-
-    return fault
-
-
-def lose_requests(times: int) -> Fault:
-    """Lose the request before it reaches DynamoDB (``times`` times; pass through afterwards)."""
-    left = [times]
-
-    def fault(operation: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        if left[0] > 0:
-            left[0] -= 1
-            raise ReadTimeoutError(endpoint_url="http://dynamodb-local/")
-        return operation(**kwargs)
-
-    return fault
-
-
-def always(make_error: Callable[[str], Exception]) -> Fault:
-    def fault(operation: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        raise make_error(operation.__name__)
-
-    return fault
-
-
-def throttled(operation_name: str) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": "ThrottlingException", "Message": "Rate of requests exceeds the allowed throughput."}},
-        operation_name,
-    )
-
-
-def conflicted(operation_name: str) -> ClientError:
-    reasons = [
-        {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"},
-        {"Code": "None"},
-        {"Code": "None"},
-    ]
-    return ClientError(
-        {
-            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
-            "CancellationReasons": reasons,
-        },
-        operation_name,
-    )
-
-
-# --- the books, read with a plain client ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Books:
-    client: Any
-
-    def account_item(self, account: AccountKey) -> dict[str, Any]:
-        key = {"pk": {"S": f"PLAYER#{account.player_id}"}, "sk": {"S": f"ACCOUNT#{account.currency}"}}
-        item: dict[str, Any] = self.client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
-        return item
-
-    def account(self, account: AccountKey) -> AccountState:
-        item = self.account_item(account)
-        return AccountState(int(item["balance"]["N"]), int(item["version"]["N"]))
-
-    def entry(self, provider: str, tx_id: str) -> dict[str, Any] | None:
-        key = {"pk": {"S": f"TX#{provider}#{tx_id}"}, "sk": {"S": "TX"}}
-        item: dict[str, Any] | None = self.client.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-        return item
-
-    def entries(self, account: AccountKey) -> list[dict[str, Any]]:
-        answer = self.client.query(
-            TableName=TABLE,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"ENTRIES#{account.player_id}#{account.currency}"}},
-        )
-        assert "LastEvaluatedKey" not in answer, "these tests write a handful of entries"
-        items: list[dict[str, Any]] = answer["Items"]
-        return items
-
-    def reconcile(self, account: AccountKey) -> AccountState:
-        state = self.account(account)
-        entries = self.entries(account)
-        assert state.balance == sum(int(e["delta"]["N"]) for e in entries)
-        assert state.version == len(entries)
-        return state
-
-    def snapshot(self, account: AccountKey) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return self.account_item(account), self.entries(account)
+# --- the client under the faults, and the books read with it ----------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def real_client(dynamodb_local: LocalDynamoDB) -> Any:
+    """croupier_local's client, unlike the shared fixture's: botocore's retries off, 10 s timeouts."""
     return dynamodb_client(dynamodb_local.endpoint_url)
 
 
 @pytest.fixture(scope="module")
 def books(real_client: Any) -> Books:
-    return Books(real_client)
-
-
-def units(amount: str) -> int:
-    return money.from_decimal_string(amount, max_places=2)
+    return Books(real_client, one_page=True)
 
 
 def tx(label: str) -> str:
@@ -211,7 +88,7 @@ def test_a_movement_whose_response_was_lost_is_answered_with_its_original_outcom
     real_client: Any, books: Books, kind: Kind
 ) -> None:
     account = new_account(real_client, "100.00")
-    faulty = FaultyClient(real_client, {"transact_write_items": lose_responses(1)})
+    faulty = FaultyClient(real_client, {"transact_write_items": LoseResponses(1)})
     sleeps: list[float] = []
     ledger = faulty_ledger(faulty, sleeps)  # the production clock: each attempt stamps its own created_at
     movement = Movement("ruby", tx("lost"), account, kind, units("30.00"))
@@ -224,13 +101,13 @@ def test_a_movement_whose_response_was_lost_is_answered_with_its_original_outcom
     assert len(sleeps) == 1
     again = ledger.move(movement)  # the provider sends the same request again
     assert (again.balance_before, again.balance_after) == (units("100.00"), after)
-    assert books.reconcile(account) == AccountState(after, 2), "the movement took effect once"
+    assert books.totals(account)[0] == AccountState(after, 2), "the movement took effect once"
 
 
 def test_a_lost_response_never_moves_the_money_twice_whatever_the_answer(real_client: Any, books: Books) -> None:
     """The ledger's own retry, then the provider sending it twice more: every answer is the original one."""
     account = new_account(real_client, "100.00")
-    faulty = FaultyClient(real_client, {"transact_write_items": lose_responses(1)})
+    faulty = FaultyClient(real_client, {"transact_write_items": LoseResponses(1)})
     ledger = faulty_ledger(faulty, [])
     movement = Movement("ruby", tx("once"), account, Kind.DEBIT, units("30.00"))
     errors: list[str] = []
@@ -246,7 +123,7 @@ def test_a_lost_response_never_moves_the_money_twice_whatever_the_answer(real_cl
         units("100.00"),
         units("70.00"),
     )
-    assert books.reconcile(account) == AccountState(units("70.00"), 2)
+    assert books.totals(account)[0] == AccountState(units("70.00"), 2)
     assert faulty.calls["transact_write_items"] >= 2
 
 
@@ -256,7 +133,7 @@ def test_a_byte_identical_retry_after_a_lost_response_is_absorbed_by_the_request
 ) -> None:
     """With a clock that does not move, the retry is the same request: DynamoDB's token makes it a no-op."""
     account = new_account(real_client, "100.00")
-    faulty = FaultyClient(real_client, {"transact_write_items": lose_responses(1)})
+    faulty = FaultyClient(real_client, {"transact_write_items": LoseResponses(1)})
     sleeps: list[float] = []
     ledger = faulty_ledger(faulty, sleeps, now=lambda: "2026-01-01T00:00:00.000000Z")
     movement = Movement("ruby", tx("same"), account, kind, units("30.00"))
@@ -271,7 +148,7 @@ def test_a_byte_identical_retry_after_a_lost_response_is_absorbed_by_the_request
     assert (again.balance_before, again.balance_after) == (units("100.00"), after)
     third = Ledger(DynamoLedgerStore(TABLE, lambda: real_client)).move(movement)  # another environment
     assert (third.balance_before, third.balance_after) == (units("100.00"), after)
-    assert books.reconcile(account) == AccountState(after, 2)
+    assert books.totals(account)[0] == AccountState(after, 2)
 
 
 def test_a_rollback_whose_response_was_lost_is_answered_with_its_original_outcome(
@@ -282,7 +159,7 @@ def test_a_rollback_whose_response_was_lost_is_answered_with_its_original_outcom
     Ledger(DynamoLedgerStore(TABLE, lambda: real_client)).move(
         Movement("ruby", debit_id, account, Kind.DEBIT, units("40.00"))
     )
-    faulty = FaultyClient(real_client, {"transact_write_items": lose_responses(1)})
+    faulty = FaultyClient(real_client, {"transact_write_items": LoseResponses(1)})
     sleeps: list[float] = []
     ledger = faulty_ledger(faulty, sleeps)
     reversal = Reversal("ruby", f"rollback:{debit_id}", debit_id, account)
@@ -294,7 +171,7 @@ def test_a_rollback_whose_response_was_lost_is_answered_with_its_original_outcom
     assert faulty.calls["transact_get_items"] == 2
     again = ledger.reverse(reversal)
     assert (again.replayed, again.balance_after) == (True, units("100.00"))
-    assert books.reconcile(account) == AccountState(units("100.00"), 3)
+    assert books.totals(account)[0] == AccountState(units("100.00"), 3)
 
 
 def test_a_lost_request_is_retried_and_applied_once(real_client: Any, books: Books) -> None:
@@ -309,7 +186,7 @@ def test_a_lost_request_is_retried_and_applied_once(real_client: Any, books: Boo
     assert faulty.calls["transact_write_items"] == 3
     assert len(sleeps) == 2
     assert_full_jitter(sleeps)
-    assert books.reconcile(account) == AccountState(units("90.00"), 2)
+    assert books.totals(account)[0] == AccountState(units("90.00"), 2)
 
 
 # --- (b) throttling and conflicts that never end -------------------------------------------------------------------
@@ -332,7 +209,7 @@ def test_writes_that_always_fail_transiently_end_in_retry_later_after_bounded_at
     Ledger(DynamoLedgerStore(TABLE, lambda: real_client)).move(
         Movement("ruby", debit_id, account, Kind.DEBIT, units("5.00"))
     )
-    before = books.snapshot(account)
+    before = books.items_of(account)
     faulty = FaultyClient(real_client, {"transact_write_items": always(error)})
     sleeps: list[float] = []
     ledger = faulty_ledger(faulty, sleeps)
@@ -345,7 +222,7 @@ def test_writes_that_always_fail_transiently_end_in_retry_later_after_bounded_at
     assert faulty.calls["transact_write_items"] == service.MAX_ATTEMPTS
     assert len(sleeps) == service.MAX_ATTEMPTS - 1  # a pause between attempts, none after the last
     assert_full_jitter(sleeps)
-    assert books.snapshot(account) == before, "the table changed"
+    assert books.items_of(account) == before, "the table changed"
     assert books.entry("ruby", own_id) is None
 
 
@@ -365,21 +242,10 @@ def test_reads_that_are_always_throttled_end_in_retry_later(real_client: Any, bo
     assert len(sleeps) == 2 * pauses
     assert_full_jitter(sleeps[:pauses])
     assert_full_jitter(sleeps[pauses:])
-    assert books.reconcile(account) == AccountState(units("100.00"), 1)
+    assert books.totals(account)[0] == AccountState(units("100.00"), 1)
 
 
 # --- (c) the same through the HTTP handler ---------------------------------------------------------------------------
-
-
-def signed(operation: str, body: dict[str, Any]) -> HttpRequest:
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    headers = ruby_callback.headers(BRAND_KEY, BRAND_SECRET, raw)
-    return HttpRequest(
-        method="POST",
-        raw_path=f"/ruby/{operation}",
-        headers=[("Host", "localhost"), ("Content-Type", "application/json"), *headers.items()],
-        body=raw,
-    )
 
 
 @pytest.mark.parametrize("operation", ["debit", "credit", "rollback"])
@@ -394,13 +260,9 @@ def test_a_throttled_callback_answers_503_retry_later_and_writes_nothing(
     debit_id = tx("bet")
     bet = signed("debit", {"player_id": ruby_id, "amount": "10.00", "transaction_id": debit_id})
     assert local_stack.handle(bet).status == 200
-    before = books.snapshot(account)
+    before = books.items_of(account)
 
-    store, ledger = wiring.ledger_store(), wiring.ledger()
-    faulty = FaultyClient(store.client, {"transact_write_items": always(throttled)})
-    sleeps: list[float] = []
-    monkeypatch.setattr(store, "_client_factory", lambda: faulty)
-    monkeypatch.setattr(ledger, "sleep", sleeps.append)
+    faulty, sleeps = faulty_handlers(monkeypatch, {"transact_write_items": always(throttled)})
     own_id = tx(operation)
     body: dict[str, Any] = {"player_id": ruby_id, "transaction_id": own_id}
     if operation == "rollback":
@@ -414,7 +276,7 @@ def test_a_throttled_callback_answers_503_retry_later_and_writes_nothing(
     assert response.json()["error"] == "RETRY_LATER"
     assert faulty.calls["transact_write_items"] == service.MAX_ATTEMPTS
     assert_full_jitter(sleeps)
-    assert books.snapshot(account) == before, "the table changed"
+    assert books.items_of(account) == before, "the table changed"
     assert books.entry("ruby", own_id) is None
     monkeypatch.undo()
     retried = local_stack.handle(signed(operation, body))  # the same request once DynamoDB is back

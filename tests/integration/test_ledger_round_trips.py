@@ -10,87 +10,30 @@ its module-level caches: the snapshot cache, the Ruby links, the boto3 client) w
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from croupier import aws, money
-from croupier.ledger import AccountKey, Kind, Ledger, Movement
-from croupier.secrets import FileSecretStore
-from croupier.signing import ruby_callback
+from croupier.ledger import Kind, Ledger, Movement
 from croupier.wallet import wiring
-from croupier_local.apigw import HttpRequest, build_event
-from croupier_local.events import DEFAULT_SECRETS
+from croupier_local.apigw import build_event
 from croupier_local.server import LocalStack
+from tests.support.players import Player, cold_ruby_player, units
+from tests.support.requests import ruby_request
+from tests.support.round_trips import GET, READ_TX, WRITE, DynamoCalls
 
 pytestmark = pytest.mark.dynamodb_local
 
-BRAND_KEY = "dev-ruby-brand-key"
-BRAND_SECRET = FileSecretStore(DEFAULT_SECRETS).get(f"ruby/brands/{BRAND_KEY}")["api_secret"]
-CURRENCY = "KRW"
 FUNCTIONS = {
     "balance": "RubyBalanceFunction",
     "debit": "RubyDebitFunction",
     "credit": "RubyCreditFunction",
     "rollback": "RubyRollbackFunction",
 }
-WRITE = "TransactWriteItems"
-READ_TX = "TransactGetItems"
-GET = "GetItem"
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-
-
-class DynamoCalls:
-    """Every HTTP attempt the handlers' DynamoDB client makes: operation name and request body."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: list[tuple[str, dict[str, Any]]] = []
-
-    def hook(self, event_name: str, request: Any = None, **_: Any) -> None:
-        body = json.loads(request.body) if request is not None and request.body else {}
-        with self._lock:
-            self._calls.append((event_name.rsplit(".", 1)[-1], body))
-        # returning None: botocore goes on and sends the request
-
-    def take(self) -> list[tuple[str, dict[str, Any]]]:
-        with self._lock:
-            calls, self._calls = self._calls, []
-        return calls
-
-    def take_names(self) -> list[str]:
-        return [name for name, _ in self.take()]
-
-
-@pytest.fixture
-def calls(local_stack: LocalStack) -> Iterator[DynamoCalls]:
-    client = aws.dynamodb()
-    recorder = DynamoCalls()
-    client.meta.events.register("before-send.dynamodb", recorder.hook)
-    try:
-        yield recorder
-    finally:
-        client.meta.events.unregister("before-send.dynamodb", recorder.hook)
-
-
-@dataclass(frozen=True)
-class Player:
-    player_id: str
-    ruby_id: int
-
-    @property
-    def account(self) -> AccountKey:
-        return AccountKey(self.player_id, CURRENCY)
-
-
-def units(amount: str) -> int:
-    return money.from_decimal_string(amount, max_places=2)
 
 
 def new_player(deposit: str) -> Player:
@@ -98,24 +41,12 @@ def new_player(deposit: str) -> Player:
 
     Nothing here touches the handlers' snapshot cache or their Ruby links: the player is cold for them.
     """
-    player = Player(f"rt-{uuid.uuid4().hex[:20]}", 2_000_000_000 + (uuid.uuid4().int >> 80))
-    body = {"player_id": player.player_id, "currency": CURRENCY, "links": {"ruby": player.ruby_id}}
-    wiring.admin().create_player(json.dumps(body).encode())
-    seed = Movement("admin", f"seed-{player.player_id}", player.account, Kind.CREDIT, units(deposit))
-    Ledger(wiring.ledger_store()).move(seed)
-    return player
+    return cold_ruby_player("rt", 2_000_000_000, deposit)
 
 
 def ruby(stack: LocalStack, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """A signed Ruby callback, as API Gateway hands it to the function."""
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    signed = ruby_callback.headers(BRAND_KEY, BRAND_SECRET, raw)
-    request = HttpRequest(
-        method="POST",
-        raw_path=f"/ruby/{operation}",
-        headers=[("host", "localhost"), ("content-type", "application/json"), *signed.items()],
-        body=raw,
-    )
+    request = ruby_request(operation, body)
     result = stack.invoke(FUNCTIONS[operation], build_event(request, route_key=f"POST /ruby/{operation}"))
     return result["statusCode"], json.loads(result["body"])
 
@@ -135,37 +66,37 @@ def test_warm_callbacks_cost_one_round_trip_and_a_rollback_two(local_stack: Loca
     player = new_player("1000.00")
     calls.take()
     assert ruby(local_stack, "balance", {"player_id": player.ruby_id}) == (200, {"balance": "1000.00"})
-    assert calls.take_names() == [GET, GET], "a cold balance reads the link, then the account"
+    assert calls.take() == [GET, GET], "a cold balance reads the link, then the account"
 
     debit = {"player_id": player.ruby_id, "amount": "100.00", "transaction_id": tx(), "round_id": "r1"}
     credit = {"player_id": player.ruby_id, "amount": "250.00", "transaction_id": tx(), "round_id": "r1"}
 
     assert ruby(local_stack, "debit", debit) == (200, {"balance": "900.00", "balance_before": "1000.00"})
-    assert calls.take_names() == [WRITE], "warm debit"
+    assert calls.take() == [WRITE], "warm debit"
 
     assert ruby(local_stack, "credit", credit) == (200, {"balance": "1150.00", "balance_before": "900.00"})
-    assert calls.take_names() == [WRITE], "warm credit"
+    assert calls.take() == [WRITE], "warm credit"
 
     assert ruby(local_stack, "debit", debit) == (200, {"balance": "900.00", "balance_before": "1000.00"})
-    assert calls.take_names() == [WRITE], "debit replay: answered from ALL_OLD of the one write"
+    assert calls.take() == [WRITE], "debit replay: answered from ALL_OLD of the one write"
 
     assert ruby(local_stack, "credit", credit) == (200, {"balance": "1150.00", "balance_before": "900.00"})
-    assert calls.take_names() == [WRITE], "credit replay"
+    assert calls.take() == [WRITE], "credit replay"
 
     assert ruby(local_stack, "balance", {"player_id": player.ruby_id}) == (200, {"balance": "1150.00"})
-    assert calls.take_names() == [GET], "balance is a live read, never the cache"
+    assert calls.take() == [GET], "balance is a live read, never the cache"
 
     rollback = {"player_id": player.ruby_id, "transaction_id": debit["transaction_id"]}
     assert ruby(local_stack, "rollback", rollback) == (200, {"balance": "1250.00"})
-    assert calls.take_names() == [READ_TX, WRITE], "rollback: one consistent read, one write"
+    assert calls.take() == [READ_TX, WRITE], "rollback: one consistent read, one write"
 
     assert ruby(local_stack, "rollback", rollback) == (200, {"balance": "1250.00"})
-    assert calls.take_names() == [READ_TX], "rollback replay: the read finds the rollback's own entry"
+    assert calls.take() == [READ_TX], "rollback replay: the read finds the rollback's own entry"
 
     too_much = {"player_id": player.ruby_id, "amount": "5000.00", "transaction_id": tx()}
     status, body = ruby(local_stack, "debit", too_much)
     assert (status, body["error"]) == (402, "INSUFFICIENT_FUNDS")
-    assert calls.take_names() == [WRITE], "insufficient funds is decided by the write's own condition"
+    assert calls.take() == [WRITE], "insufficient funds is decided by the write's own condition"
 
 
 def test_a_rollback_of_an_unknown_transaction_costs_two_round_trips_warm(
@@ -176,9 +107,9 @@ def test_a_rollback_of_an_unknown_transaction_costs_two_round_trips_warm(
     calls.take()
     rollback = {"player_id": player.ruby_id, "transaction_id": tx()}
     assert ruby(local_stack, "rollback", rollback) == (200, {"balance": "10.00"})
-    assert calls.take_names() == [READ_TX, WRITE]
+    assert calls.take() == [READ_TX, WRITE]
     assert ruby(local_stack, "rollback", rollback) == (200, {"balance": "10.00"})
-    assert calls.take_names() == [READ_TX]
+    assert calls.take() == [READ_TX]
 
 
 # --- cold: the link and the account are read once, then cached --------------------------------------------
@@ -191,7 +122,7 @@ def test_cold_debit_reads_the_link_and_the_account_then_writes_once(
     calls.take()
     debit = {"player_id": player.ruby_id, "amount": "1.50", "transaction_id": tx()}
     assert ruby(local_stack, "debit", debit) == (200, {"balance": "998.50", "balance_before": "1000.00"})
-    made = calls.take()
+    made = calls.take_requests()
     assert [name for name, _ in made] == [GET, GET, WRITE]
     assert key_of(made[0][1]) == f"LINK#ruby#{player.ruby_id}"
     assert key_of(made[1][1]) == f"PLAYER#{player.player_id}"
@@ -199,7 +130,7 @@ def test_cold_debit_reads_the_link_and_the_account_then_writes_once(
 
     second = {"player_id": player.ruby_id, "amount": "1.50", "transaction_id": tx()}
     assert ruby(local_stack, "debit", second) == (200, {"balance": "997.00", "balance_before": "998.50"})
-    assert calls.take_names() == [WRITE], "the next debit is warm"
+    assert calls.take() == [WRITE], "the next debit is warm"
 
 
 @pytest.mark.parametrize(
@@ -222,7 +153,7 @@ def test_cold_round_trips_of_the_other_callbacks(
         body["amount"] = "5.00"
     status, _ = ruby(local_stack, operation, body)
     assert status == 200
-    assert calls.take_names() == expected
+    assert calls.take() == expected
 
 
 # --- stale: the account moved behind this environment's back ----------------------------------------------
@@ -239,7 +170,7 @@ def test_stale_snapshot_costs_one_cancelled_write_and_no_extra_read(
 
     debit = {"player_id": player.ruby_id, "amount": "100.00", "transaction_id": tx()}
     assert ruby(local_stack, "debit", debit) == (200, {"balance": "1400.00", "balance_before": "1500.00"})
-    made = calls.take()
+    made = calls.take_requests()
     assert [name for name, _ in made] == [WRITE, WRITE], "cancelled on the version, retried with ALL_OLD's state"
     first, second = (update_of(body) for _, body in made)
     assert first[":v"] == {"N": "1"}, "the first attempt expected the stale version"
@@ -247,7 +178,7 @@ def test_stale_snapshot_costs_one_cancelled_write_and_no_extra_read(
 
     again = {"player_id": player.ruby_id, "amount": "100.00", "transaction_id": tx()}
     assert ruby(local_stack, "debit", again) == (200, {"balance": "1300.00", "balance_before": "1400.00"})
-    assert calls.take_names() == [WRITE], "the snapshot is fresh again"
+    assert calls.take() == [WRITE], "the snapshot is fresh again"
 
 
 def test_stale_snapshot_and_insufficient_funds_costs_two_writes(local_stack: LocalStack, calls: DynamoCalls) -> None:
@@ -258,7 +189,7 @@ def test_stale_snapshot_and_insufficient_funds_costs_two_writes(local_stack: Loc
     debit = {"player_id": player.ruby_id, "amount": "50.00", "transaction_id": tx()}
     status, body = ruby(local_stack, "debit", debit)
     assert (status, body["error"]) == (402, "INSUFFICIENT_FUNDS")
-    assert calls.take_names() == [WRITE, WRITE]
+    assert calls.take() == [WRITE, WRITE]
     assert ruby(local_stack, "balance", {"player_id": player.ruby_id}) == (200, {"balance": "40.00"})
 
 

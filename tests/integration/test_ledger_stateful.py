@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -31,7 +31,7 @@ from croupier.ledger import (
 )
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.ledger.reconcile import problems
-from croupier_local.dynamodb import LocalDynamoDB
+from tests.support.wallet_table import TABLE
 
 TX_IDS = [f"t{i}" for i in range(6)]
 AMOUNTS = st.integers(min_value=0, max_value=400)
@@ -49,15 +49,8 @@ class Model:
 
 
 @pytest.fixture(scope="module")
-def store(dynamodb_local: LocalDynamoDB) -> DynamoLedgerStore:
-    client = boto3.session.Session().client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="devonly",
-    )
-    return DynamoLedgerStore("WalletTable", lambda: client)
+def store(real_client: Any) -> DynamoLedgerStore:
+    return DynamoLedgerStore(TABLE, lambda: real_client)
 
 
 class LedgerMachine(RuleBasedStateMachine):

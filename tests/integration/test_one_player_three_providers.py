@@ -30,28 +30,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import boto3
 import pytest
 
 from croupier import cli
-from croupier.ledger import AccountKey, AccountState
-from croupier.secrets import FileSecretStore
-from croupier.signing import rgs, ruby_callback, sportsbook
+from croupier.ledger import AccountState
+from croupier.signing import sportsbook
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
-from croupier_local.events import DEFAULT_SECRETS
 from croupier_local.server import LocalStack
+from tests.support.players import Player, create_player, fund_player
+from tests.support.requests import OPERATOR_ID, SECURITY_HASH, compact, json_post, rgs_request, ruby_request
+from tests.support.wallet_table import TABLE, Books, Item, n, s
 
 pytestmark = pytest.mark.dynamodb_local
 
-_STORE = FileSecretStore(DEFAULT_SECRETS)
-BRAND_KEY = "dev-ruby-brand-key"
-BRAND_SECRET: str = _STORE.get(f"ruby/brands/{BRAND_KEY}")["api_secret"]
-SECURITY_HASH: str = _STORE.get("sportsbook")["security_hash"]
-OPERATOR_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-RGS_KEY: str = _STORE.get(f"rgs-wallet/operators/{OPERATOR_ID}")["api_key"]
-RGS_SECRET: str = _STORE.get(f"rgs-wallet/operators/{OPERATOR_ID}")["hmac_secrets"][0]
-TABLE = "WalletTable"
 CURRENCY = "KRW"
 WON = 10_000  # internal units per KRW
 STAKE = 1_000  # KRW, the unit amount of every bet
@@ -59,25 +51,6 @@ T = TypeVar("T")
 
 
 # --- the three providers' requests ---------------------------------------------------------------------------------
-
-
-def http(path: str, payload: bytes, headers: dict[str, str]) -> HttpRequest:
-    pairs = [("Host", "localhost"), ("Content-Type", "application/json"), *headers.items()]
-    return HttpRequest("POST", path, headers=pairs, body=payload)
-
-
-def dumps(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
-
-
-@dataclass(frozen=True)
-class Player:
-    player_id: str
-    ruby_id: int
-
-    @property
-    def account(self) -> AccountKey:
-        return AccountKey(self.player_id, CURRENCY)
 
 
 @dataclass(frozen=True)
@@ -99,9 +72,7 @@ def ruby(player: Player, action: str, tx: str, amount: int = STAKE, target: str 
     else:
         data = {"player_id": player.ruby_id, "amount": f"{amount}.00", "transaction_id": tx, "round_id": f"r-{tx}"}
         route = "debit" if action == "bet" else "credit"
-    payload = dumps(data)
-    request = http(f"/ruby/{route}", payload, ruby_callback.headers(BRAND_KEY, BRAND_SECRET, payload))
-    return Call("ruby", action, tx, amount, request, target)
+    return Call("ruby", action, tx, amount, ruby_request(route, data), target)
 
 
 def sports(player: Player, action: str, tx: str, amount: int = STAKE, target: str | None = None) -> Call:
@@ -112,10 +83,9 @@ def sports(player: Player, action: str, tx: str, amount: int = STAKE, target: st
     else:
         data["action"] = "bet" if action == "bet" else "result"
         path = "/sportsbook/transaction"
-    payload = dumps(data)
-    return Call(
-        "sportsbook", action, tx, amount, http(path, payload, sportsbook.headers(SECURITY_HASH, payload)), target
-    )
+    payload = compact(data)
+    request = json_post(path, payload, sportsbook.headers(SECURITY_HASH, payload), host=True)
+    return Call("sportsbook", action, tx, amount, request, target)
 
 
 def rgs_call(player: Player, action: str, tx: str, amount: int = STAKE, target: str | None = None) -> Call:
@@ -130,10 +100,7 @@ def rgs_call(player: Player, action: str, tx: str, amount: int = STAKE, target: 
         "currency": CURRENCY,
         "amount_minor": amount,
     }
-    payload = dumps(data)
-    path = f"/rgs-wallet/{route}"
-    request = http(path, payload, rgs.headers(OPERATOR_ID, RGS_KEY, RGS_SECRET, "POST", path, payload))
-    return Call("rgs", action, tx, amount, request, target)
+    return Call("rgs", action, tx, amount, rgs_request(route, compact(data)), target)
 
 
 @dataclass(frozen=True)
@@ -248,86 +215,21 @@ def never_busy(results: list[Result]) -> None:
 
 def new_player(stack: LocalStack, ruby_id: int, deposit: int) -> Player:
     player = Player(f"rg-three-{uuid.uuid4().hex[:16]}", ruby_id)
-    for path, data in (
-        ("/admin/players", {"player_id": player.player_id, "currency": CURRENCY, "links": {"ruby": ruby_id}}),
-        (
-            f"/admin/players/{player.player_id}/deposits",
-            {"currency": CURRENCY, "amount": str(deposit), "reference": f"{player.player_id}-seed"},
-        ),
-    ):
-        response = stack.handle(
-            HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
-        )
-        assert response.status == 201, response.body
+    create_player(stack, player_id=player.player_id, currency=CURRENCY, links={"ruby": ruby_id})
+    fund_player(stack, player.player_id, CURRENCY, str(deposit), f"{player.player_id}-seed")
     return player
 
 
-class Books:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def account(self, account: AccountKey) -> AccountState:
-        item = self.client.get_item(
-            TableName=TABLE,
-            Key={"pk": {"S": f"PLAYER#{account.player_id}"}, "sk": {"S": f"ACCOUNT#{account.currency}"}},
-            ConsistentRead=True,
-        )["Item"]
-        return AccountState(int(item["balance"]["N"]), int(item["version"]["N"]))
-
-    def entries(self, account: AccountKey) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": TABLE,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"ENTRIES#{account.player_id}#{account.currency}"}},
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.client.query(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def check(self, account: AccountKey) -> tuple[AccountState, list[dict[str, Any]]]:
-        """Balance = Σ delta, version = number of entries, an unbroken chain; below zero only by a reversal that
-        took a credit back (the sportsbook rolling back a result)."""
-        state = self.account(account)
-        entries = self.entries(account)
-        assert state.balance == sum(n(e, "delta") for e in entries), "balance differs from the sum of deltas"
-        assert state.version == len(entries), "version differs from the number of entries"
-        assert [n(e, "version") for e in entries] == list(range(1, len(entries) + 1))
-        running = 0
-        for entry in entries:
-            assert n(entry, "balance_before") == running, f"chain broken at {entry['pk']['S']}"
-            running += n(entry, "delta")
-            assert n(entry, "balance_after") == running
-            if running < 0:
-                assert (s(entry, "kind"), s(entry, "provider")) == ("reversal", "sportsbook"), entry["pk"]["S"]
-                assert n(entry, "delta") < 0, entry["pk"]["S"]
-        return state, entries
-
-
-def n(item: dict[str, Any], name: str) -> int:
-    return int(item[name]["N"])
-
-
-def s(item: dict[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None else str(value["S"])
+def only_a_sportsbook_take_back(entry: Item) -> None:
+    """Below zero only by a reversal that took a credit back (the sportsbook rolling back a result)."""
+    assert (s(entry, "kind"), s(entry, "provider")) == ("reversal", "sportsbook"), entry["pk"]["S"]
+    assert n(entry, "delta") < 0, entry["pk"]["S"]
 
 
 @pytest.fixture(scope="module")
-def books(dynamodb_local: LocalDynamoDB, local_stack: LocalStack) -> Books:
+def books(dynamodb_local: LocalDynamoDB, local_stack: LocalStack, real_client: Any) -> Books:
     assert dynamodb_local.kind == "dynamodb-local", "concurrency tests need DynamoDB Local, never moto"
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="devonly",
-    )
-    return Books(client)
+    return Books(real_client, below_zero=only_a_sportsbook_take_back)
 
 
 def reconcile(endpoint_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

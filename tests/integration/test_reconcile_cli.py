@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-
-import boto3
+from typing import Any
 
 from croupier.cli import main
 from croupier.ledger import AccountKey, Kind, Ledger, Movement
@@ -21,16 +20,9 @@ def run(endpoint: str) -> tuple[int, dict[str, object]]:
     return code, json.loads(out.getvalue())
 
 
-def test_reconcile_finds_nothing_then_finds_a_tampered_balance(dynamodb_local: LocalDynamoDB) -> None:
+def test_reconcile_finds_nothing_then_finds_a_tampered_balance(dynamodb_local: LocalDynamoDB, real_client: Any) -> None:
     endpoint = dynamodb_local.endpoint_url
-    client = boto3.session.Session().client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="x",
-    )
-    store = DynamoLedgerStore("WalletTable", lambda: client)
+    store = DynamoLedgerStore("WalletTable", lambda: real_client)
     player = f"reconcile-{uuid.uuid4().hex[:8]}"
     assert store.create_player(player, ["EUR"], {}, "2026-11-21T00:00:00Z")
     ledger = Ledger(store)
@@ -42,7 +34,7 @@ def test_reconcile_finds_nothing_then_finds_a_tampered_balance(dynamodb_local: L
     assert report["clean"] is True
 
     key = {"pk": {"S": account_pk(player)}, "sk": {"S": account_sk("EUR")}}
-    client.update_item(
+    real_client.update_item(
         TableName="WalletTable",
         Key=key,
         UpdateExpression="SET balance = :b",
@@ -64,7 +56,7 @@ def test_reconcile_finds_nothing_then_finds_a_tampered_balance(dynamodb_local: L
             }
         ]
     finally:
-        client.update_item(
+        real_client.update_item(
             TableName="WalletTable",
             Key=key,
             UpdateExpression="SET balance = :b",

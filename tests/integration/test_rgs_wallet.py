@@ -17,41 +17,40 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from croupier import aws
 from croupier.errors import Unauthorized
 from croupier.ledger import AccountKey, AccountState, Kind, Ledger, Movement
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.secrets import CachedSecrets, FileSecretStore
-from croupier.signing import RawRequest, rgs
 from croupier.wallet import wiring
 from croupier.wallet.rgs import RgsWallet
-from croupier_local.apigw import HttpRequest, HttpResponse
+from croupier_local.apigw import HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
 from croupier_local.events import DEFAULT_SECRETS, refresh_signature
 from croupier_local.server import LocalStack
+from tests.support.players import admin_post, create_player, fund_player
+from tests.support.requests import (
+    OPERATOR_ID,
+    RGS_SECRET,
+    rgs_headers,
+    rgs_raw_request,
+    rgs_refused,
+    rgs_request,
+)
+from tests.support.round_trips import GET, READ_TX, WRITE, DynamoCalls
+from tests.support.wallet_table import TABLE, Books, n, s
 
 pytestmark = pytest.mark.dynamodb_local
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OPERATOR_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-_OPERATOR = FileSecretStore(DEFAULT_SECRETS).get(f"rgs-wallet/operators/{OPERATOR_ID}")
-API_KEY: str = _OPERATOR["api_key"]
-SECRET: str = _OPERATOR["hmac_secrets"][0]
 PROVIDER = f"rgs:{OPERATOR_ID}"
-TABLE = "WalletTable"
 UNITS_PER_MINOR = {"USD": 100, "EUR": 100, "KRW": 10_000, "JPY": 10_000}  # internal units (10**-4 major)
-WRITE, READ_TX, GET = "TransactWriteItems", "TransactGetItems", "GetItem"
 
 
 # --- requests -------------------------------------------------------------------------------------------------
@@ -59,13 +58,6 @@ WRITE, READ_TX, GET = "TransactWriteItems", "TransactGetItems", "GetItem"
 
 def tx(label: str) -> str:
     return f"rg-{label}-{uuid.uuid4().hex[:16]}"
-
-
-def start_of_a_second() -> float:
-    """Now, but early in a second: int(now)+301 then stays more than 300 s ahead of the server for 0.5 s."""
-    while time.time() % 1 > 0.5:
-        time.sleep(0.05)
-    return time.time()
 
 
 def body(account: AccountKey, tx_id: str, round_id: str, amount_minor: int, **extra: Any) -> bytes:
@@ -81,26 +73,9 @@ def body(account: AccountKey, tx_id: str, round_id: str, amount_minor: int, **ex
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def signed_headers(
-    route: str,
-    payload: bytes,
-    *,
-    operator_id: str = OPERATOR_ID,
-    api_key: str = API_KEY,
-    secret: str = SECRET,
-    offset: int = 0,
-) -> dict[str, str]:
-    now = start_of_a_second() if offset > 0 else time.time()
-    return rgs.headers(
-        operator_id, api_key, secret, "POST", f"/rgs-wallet/{route}", payload, clock=lambda: now + offset
-    )
-
-
 def send(stack: LocalStack, route: str, payload: bytes, headers: dict[str, str] | None = None) -> HttpResponse:
     """``payload`` to ``/rgs-wallet/<route>``, signed now for that route unless ``headers`` are given."""
-    pairs = [("Host", "localhost"), ("Content-Type", "application/json")]
-    pairs += list((headers if headers is not None else signed_headers(route, payload)).items())
-    return stack.handle(HttpRequest("POST", f"/rgs-wallet/{route}", headers=pairs, body=payload))
+    return stack.handle(rgs_request(route, payload, headers))
 
 
 def ok(response: HttpResponse, balance_minor: int) -> None:
@@ -109,128 +84,23 @@ def ok(response: HttpResponse, balance_minor: int) -> None:
     assert response.json() == {"ok": True, "balance_minor": balance_minor}
 
 
-def refused(response: HttpResponse, status: int, code: str) -> None:
-    assert response.status == status, response.body
-    assert (response.header("Content-Type") or "").startswith("application/json")
-    answer = response.json()
-    assert set(answer) == {"ok", "error", "message"}, answer
-    assert (answer["ok"], answer["error"]) == (False, code), answer
-    assert isinstance(answer["message"], str), answer
-    assert answer["message"], answer
-    assert SECRET not in response.body.decode("utf-8")
-
-
-def admin_post(stack: LocalStack, path: str, data: dict[str, Any]) -> HttpResponse:
-    return stack.handle(
-        HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
-    )
-
-
 def new_player(stack: LocalStack, currency: str, deposit: str | None, *, also: tuple[str, ...] = ()) -> AccountKey:
     """A fresh player (``rg-`` id) with an account in ``currency`` (and ``also``), funded via the admin API."""
     player_id = f"rg-{uuid.uuid4().hex[:20]}"
-    created = admin_post(stack, "/admin/players", {"player_id": player_id, "currencies": [currency, *also]})
-    assert created.status == 201, created.body
+    create_player(stack, player_id=player_id, currencies=[currency, *also])
     if deposit is not None:
-        funded = admin_post(
-            stack,
-            f"/admin/players/{player_id}/deposits",
-            {"currency": currency, "amount": deposit, "reference": f"{player_id}-seed"},
-        )
-        assert funded.status == 201, funded.body
+        fund_player(stack, player_id, currency, deposit, f"{player_id}-seed")
     return AccountKey(player_id, currency)
 
 
 # --- the books, read with a client of the test's own ---------------------------------------------------------
 
 
-class Books:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def account(self, account: AccountKey) -> AccountState:
-        item = self.client.get_item(
-            TableName=TABLE,
-            Key={"pk": {"S": f"PLAYER#{account.player_id}"}, "sk": {"S": f"ACCOUNT#{account.currency}"}},
-            ConsistentRead=True,
-        )["Item"]
-        return AccountState(int(item["balance"]["N"]), int(item["version"]["N"]))
-
-    def entry(self, tx_id: str, provider: str = PROVIDER) -> dict[str, Any] | None:
-        key = {"pk": {"S": f"TX#{provider}#{tx_id}"}, "sk": {"S": "TX"}}
-        item: dict[str, Any] | None = self.client.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-        return item
-
-    def entries(self, account: AccountKey) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": TABLE,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"ENTRIES#{account.player_id}#{account.currency}"}},
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.client.query(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def check(self, account: AccountKey) -> AccountState:
-        """Balance = Σ delta, version = number of entries, versions 1..n, an unbroken balance chain."""
-        state = self.account(account)
-        entries = self.entries(account)
-        assert state.balance == sum(n(e, "delta") for e in entries), "balance differs from the sum of deltas"
-        assert state.version == len(entries), "version differs from the number of entries"
-        assert [n(e, "version") for e in entries] == list(range(1, len(entries) + 1))
-        running = 0
-        for entry in entries:
-            assert n(entry, "balance_before") == running, f"chain broken at {s(entry, 'tx_id')}"
-            running += n(entry, "delta")
-            assert n(entry, "balance_after") == running
-        return state
-
-    def scan(self) -> dict[tuple[str, str], dict[str, Any]]:
-        """Every item of the wallet table (consistent, paginated)."""
-        items: dict[tuple[str, str], dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
-        while True:
-            page = self.client.scan(**kwargs)
-            for item in page["Items"]:
-                items[(item["pk"]["S"], item["sk"]["S"])] = item
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def player_items(self, *accounts: AccountKey) -> list[Any]:
-        """A cheap snapshot of what a request for these accounts could write: account items and entries."""
-        return [(self.account(a), sorted(json.dumps(e, sort_keys=True) for e in self.entries(a))) for a in accounts]
-
-
-def n(item: dict[str, Any], name: str) -> int:
-    return int(item[name]["N"])
-
-
-def s(item: dict[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None else str(value["S"])
-
-
 @pytest.fixture(scope="module")
-def client(dynamodb_local: LocalDynamoDB) -> Any:
+def books(dynamodb_local: LocalDynamoDB, real_client: Any, local_stack: LocalStack) -> Books:
+    """Checks the chain, not its floor (``below_zero=None``)."""
     assert dynamodb_local.kind == "dynamodb-local", "these tests need DynamoDB Local, never moto"
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="devonly",
-    )
-
-
-@pytest.fixture(scope="module")
-def books(client: Any, local_stack: LocalStack) -> Books:
-    return Books(client)
+    return Books(real_client, below_zero=None)
 
 
 # --- happy paths, exact amounts ----------------------------------------------------------------------------------
@@ -257,7 +127,7 @@ def test_bet_win_and_refund_answer_the_exact_balance_in_minor_units(
     ok(send(local_stack, "bet", body(account, bet2_id, round2, bet2)), start - bet + win - bet2)
     ok(send(local_stack, "refund", body(account, refund_id, round2, bet2)), start - bet + win)
 
-    state = books.check(account)
+    state = books.check(account)[0]
     assert state == AccountState((start - bet + win) * unit, 5)
     entries = books.entries(account)
     assert [(s(e, "kind"), n(e, "delta")) for e in entries] == [
@@ -268,18 +138,18 @@ def test_bet_win_and_refund_answer_the_exact_balance_in_minor_units(
         ("reversal", bet2 * unit),
     ]
     # where each one is kept: a bet under its round, a win and a refund under their own operator_tx_id
-    placed = books.entry(f"round:{round1}:bet")
+    placed = books.entry(PROVIDER, f"round:{round1}:bet")
     assert placed is not None
     assert (s(placed, "kind"), placed["meta"]["M"]["operator_tx_id"]["S"]) == ("debit", bet_id)
     assert placed["meta"]["M"]["round_id"]["S"] == round1
-    won = books.entry(f"tx:{win_id}")
+    won = books.entry(PROVIDER, f"tx:{win_id}")
     assert won is not None
     assert s(won, "kind") == "credit"
     assert Decimal(str(json.loads(won["meta"]["M"]["multiplier"]["S"]))) == Decimal("2.4")
-    refunded = books.entry(f"round:{round2}:bet")
+    refunded = books.entry(PROVIDER, f"round:{round2}:bet")
     assert refunded is not None
     assert s(refunded, "reversed_by") == f"tx:{refund_id}"
-    refund = books.entry(f"tx:{refund_id}")
+    refund = books.entry(PROVIDER, f"tx:{refund_id}")
     assert refund is not None
     assert (s(refund, "effect"), s(refund, "target")) == ("applied", f"round:{round2}:bet")
 
@@ -291,9 +161,9 @@ def test_balance_minor_is_rounded_down_when_another_provider_left_a_fraction(
     account = new_player(local_stack, "KRW", "1000.50")
     ok(send(local_stack, "win", body(account, tx("win"), tx("round"), 0)), 1_000)
     ok(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 100)), 900)
-    refused(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 901)), 402, "INSUFFICIENT_FUNDS")
+    rgs_refused(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 901)), 402, "INSUFFICIENT_FUNDS")
     ok(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 900)), 0)
-    assert books.check(account) == AccountState(5_000, 4), "0.50 KRW is left: answered as 0"
+    assert books.check(account)[0] == AccountState(5_000, 4), "0.50 KRW is left: answered as 0"
 
 
 def test_a_base64_encoded_body_from_api_gateway_is_verified_on_its_decoded_bytes(
@@ -309,7 +179,7 @@ def test_a_base64_encoded_body_from_api_gateway_is_verified_on_its_decoded_bytes
     event["headers"]["content-type"] = "application/octet-stream"
     result = local_stack.invoke("RgsWalletBetFunction", refresh_signature(event))
     assert (result["statusCode"], json.loads(result["body"])) == (200, {"ok": True, "balance_minor": 4_000})
-    assert books.check(account) == AccountState(4_000 * 10_000, 2)
+    assert books.check(account)[0] == AccountState(4_000 * 10_000, 2)
 
 
 # --- replays ----------------------------------------------------------------------------------------------------
@@ -335,7 +205,7 @@ def test_a_replay_answers_the_original_body_and_has_one_effect(
         assert (replay.status, replay.body) == (first.status, first.body)
     assert books.player_items(account) == before, "a replay wrote something"
     versions = {"bet": 3, "win": 3, "refund": 4}[route]
-    assert books.check(account) == AccountState((expected + 111) * 100, versions)
+    assert books.check(account)[0] == AccountState((expected + 111) * 100, versions)
 
 
 def test_a_replay_of_a_refund_of_an_unknown_round_answers_the_original_body(
@@ -360,12 +230,7 @@ def test_a_replay_of_a_refund_of_an_unknown_round_answers_the_original_body(
 def two_players(local_stack: LocalStack) -> tuple[AccountKey, AccountKey]:
     """Player A with USD (funded) and EUR (funded), player B with USD (funded)."""
     a = new_player(local_stack, "USD", "1000.00", also=("EUR",))
-    funded = admin_post(
-        local_stack,
-        f"/admin/players/{a.player_id}/deposits",
-        {"currency": "EUR", "amount": "1000.00", "reference": f"{a.player_id}-eur-seed"},
-    )
-    assert funded.status == 201, funded.body
+    fund_player(local_stack, a.player_id, "EUR", "1000.00", f"{a.player_id}-eur-seed")
     b = new_player(local_stack, "USD", "1000.00")
     return a, b
 
@@ -400,7 +265,7 @@ def test_the_same_operator_tx_id_with_other_content_is_a_conflict_and_writes_not
         "round": body(a, tx_id, tx("other-round"), 300),
     }[change]
     before = books.scan()
-    refused(send(local_stack, route, other), 409, "IDEMPOTENCY_CONFLICT")
+    rgs_refused(send(local_stack, route, other), 409, "IDEMPOTENCY_CONFLICT")
     assert books.scan() == before, "a conflicting request wrote something"
     replay = send(local_stack, route, body(a, tx_id, round_id, 300))
     assert (replay.status, replay.body) == (200, original.body), "the original is still answered"
@@ -415,9 +280,11 @@ def test_a_second_bet_for_the_same_round_with_another_operator_tx_id_is_a_confli
     round_id = tx("round")
     ok(send(local_stack, "bet", body(account, f"bet-{round_id}", round_id, 1_000)), 4_000)
     before = books.scan()
-    refused(send(local_stack, "bet", body(account, f"bet2-{round_id}", round_id, 1_000)), 409, "IDEMPOTENCY_CONFLICT")
+    rgs_refused(
+        send(local_stack, "bet", body(account, f"bet2-{round_id}", round_id, 1_000)), 409, "IDEMPOTENCY_CONFLICT"
+    )
     assert books.scan() == before
-    assert books.check(account) == AccountState(4_000 * 100, 2)
+    assert books.check(account)[0] == AccountState(4_000 * 100, 2)
 
 
 def test_the_same_bet_operator_tx_id_for_another_round_is_a_conflict_not_a_second_debit(
@@ -429,9 +296,9 @@ def test_the_same_bet_operator_tx_id_for_another_round_is_a_conflict_not_a_secon
     before = books.player_items(account)
     second = send(local_stack, "bet", body(account, tx_id, tx("round"), 1_000))
     after = books.player_items(account)
-    assert books.check(account).balance == 4_000 * 100, "the player was debited twice for one operator_tx_id"
+    assert books.check(account)[0].balance == 4_000 * 100, "the player was debited twice for one operator_tx_id"
     assert after == before
-    refused(second, 409, "IDEMPOTENCY_CONFLICT")
+    rgs_refused(second, 409, "IDEMPOTENCY_CONFLICT")
 
 
 def test_a_bets_operator_tx_id_reused_by_a_win_is_a_conflict(local_stack: LocalStack, books: Books) -> None:
@@ -442,7 +309,7 @@ def test_a_bets_operator_tx_id_reused_by_a_win_is_a_conflict(local_stack: LocalS
     before = books.player_items(account)
     win = send(local_stack, "win", body(account, tx_id, round_id, 1_000))
     assert books.player_items(account) == before, "the win was credited under the bet's operator_tx_id"
-    refused(win, 409, "IDEMPOTENCY_CONFLICT")
+    rgs_refused(win, 409, "IDEMPOTENCY_CONFLICT")
 
 
 # --- funds, late bets, mismatched refunds, unknown players ---------------------------------------------------------
@@ -453,16 +320,16 @@ def test_a_bet_above_the_balance_is_refused_402_and_writes_nothing(local_stack: 
     round_id = tx("round")
     payload = body(account, f"bet-{round_id}", round_id, 1_001)
     before = books.scan()
-    refused(send(local_stack, "bet", payload), 402, "INSUFFICIENT_FUNDS")
+    rgs_refused(send(local_stack, "bet", payload), 402, "INSUFFICIENT_FUNDS")
     assert books.scan() == before
-    assert books.entry(f"round:{round_id}:bet") is None
+    assert books.entry(PROVIDER, f"round:{round_id}:bet") is None
     # the boundary: exactly the balance is accepted
     ok(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 1_000)), 0)
     # a declined bet was not recorded: once the player is funded, the same request is a new bet
     deposit = {"currency": "USD", "amount": "20.00", "reference": tx("topup")}
     assert admin_post(local_stack, f"/admin/players/{account.player_id}/deposits", deposit).status == 201
     ok(send(local_stack, "bet", payload), 999)
-    assert books.check(account) == AccountState(999 * 100, 4)
+    assert books.check(account)[0] == AccountState(999 * 100, 4)
 
 
 def test_a_refund_of_an_unknown_round_answers_ok_and_a_late_bet_for_that_round_is_refused(
@@ -472,21 +339,21 @@ def test_a_refund_of_an_unknown_round_answers_ok_and_a_late_bet_for_that_round_i
     round_id = tx("round")
     refund_id = f"refund-{round_id}"
     ok(send(local_stack, "refund", body(account, refund_id, round_id, 500)), 3_000)
-    tombstone = books.entry(f"round:{round_id}:bet")
+    tombstone = books.entry(PROVIDER, f"round:{round_id}:bet")
     assert tombstone is not None
     assert (s(tombstone, "kind"), s(tombstone, "reversed_by")) == ("tombstone", f"tx:{refund_id}")
-    own = books.entry(f"tx:{refund_id}")
+    own = books.entry(PROVIDER, f"tx:{refund_id}")
     assert own is not None
     assert (s(own, "effect"), n(own, "delta")) == ("target_unknown", 0)
 
     before = books.scan()
     late = send(local_stack, "bet", body(account, f"bet-{round_id}", round_id, 500))
-    refused(late, 409, "ALREADY_ROLLED_BACK")
+    rgs_refused(late, 409, "ALREADY_ROLLED_BACK")
     assert books.scan() == before, "the late bet wrote something"
 
     # another refund of that round (its own id) moves nothing either
     ok(send(local_stack, "refund", body(account, f"refund2-{round_id}", round_id, 500)), 3_000)
-    assert books.check(account) == AccountState(3_000 * 100, 3)
+    assert books.check(account)[0] == AccountState(3_000 * 100, 3)
 
 
 def test_a_refund_whose_amount_differs_from_the_bet_is_refused_and_writes_nothing(
@@ -497,13 +364,13 @@ def test_a_refund_whose_amount_differs_from_the_bet_is_refused_and_writes_nothin
     ok(send(local_stack, "bet", body(account, f"bet-{round_id}", round_id, 500)), 2_500)
     for wrong in (499, 501, 0):
         before = books.scan()
-        refused(
+        rgs_refused(
             send(local_stack, "refund", body(account, tx("refund"), round_id, wrong)), 409, "REVERSAL_AMOUNT_MISMATCH"
         )
         assert books.scan() == before
     ok(send(local_stack, "refund", body(account, f"refund-{round_id}", round_id, 500)), 3_000)
     ok(send(local_stack, "refund", body(account, tx("refund-again"), round_id, 500)), 3_000)  # already reversed
-    assert books.check(account) == AccountState(3_000 * 100, 4)
+    assert books.check(account)[0] == AccountState(3_000 * 100, 4)
 
 
 def test_a_refund_naming_another_players_or_currencys_bet_is_refused_and_writes_nothing(
@@ -515,7 +382,7 @@ def test_a_refund_naming_another_players_or_currencys_bet_is_refused_and_writes_
     ok(send(local_stack, "bet", body(a, f"bet-{round_id}", round_id, 250)), balance_minor - 250)
     for other in (b, AccountKey(a.player_id, "EUR")):
         before = books.scan()
-        refused(send(local_stack, "refund", body(other, tx("refund"), round_id, 250)), 409, "NOT_REVERSIBLE")
+        rgs_refused(send(local_stack, "refund", body(other, tx("refund"), round_id, 250)), 409, "NOT_REVERSIBLE")
         assert books.scan() == before
     ok(send(local_stack, "refund", body(a, f"refund-{round_id}", round_id, 250)), balance_minor)
     for account in (a, b, AccountKey(a.player_id, "EUR")):
@@ -529,9 +396,9 @@ def test_an_unknown_player_or_currency_is_404_and_writes_nothing(
     known = new_player(local_stack, "USD", "10.00")
     for account in (AccountKey(f"rg-nobody-{uuid.uuid4().hex[:12]}", "USD"), AccountKey(known.player_id, "EUR")):
         before = books.scan()
-        refused(send(local_stack, route, body(account, tx(route), tx("round"), 100)), 404, "UNKNOWN_PLAYER")
+        rgs_refused(send(local_stack, route, body(account, tx(route), tx("round"), 100)), 404, "UNKNOWN_PLAYER")
         assert books.scan() == before
-    assert books.check(known) == AccountState(1_000 * 100, 1)
+    assert books.check(known)[0] == AccountState(1_000 * 100, 1)
 
 
 # --- signatures ---------------------------------------------------------------------------------------------------
@@ -540,12 +407,12 @@ def test_an_unknown_player_or_currency_is_404_and_writes_nothing(
 @pytest.mark.parametrize(
     ("label", "make", "code"),
     [
-        ("stale by 301 s", lambda r, p: signed_headers(r, p, offset=-301), "TIMESTAMP_STALE"),
-        ("301 s in the future", lambda r, p: signed_headers(r, p, offset=301), "TIMESTAMP_IN_FUTURE"),
-        ("unknown operator id", lambda r, p: signed_headers(r, p, operator_id=str(uuid.uuid4())), "UNKNOWN_OPERATOR"),
-        ("wrong api key", lambda r, p: signed_headers(r, p, api_key="not-the-dev-rgs-key"), "UNKNOWN_OPERATOR"),
-        ("wrong secret", lambda r, p: signed_headers(r, p, secret="not-the-secret"), "SIGNATURE_INVALID"),
-        ("signature of another body", lambda r, p: signed_headers(r, p + b" "), "SIGNATURE_INVALID"),
+        ("stale by 301 s", lambda r, p: rgs_headers(r, p, offset=-301), "TIMESTAMP_STALE"),
+        ("301 s in the future", lambda r, p: rgs_headers(r, p, offset=301), "TIMESTAMP_IN_FUTURE"),
+        ("unknown operator id", lambda r, p: rgs_headers(r, p, operator_id=str(uuid.uuid4())), "UNKNOWN_OPERATOR"),
+        ("wrong api key", lambda r, p: rgs_headers(r, p, api_key="not-the-dev-rgs-key"), "UNKNOWN_OPERATOR"),
+        ("wrong secret", lambda r, p: rgs_headers(r, p, secret="not-the-secret"), "SIGNATURE_INVALID"),
+        ("signature of another body", lambda r, p: rgs_headers(r, p + b" "), "SIGNATURE_INVALID"),
     ],
 )
 @pytest.mark.parametrize("route", ["bet", "win", "refund"])
@@ -555,35 +422,35 @@ def test_a_request_that_does_not_verify_is_401_and_writes_nothing(
     account = new_player(local_stack, "USD", "10.00")
     payload = body(account, tx(route), tx("round"), 100)
     before = books.scan()
-    refused(send(local_stack, route, payload, make(route, payload)), 401, code)
+    rgs_refused(send(local_stack, route, payload, make(route, payload)), 401, code)
     assert books.scan() == before, label
-    assert books.check(account) == AccountState(1_000 * 100, 1)
+    assert books.check(account)[0] == AccountState(1_000 * 100, 1)
 
 
 @pytest.mark.parametrize("offset", [-299, 0, 299])
 def test_a_timestamp_within_300_seconds_verifies(local_stack: LocalStack, books: Books, offset: int) -> None:
     account = new_player(local_stack, "USD", "10.00")
     payload = body(account, tx("bet"), tx("round"), 100)
-    ok(send(local_stack, "bet", payload, signed_headers("bet", payload, offset=offset)), 900)
-    assert books.check(account) == AccountState(900 * 100, 2)
+    ok(send(local_stack, "bet", payload, rgs_headers("bet", payload, offset=offset)), 900)
+    assert books.check(account)[0] == AccountState(900 * 100, 2)
 
 
 def test_the_x_operator_hmac_header_is_ignored(local_stack: LocalStack, books: Books) -> None:
     """providers.md §1: the raw secret on the wire is ignored: it neither helps nor hurts, and is never stored."""
     account = new_player(local_stack, "USD", "10.00")
     payload = body(account, tx("bet"), tx("round"), 100)
-    with_hmac = {**signed_headers("bet", payload), "X-Operator-Hmac": SECRET}
+    with_hmac = {**rgs_headers("bet", payload), "X-Operator-Hmac": RGS_SECRET}
     ok(send(local_stack, "bet", payload, with_hmac), 900)
 
-    garbled = {**signed_headers("win", payload), "X-Signature": "ab" * 32, "X-Operator-Hmac": SECRET}
+    garbled = {**rgs_headers("win", payload), "X-Signature": "ab" * 32, "X-Operator-Hmac": RGS_SECRET}
     before = books.scan()
-    refused(send(local_stack, "win", payload, garbled), 401, "SIGNATURE_INVALID")
-    instead = {k: v for k, v in signed_headers("win", payload).items() if k != "X-Signature"}
-    refused(send(local_stack, "win", payload, {**instead, "X-Operator-Hmac": SECRET}), 401, "SIGNATURE_MISSING")
+    rgs_refused(send(local_stack, "win", payload, garbled), 401, "SIGNATURE_INVALID")
+    instead = {k: v for k, v in rgs_headers("win", payload).items() if k != "X-Signature"}
+    rgs_refused(send(local_stack, "win", payload, {**instead, "X-Operator-Hmac": RGS_SECRET}), 401, "SIGNATURE_MISSING")
     after = books.scan()
     assert after == before
-    assert SECRET not in json.dumps(list(after.values())), "the secret was stored"
-    assert books.check(account) == AccountState(900 * 100, 2)
+    assert RGS_SECRET not in json.dumps(list(after.values())), "the secret was stored"
+    assert books.check(account)[0] == AccountState(900 * 100, 2)
 
 
 # --- key rotation ----------------------------------------------------------------------------------------------------
@@ -597,42 +464,39 @@ def rotation_wallet(secrets_file: Path, client: Any) -> RgsWallet:
     return RgsWallet(Ledger(DynamoLedgerStore(TABLE, lambda: client)), CachedSecrets(FileSecretStore(secrets_file)))
 
 
-def raw_request(route: str, payload: bytes, secret: str) -> RawRequest:
-    headers = rgs.headers(OPERATOR_ID, API_KEY, secret, "POST", f"/rgs-wallet/{route}", payload)
-    return RawRequest.of("POST", f"/rgs-wallet/{route}", headers, payload)
-
-
 def test_during_a_key_rotation_both_configured_secrets_verify(
-    local_stack: LocalStack, books: Books, client: Any, tmp_path: Path
+    local_stack: LocalStack, books: Books, real_client: Any, tmp_path: Path
 ) -> None:
     document = json.loads(DEFAULT_SECRETS.read_text(encoding="utf-8"))
-    document["secrets"][f"rgs-wallet/operators/{OPERATOR_ID}"]["hmac_secrets"] = [NEW_SECRET, SECRET]
+    document["secrets"][f"rgs-wallet/operators/{OPERATOR_ID}"]["hmac_secrets"] = [NEW_SECRET, RGS_SECRET]
     secrets_file = tmp_path / "secrets.json"
     secrets_file.write_text(json.dumps(document), encoding="utf-8")
-    wallet = rotation_wallet(secrets_file, client)
+    wallet = rotation_wallet(secrets_file, real_client)
     account = new_player(local_stack, "USD", "10.00")
 
     new = body(account, tx("bet"), tx("round"), 100)
     old = body(account, tx("bet"), tx("round"), 200)
-    assert wallet.bet(raw_request("bet", new, NEW_SECRET)) == {"ok": True, "balance_minor": 900}
-    assert wallet.bet(raw_request("bet", old, SECRET)) == {"ok": True, "balance_minor": 700}
-    assert wallet.bet(raw_request("bet", new, SECRET)) == {"ok": True, "balance_minor": 900}, "replay, other secret"
+    assert wallet.bet(rgs_raw_request("bet", new, NEW_SECRET)) == {"ok": True, "balance_minor": 900}
+    assert wallet.bet(rgs_raw_request("bet", old, RGS_SECRET)) == {"ok": True, "balance_minor": 700}
+    assert wallet.bet(rgs_raw_request("bet", new, RGS_SECRET)) == {"ok": True, "balance_minor": 900}, (
+        "replay, other secret"
+    )
     with pytest.raises(Unauthorized) as raised:
-        wallet.bet(raw_request("bet", body(account, tx("bet"), tx("round"), 300), RETIRED_SECRET))
+        wallet.bet(rgs_raw_request("bet", body(account, tx("bet"), tx("round"), 300), RETIRED_SECRET))
     assert raised.value.code == "SIGNATURE_INVALID"
 
     # the rotation completes: the old secret is removed, and no longer verifies
     document["secrets"][f"rgs-wallet/operators/{OPERATOR_ID}"]["hmac_secrets"] = [NEW_SECRET]
     secrets_file.write_text(json.dumps(document), encoding="utf-8")
-    wallet = rotation_wallet(secrets_file, client)
+    wallet = rotation_wallet(secrets_file, real_client)
     with pytest.raises(Unauthorized) as raised:
-        wallet.win(raw_request("win", body(account, tx("win"), tx("round"), 50), SECRET))
+        wallet.win(rgs_raw_request("win", body(account, tx("win"), tx("round"), 50), RGS_SECRET))
     assert raised.value.code == "SIGNATURE_INVALID"
-    assert wallet.win(raw_request("win", body(account, tx("win"), tx("round"), 50), NEW_SECRET)) == {
+    assert wallet.win(rgs_raw_request("win", body(account, tx("win"), tx("round"), 50), NEW_SECRET)) == {
         "ok": True,
         "balance_minor": 750,
     }
-    assert books.check(account) == AccountState(750 * 100, 4)
+    assert books.check(account)[0] == AccountState(750 * 100, 4)
 
 
 # --- operator id spelling ----------------------------------------------------------------------------------------
@@ -642,10 +506,10 @@ def test_the_operator_id_is_one_operator_whatever_its_letter_case(local_stack: L
     account = new_player(local_stack, "USD", "10.00")
     round_id = tx("round")
     bet = body(account, f"bet-{round_id}", round_id, 400)
-    ok(send(local_stack, "bet", bet, signed_headers("bet", bet, operator_id=OPERATOR_ID.upper())), 600)
+    ok(send(local_stack, "bet", bet, rgs_headers("bet", bet, operator_id=OPERATOR_ID.upper())), 600)
     replay = send(local_stack, "bet", bet)  # the same bet, operator id in lower case
     refund = send(local_stack, "refund", body(account, f"refund-{round_id}", round_id, 400))
-    assert books.check(account).balance == 1_000 * 100, "the bet was not refunded (or was taken twice)"
+    assert books.check(account)[0].balance == 1_000 * 100, "the bet was not refunded (or was taken twice)"
     ok(replay, 600)
     ok(refund, 1_000)
 
@@ -684,34 +548,6 @@ def test_a_win_whose_operator_tx_id_looks_like_a_round_key_does_not_block_that_r
 # --- DynamoDB round trips -----------------------------------------------------------------------------------------
 
 
-class DynamoCalls:
-    """Every HTTP attempt the handlers' DynamoDB client makes (botocore's retries are off)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._names: list[str] = []
-
-    def hook(self, event_name: str, **_: Any) -> None:
-        with self._lock:
-            self._names.append(event_name.rsplit(".", 1)[-1])
-
-    def take(self) -> list[str]:
-        with self._lock:
-            names, self._names = self._names, []
-        return names
-
-
-@pytest.fixture
-def calls(local_stack: LocalStack) -> Iterator[DynamoCalls]:
-    client = aws.dynamodb()
-    recorder = DynamoCalls()
-    client.meta.events.register("before-send.dynamodb", recorder.hook)
-    try:
-        yield recorder
-    finally:
-        client.meta.events.unregister("before-send.dynamodb", recorder.hook)
-
-
 def cold_player(stack: LocalStack, deposit_minor: int) -> AccountKey:
     """A USD player funded through a Ledger of its own: the handlers' snapshot cache has not seen it."""
     account = new_player(stack, "USD", None)
@@ -747,11 +583,11 @@ def test_round_trips_warm_bet_win_and_replays_cost_one_a_refund_two_its_replay_o
     ok(send(local_stack, "refund", refund), 11_500)
     assert calls.take() == [READ_TX], "refund replay: the read finds the refund's own entry"
 
-    refused(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 999_999)), 402, "INSUFFICIENT_FUNDS")
+    rgs_refused(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 999_999)), 402, "INSUFFICIENT_FUNDS")
     assert calls.take() == [WRITE], "funds are decided by the write's own condition"
-    refused(send(local_stack, "bet", bet, signed_headers("bet", bet, secret="wrong")), 401, "SIGNATURE_INVALID")
+    rgs_refused(send(local_stack, "bet", bet, rgs_headers("bet", bet, secret="wrong")), 401, "SIGNATURE_INVALID")
     assert calls.take() == [], "a request that does not verify never reaches DynamoDB"
-    assert books.check(account) == AccountState(11_500 * 100, 5)
+    assert books.check(account)[0] == AccountState(11_500 * 100, 5)
 
 
 def test_money_values_in_answers_are_json_integers(local_stack: LocalStack, books: Books) -> None:
@@ -761,4 +597,4 @@ def test_money_values_in_answers_are_json_integers(local_stack: LocalStack, book
     assert response.body.replace(b" ", b"") == b'{"ok":true,"balance_minor":0}'
     parsed = json.loads(response.body, parse_float=Decimal)
     assert type(parsed["balance_minor"]) is int
-    assert books.check(account) == AccountState(0, 2)
+    assert books.check(account)[0] == AccountState(0, 2)

@@ -68,25 +68,33 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 
 from croupier.signing import rgs
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
-from croupier_local.events import DEFAULT_SECRETS
 from croupier_local.server import LocalStack
+from tests.support.players import create_player, fund_player
+from tests.support.requests import (
+    DROP,
+    OPERATOR_ID,
+    RGS_API_KEY,
+    RGS_SECRET,
+    Signer,
+    one_byte_changed,
+    padded_to,
+    rgs_headers,
+    rgs_refused,
+    rgs_request,
+    with_fields,
+)
+from tests.support.wallet_table import scan_table
 
 pytestmark = pytest.mark.dynamodb_local
 
-_DOCUMENT = json.loads(DEFAULT_SECRETS.read_text(encoding="utf-8"))["secrets"]
-OPERATOR_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-API_KEY: str = _DOCUMENT[f"rgs-wallet/operators/{OPERATOR_ID}"]["api_key"]
-SECRET: str = _DOCUMENT[f"rgs-wallet/operators/{OPERATOR_ID}"]["hmac_secrets"][0]
 ID_HEADER, KEY_HEADER, TS_HEADER, SIG_HEADER = (
     rgs.OPERATOR_ID_HEADER,
     rgs.KEY_HEADER,
@@ -95,7 +103,6 @@ ID_HEADER, KEY_HEADER, TS_HEADER, SIG_HEADER = (
 )
 HMAC_HEADER = "X-Operator-Hmac"
 
-TABLE = "WalletTable"
 PLAYER = "rg-bad-input-player"
 MAX_BODY = 16 * 1024
 ROUTES = ("bet", "win", "refund")
@@ -105,70 +112,36 @@ FIELDS = ("operator_tx_id", "operator_player_id", "session_id", "round_id", "cur
 # --- signing ---------------------------------------------------------------------------------------------------
 
 
-def _start_of_a_second() -> float:
-    """Now, but early in a second: a timestamp of int(now)+301 then stays in the future on the server for 0.5 s."""
-    while time.time() % 1 > 0.5:
-        time.sleep(0.05)
-    return time.time()
-
-
-def _headers(
-    route: str,
-    body: bytes,
-    *,
-    operator_id: str = OPERATOR_ID,
-    api_key: str = API_KEY,
-    secret: str = SECRET,
-    method: str = "POST",
-    path: str | None = None,
-    offset: int = 0,
-) -> dict[str, str]:
-    now = _start_of_a_second() if offset > 0 else time.time()
-    signed_path = path if path is not None else f"/rgs-wallet/{route}"
-    return rgs.headers(operator_id, api_key, secret, method, signed_path, body, clock=lambda: now + offset)
-
-
-@dataclass(frozen=True)
-class Signer:
-    """How a case's headers are made from its route and body (at send time, so timestamps are fresh)."""
-
-    label: str
-    make: Callable[[str, bytes], dict[str, str]]
-
-    def __call__(self, route: str, body: bytes) -> dict[str, str]:
-        return self.make(route, body)
-
-
-SIGNED = Signer("signed", _headers)
+SIGNED = Signer("signed", rgs_headers)
 UNSIGNED = Signer("no signature headers", lambda route, body: {})
 
 
 def without(name: str) -> Signer:
-    return Signer(f"without {name}", lambda r, b: {k: v for k, v in _headers(r, b).items() if k != name})
+    return Signer(f"without {name}", lambda r, b: {k: v for k, v in rgs_headers(r, b).items() if k != name})
 
 
 def replacing(name: str, value: str) -> Signer:
-    return Signer(f"{name}={value!r}", lambda r, b: {**_headers(r, b), name: value})
+    return Signer(f"{name}={value!r}", lambda r, b: {**rgs_headers(r, b), name: value})
 
 
 def shifted(seconds: int, **kwargs: str) -> Signer:
-    return Signer(f"timestamp now{seconds:+d}s {kwargs}", lambda r, b: _headers(r, b, offset=seconds, **kwargs))
+    return Signer(f"timestamp now{seconds:+d}s {kwargs}", lambda r, b: rgs_headers(r, b, offset=seconds, **kwargs))
 
 
 def signed_with(**kwargs: str) -> Signer:
-    return Signer(f"signed with {sorted(kwargs)}", lambda r, b: _headers(r, b, **kwargs))
+    return Signer(f"signed with {sorted(kwargs)}", lambda r, b: rgs_headers(r, b, **kwargs))
 
 
 def signature_of(other: bytes) -> Signer:
     """Headers valid for ``other``, sent with the case's body (a body changed after signing)."""
-    return Signer(f"signature of {other[:40]!r}", lambda r, b: _headers(r, other))
+    return Signer(f"signature of {other[:40]!r}", lambda r, b: rgs_headers(r, other))
 
 
 def timestamp_moved(seconds: int) -> Signer:
     """A signature over one timestamp, sent with another (well inside the window)."""
 
     def make(route: str, body: bytes) -> dict[str, str]:
-        headers = _headers(route, body)
+        headers = rgs_headers(route, body)
         return {**headers, TS_HEADER: str(int(headers[TS_HEADER]) + seconds)}
 
     return Signer(f"signed timestamp moved {seconds:+d}s", make)
@@ -176,16 +149,14 @@ def timestamp_moved(seconds: int) -> Signer:
 
 def and_hmac(signer: Signer) -> Signer:
     """``signer``'s headers plus the raw secret in ``X-Operator-Hmac`` (which must make no difference)."""
-    return Signer(f"{signer.label} + {HMAC_HEADER}", lambda r, b: {**signer(r, b), HMAC_HEADER: SECRET})
+    return Signer(f"{signer.label} + {HMAC_HEADER}", lambda r, b: {**signer(r, b), HMAC_HEADER: RGS_SECRET})
 
 
 # --- bodies ------------------------------------------------------------------------------------------------------
 
-_DROP = object()
-
 
 def body(route: str, tx: str, **fields: Any) -> bytes:
-    """A valid request for ``route`` (unique ``tx``), with ``fields`` overridden or dropped (``_DROP``)."""
+    """A valid request for ``route`` (unique ``tx``), with ``fields`` overridden or dropped (``DROP``)."""
     data: dict[str, Any] = {
         "operator_tx_id": tx,
         "operator_player_id": PLAYER,
@@ -196,12 +167,7 @@ def body(route: str, tx: str, **fields: Any) -> bytes:
     }
     if route == "win":
         data["multiplier"] = 2
-    for name, value in fields.items():
-        if value is _DROP:
-            data.pop(name)
-        else:
-            data[name] = value
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(with_fields(data, fields), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def raw(route: str, tx: str, replace: str, by: str) -> bytes:
@@ -213,18 +179,7 @@ def raw(route: str, tx: str, replace: str, by: str) -> bytes:
 
 def padded(route: str, tx: str, size: int) -> bytes:
     """A valid request of exactly ``size`` bytes (an ignored ``pad`` field)."""
-    empty = body(route, tx, pad="")
-    result = body(route, tx, pad="x" * (size - len(empty)))
-    assert len(result) == size
-    return result
-
-
-def one_byte_changed(original: bytes, old: bytes, new: bytes) -> bytes:
-    assert original.count(old) == 1
-    assert len(old) == len(new)
-    changed = original.replace(old, new)
-    assert sum(a != b for a, b in zip(original, changed, strict=True)) == 1
-    return changed
+    return padded_to(lambda pad: body(route, tx, pad=pad), size)
 
 
 BET_SIGNED = body("bet", "rg-bi-tamper")
@@ -252,7 +207,7 @@ def missing(route: str, name: str) -> Case:
     return Case(
         f"{route}-missing-{name}",
         route,
-        body(route, f"rg-bi-m-{route}-{name}", **{name: _DROP}),
+        body(route, f"rg-bi-m-{route}-{name}", **{name: DROP}),
         400,
         "INVALID_REQUEST",
     )
@@ -399,7 +354,7 @@ CASES: list[Case] = [
         body("refund", "rg-bi-h-25"),
         401,
         "UNKNOWN_OPERATOR",
-        signed_with(api_key=API_KEY.upper()),
+        signed_with(api_key=RGS_API_KEY.upper()),
     ),
     # --- 401: the HMAC ------------------------------------------------------------------------------------------
     Case("wrong-secret", "bet", body("bet", "rg-bi-h-26"), 401, "SIGNATURE_INVALID", signed_with(secret="rg-wrong")),
@@ -616,9 +571,8 @@ SEMANTIC_ERRORS = [
 
 
 def send(stack: LocalStack, case: Case) -> HttpResponse:
-    pairs = [("Host", "localhost"), ("Content-Type", "application/json"), *case.sign(case.route, case.body).items()]
-    path = f"/rgs-wallet/{case.send_route or case.route}"
-    return stack.handle(HttpRequest("POST", path, raw_query=case.query, headers=pairs, body=case.body))
+    headers = case.sign(case.route, case.body)
+    return stack.handle(rgs_request(case.send_route or case.route, case.body, headers, query=case.query))
 
 
 def signed_call(stack: LocalStack, route: str, payload: bytes) -> HttpResponse:
@@ -626,55 +580,16 @@ def signed_call(stack: LocalStack, route: str, payload: bytes) -> HttpResponse:
 
 
 @pytest.fixture(scope="module")
-def wallet_table(dynamodb_local: LocalDynamoDB) -> Any:
+def wallet_table(dynamodb_local: LocalDynamoDB, real_client: Any) -> Any:
     assert dynamodb_local.kind == "dynamodb-local", "these tests need DynamoDB Local, never moto"
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",  # DynamoDB Local takes any letters-and-digits key
-        aws_secret_access_key="devonly",
-    )
-
-
-def snapshot(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every item of the wallet table, by key (a consistent, paginated scan)."""
-    items: dict[tuple[str, str], dict[str, Any]] = {}
-    kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return real_client
 
 
 @pytest.fixture(scope="module")
 def player(local_stack: LocalStack) -> None:
     """One USD player of our own, funded through the admin API."""
-
-    def admin(path: str, data: dict[str, Any]) -> HttpResponse:
-        payload = json.dumps(data).encode()
-        return local_stack.handle(
-            HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=payload)
-        )
-
-    created = admin("/admin/players", {"player_id": PLAYER, "currency": "USD"})
-    assert created.status == 201, created.body
-    funded = admin(f"/admin/players/{PLAYER}/deposits", {"currency": "USD", "amount": "100.00", "reference": "rg-bi"})
-    assert funded.status == 201, funded.body
-
-
-def assert_error(response: HttpResponse, status: int, code: str) -> None:
-    assert response.status == status, response.body
-    assert (response.header("Content-Type") or "").startswith("application/json")
-    answer = response.json()
-    assert set(answer) == {"ok", "error", "message"}, answer
-    assert (answer["ok"], answer["error"]) == (False, code), answer
-    assert isinstance(answer["message"], str), answer
-    assert answer["message"], answer
-    assert SECRET not in response.body.decode("utf-8")
+    create_player(local_stack, player_id=PLAYER, currency="USD")
+    fund_player(local_stack, PLAYER, "USD", "100.00", "rg-bi")
 
 
 # --- the corpus ------------------------------------------------------------------------------------------------
@@ -685,10 +600,10 @@ def assert_error(response: HttpResponse, status: int, code: str) -> None:
 def test_bad_input_is_refused_with_its_documented_error_and_writes_nothing(
     case: Case, local_stack: LocalStack, wallet_table: Any
 ) -> None:
-    before = snapshot(wallet_table)
+    before = scan_table(wallet_table)
     response = send(local_stack, case)
-    after = snapshot(wallet_table)
-    assert_error(response, case.status, case.code)
+    after = scan_table(wallet_table)
+    rgs_refused(response, case.status, case.code)
     assert after == before
 
 
@@ -719,9 +634,9 @@ def test_the_baseline_requests_succeed_so_each_row_fails_only_for_its_own_defect
 ) -> None:
     """The rows are these requests with one thing wrong: here they are right, and each writes its entry."""
     tx = f"rg-bi-control-{route}"
-    before = snapshot(wallet_table)
+    before = scan_table(wallet_table)
     response = signed_call(local_stack, route, body(route, tx))
-    after = snapshot(wallet_table)
+    after = scan_table(wallet_table)
     assert response.status == 200, response.body
     assert response.json()["ok"] is True
     assert isinstance(response.json()["balance_minor"], int)
@@ -753,6 +668,6 @@ def test_unknown_fields_and_a_free_form_multiplier_are_accepted(local_stack: Loc
 def test_a_request_without_content_type_arrives_base64_encoded_and_still_verifies(local_stack: LocalStack) -> None:
     """API Gateway base64-encodes a body without a textual content type: the signature covers the decoded bytes."""
     payload = body("win", "rg-bi-no-content-type")
-    headers = list(_headers("win", payload).items())
+    headers = list(rgs_headers("win", payload).items())
     response = local_stack.handle(HttpRequest("POST", "/rgs-wallet/win", headers=headers, body=payload))
     assert response.status == 200, response.body

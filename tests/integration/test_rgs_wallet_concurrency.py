@@ -11,42 +11,35 @@ entries, and an unbroken ``balance_before`` → ``balance_after`` chain that nev
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
 
 from croupier.errors import CroupierError
 from croupier.ledger import AccountKey, AccountState, Ledger, service
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.secrets import CachedSecrets, FileSecretStore
-from croupier.signing import RawRequest, rgs
-from croupier.wallet import wiring
 from croupier.wallet.rgs import RgsWallet
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
 from croupier_local.events import DEFAULT_SECRETS
 from croupier_local.server import LocalStack
+from tests.support.concurrency import at_once, no_retry_later, send_together
+from tests.support.faults import BeforeFirstWrite, FaultyClient, LoseResponses, always, faulty_handlers, throttled
+from tests.support.players import create_player, fund_player
+from tests.support.requests import OPERATOR_ID
+from tests.support.requests import rgs_raw_request as raw_request
+from tests.support.requests import rgs_request as signed
+from tests.support.wallet_table import TABLE, Books, s
 
 pytestmark = pytest.mark.dynamodb_local
 
-OPERATOR_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-_OPERATOR = FileSecretStore(DEFAULT_SECRETS).get(f"rgs-wallet/operators/{OPERATOR_ID}")
-API_KEY: str = _OPERATOR["api_key"]
-SECRET: str = _OPERATOR["hmac_secrets"][0]
 PROVIDER = f"rgs:{OPERATOR_ID}"
-TABLE = "WalletTable"
 CURRENCY = "USD"
 CENT = 100  # internal units per USD cent
-T = TypeVar("T")
 
 
 # --- requests ---------------------------------------------------------------------------------------------------
@@ -68,136 +61,23 @@ def body(account: AccountKey, tx_id: str, round_id: str, amount_minor: int) -> b
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def signed(route: str, payload: bytes) -> HttpRequest:
-    headers = rgs.headers(OPERATOR_ID, API_KEY, SECRET, "POST", f"/rgs-wallet/{route}", payload)
-    return HttpRequest(
-        "POST",
-        f"/rgs-wallet/{route}",
-        headers=[("Host", "localhost"), ("Content-Type", "application/json"), *headers.items()],
-        body=payload,
-    )
-
-
-def raw_request(route: str, payload: bytes) -> RawRequest:
-    headers = rgs.headers(OPERATOR_ID, API_KEY, SECRET, "POST", f"/rgs-wallet/{route}", payload)
-    return RawRequest.of("POST", f"/rgs-wallet/{route}", headers, payload)
-
-
 def answer(response: HttpResponse) -> tuple[int, dict[str, Any]]:
     return response.status, response.json()
 
 
 def new_player(stack: LocalStack, deposit: str) -> AccountKey:
     player_id = f"rg-cc-{uuid.uuid4().hex[:20]}"
-    for path, data in (
-        ("/admin/players", {"player_id": player_id, "currency": CURRENCY}),
-        (f"/admin/players/{player_id}/deposits", {"currency": CURRENCY, "amount": deposit, "reference": tx("seed")}),
-    ):
-        response = stack.handle(
-            HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
-        )
-        assert response.status == 201, response.body
+    create_player(stack, player_id=player_id, currency=CURRENCY)
+    fund_player(stack, player_id, CURRENCY, deposit, tx("seed"))
     return AccountKey(player_id, CURRENCY)
-
-
-def at_once(tasks: list[Callable[[], T]]) -> list[T]:
-    """Run every task on its own thread, all released together by a barrier; results in task order."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task: Callable[[], T]) -> T:
-        barrier.wait(timeout=30)
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
-
-
-def send_together(stack: LocalStack, requests: list[HttpRequest]) -> list[HttpResponse]:
-    return at_once([(lambda r=request: stack.handle(r)) for request in requests])
-
-
-def no_retry_later(responses: list[HttpResponse]) -> None:
-    busy = [r.json() for r in responses if r.status == 503]
-    assert not busy, f"{len(busy)} requests ran out of retries (503): {busy[:3]}"
 
 
 # --- the books ----------------------------------------------------------------------------------------------------
 
 
-class Books:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def account(self, account: AccountKey) -> AccountState:
-        item = self.client.get_item(
-            TableName=TABLE,
-            Key={"pk": {"S": f"PLAYER#{account.player_id}"}, "sk": {"S": f"ACCOUNT#{account.currency}"}},
-            ConsistentRead=True,
-        )["Item"]
-        return AccountState(int(item["balance"]["N"]), int(item["version"]["N"]))
-
-    def entry(self, tx_id: str) -> dict[str, Any] | None:
-        key = {"pk": {"S": f"TX#{PROVIDER}#{tx_id}"}, "sk": {"S": "TX"}}
-        item: dict[str, Any] | None = self.client.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-        return item
-
-    def entries(self, account: AccountKey) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": TABLE,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"ENTRIES#{account.player_id}#{account.currency}"}},
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.client.query(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def check(self, account: AccountKey) -> tuple[AccountState, list[dict[str, Any]]]:
-        """Balance = Σ delta, version = number of entries, an unbroken chain that never goes below zero."""
-        state = self.account(account)
-        entries = self.entries(account)
-        assert state.balance == sum(n(e, "delta") for e in entries), "balance differs from the sum of deltas"
-        assert state.version == len(entries), "version differs from the number of entries"
-        assert [n(e, "version") for e in entries] == list(range(1, len(entries) + 1))
-        running = 0
-        for entry in entries:
-            assert n(entry, "balance_before") == running, f"chain broken at {s(entry, 'tx_id')}"
-            running += n(entry, "delta")
-            assert n(entry, "balance_after") == running
-            assert running >= 0, f"the balance went below zero at {s(entry, 'tx_id')}"
-        return state, entries
-
-    def player_items(self, account: AccountKey) -> tuple[AccountState, list[str]]:
-        return self.account(account), sorted(json.dumps(e, sort_keys=True) for e in self.entries(account))
-
-
-def n(item: dict[str, Any], name: str) -> int:
-    return int(item[name]["N"])
-
-
-def s(item: dict[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None else str(value["S"])
-
-
 @pytest.fixture(scope="module")
-def real_client(dynamodb_local: LocalDynamoDB) -> Any:
+def books(dynamodb_local: LocalDynamoDB, real_client: Any, local_stack: LocalStack) -> Books:
     assert dynamodb_local.kind == "dynamodb-local", "concurrency tests need DynamoDB Local, never moto"
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="devonly",
-    )
-
-
-@pytest.fixture(scope="module")
-def books(real_client: Any, local_stack: LocalStack) -> Books:
     return Books(real_client)
 
 
@@ -329,7 +209,7 @@ def test_a_refund_racing_its_bet_always_leaves_the_balance_where_it_started(
 
         no_retry_later([bet, refund])
         assert answer(refund) == (200, {"ok": True, "balance_minor": 50_000}), f"race {race}"
-        target = books.entry(f"round:{round_id}:bet")
+        target = books.entry(PROVIDER, f"round:{round_id}:bet")
         assert target is not None
         if bet.status == 200:
             assert bet.json() == {"ok": True, "balance_minor": 47_500}
@@ -343,24 +223,6 @@ def test_a_refund_racing_its_bet_always_leaves_the_balance_where_it_started(
     state, _ = books.check(account)
     assert state.balance == start
     assert set(seen) == {"bet first, then refunded", "refund first, bet refused"}, seen
-
-
-class BeforeFirstWrite:
-    """The real client, except that ``meanwhile`` runs (once) just before the first TransactWriteItems."""
-
-    def __init__(self, real: Any, meanwhile: Callable[[], object]) -> None:
-        self.real = real
-        self.meanwhile = meanwhile
-        self.writes = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def transact_write_items(self, **kwargs: Any) -> Any:
-        self.writes += 1
-        if self.writes == 1:
-            self.meanwhile()
-        return self.real.transact_write_items(**kwargs)
 
 
 def wallet_over(client: Any) -> RgsWallet:
@@ -414,30 +276,6 @@ def test_a_refund_committed_between_a_bets_snapshot_and_write_refuses_the_bet(
 # --- (d) committed, but the response was lost ------------------------------------------------------------------------
 
 
-@dataclass
-class LosesResponses:
-    """A real client whose first ``times`` TransactWriteItems are applied, then answered with a read timeout."""
-
-    real: Any
-    times: int = 1
-    calls: Counter[str] = field(default_factory=Counter)
-
-    def __getattr__(self, name: str) -> Any:
-        operation = getattr(self.real, name)
-        if not callable(operation) or name.startswith("_") or name == "meta":
-            return operation
-
-        def call(**kwargs: Any) -> Any:
-            self.calls[name] += 1
-            result = operation(**kwargs)
-            if name == "transact_write_items" and self.times > 0:
-                self.times -= 1
-                raise ReadTimeoutError(endpoint_url="http://dynamodb-local/")
-            return result
-
-        return call
-
-
 @pytest.mark.parametrize(
     ("route", "amount", "expected", "versions"),
     [("bet", 3_000, 7_000, 2), ("win", 3_000, 13_000, 2), ("refund", 2_000, 10_000, 3)],
@@ -451,7 +289,8 @@ def test_a_call_whose_committed_write_lost_its_response_answers_the_original_onc
         setup = local_stack.handle(signed("bet", body(account, f"bet-{round_id}", round_id, amount)))
         assert answer(setup) == (200, {"ok": True, "balance_minor": 10_000 - amount})
     payload = body(account, f"{route}-{round_id}", round_id, amount)
-    faulty = LosesResponses(real_client)
+    loss = LoseResponses(1)
+    faulty = FaultyClient(real_client, {"transact_write_items": loss})
     sleeps: list[float] = []
     wallet = RgsWallet(
         Ledger(DynamoLedgerStore(TABLE, lambda: faulty), sleep=sleeps.append),
@@ -461,7 +300,7 @@ def test_a_call_whose_committed_write_lost_its_response_answers_the_original_onc
     first = getattr(wallet, route)(raw_request(route, payload))  # applied, response lost, retried by the ledger
 
     assert first == {"ok": True, "balance_minor": expected}
-    assert faulty.times == 0, "the response was lost once"
+    assert loss.left == 0, "the response was lost once"
     assert len(sleeps) == 1, "one pause before the retry"
     if route == "refund":
         assert (faulty.calls["transact_write_items"], faulty.calls["transact_get_items"]) == (1, 2)
@@ -477,24 +316,6 @@ def test_a_call_whose_committed_write_lost_its_response_answers_the_original_onc
 # --- (e) throttling -------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class AlwaysThrottled:
-    """A real client whose TransactWriteItems is always throttled (everything else passes through)."""
-
-    real: Any
-    writes: int = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def transact_write_items(self, **kwargs: Any) -> Any:
-        self.writes += 1
-        raise ClientError(
-            {"Error": {"Code": "ThrottlingException", "Message": "Rate of requests exceeds the allowed throughput."}},
-            "TransactWriteItems",
-        )
-
-
 @pytest.mark.parametrize("route", ["bet", "win", "refund"])
 def test_a_throttled_call_answers_503_retry_later_and_writes_nothing(
     local_stack: LocalStack, books: Books, monkeypatch: pytest.MonkeyPatch, route: str
@@ -505,11 +326,7 @@ def test_a_throttled_call_answers_503_retry_later_and_writes_nothing(
         setup = local_stack.handle(signed("bet", body(account, f"bet-{round_id}", round_id, 1_000)))
         assert answer(setup) == (200, {"ok": True, "balance_minor": 9_000})
     before = books.player_items(account)
-    store, ledger = wiring.ledger_store(), wiring.ledger()
-    faulty = AlwaysThrottled(store.client)
-    sleeps: list[float] = []
-    monkeypatch.setattr(store, "_client_factory", lambda: faulty)
-    monkeypatch.setattr(ledger, "sleep", sleeps.append)
+    faulty, sleeps = faulty_handlers(monkeypatch, {"transact_write_items": always(throttled)})
     payload = body(account, f"{route}-{round_id}", round_id, 1_000)
 
     response = local_stack.handle(signed(route, payload))
@@ -517,10 +334,10 @@ def test_a_throttled_call_answers_503_retry_later_and_writes_nothing(
     assert response.status == 503, response.body
     assert response.json()["ok"] is False
     assert response.json()["error"] == "RETRY_LATER"
-    assert faulty.writes == service.MAX_ATTEMPTS
+    assert faulty.calls["transact_write_items"] == service.MAX_ATTEMPTS
     assert len(sleeps) == service.MAX_ATTEMPTS - 1
     assert books.player_items(account) == before, "the table changed"
-    assert books.entry(f"round:{round_id}:bet" if route == "bet" else f"tx:{route}-{round_id}") is None
+    assert books.entry(PROVIDER, f"round:{round_id}:bet" if route == "bet" else f"tx:{route}-{round_id}") is None
     monkeypatch.undo()
     retried = local_stack.handle(signed(route, payload))  # the same call once DynamoDB is back
     assert answer(retried) == (

@@ -64,33 +64,34 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from croupier.signing import ruby_callback
-from croupier_local.apigw import HttpRequest, HttpResponse
-from croupier_local.dynamodb import DEV_ONLY_ACCESS_KEY_ID, DEV_ONLY_SECRET_ACCESS_KEY, LocalDynamoDB
+from croupier_local.apigw import HttpResponse
 from croupier_local.server import LocalStack
+from tests.support.players import create_player, fund_player
+from tests.support.requests import (
+    BRAND_SECRET,
+    DROP,
+    Signer,
+    json_post,
+    one_byte_changed,
+    padded_to,
+    ruby_headers,
+    with_fields,
+)
+from tests.support.wallet_table import scan_table
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-_DEV_BRAND = json.loads((REPO_ROOT / "local" / "dev-secrets.json").read_text(encoding="utf-8"))["secrets"][
-    "ruby/brands/dev-ruby-brand-key"
-]
-BRAND_KEY: str = _DEV_BRAND["api_key"]
-BRAND_SECRET: str = _DEV_BRAND["api_secret"]
 KEY_HEADER, TS_HEADER, SIG_HEADER = (
     ruby_callback.KEY_HEADER,
     ruby_callback.TIMESTAMP_HEADER,
     ruby_callback.SIGNATURE_HEADER,
 )
 
-WALLET_TABLE = "WalletTable"
 PLAYER, RUBY_ID = "badinput-player", 777001
 PLAYER_2, RUBY_ID_2 = "badinput-player-2", 777002
 PLAYER_3, RUBY_ID_3 = "badinput-player-3", 777003
@@ -101,64 +102,40 @@ ROUTES = ("balance", "debit", "credit", "rollback")
 
 # --- signing ---------------------------------------------------------------------------------------------------
 
-
-def _start_of_a_second() -> float:
-    """Now, but early in a second: a timestamp of int(now)+301 then stays in the future on the server for 0.5 s."""
-    while time.time() % 1 > 0.5:
-        time.sleep(0.05)
-    return time.time()
-
-
-def _headers(body: bytes, *, key: str = BRAND_KEY, secret: str = BRAND_SECRET, offset: int = 0) -> dict[str, str]:
-    now = _start_of_a_second() if offset > 0 else time.time()
-    return ruby_callback.headers(key, secret, body, clock=lambda: now + offset)
-
-
-@dataclass(frozen=True)
-class Signer:
-    """How a case's headers are made from the body it sends (at send time, so timestamps are fresh)."""
-
-    label: str
-    make: Callable[[bytes], dict[str, str]]
-
-    def __call__(self, body: bytes) -> dict[str, str]:
-        return self.make(body)
-
-
-SIGNED = Signer("signed", _headers)
+SIGNED = Signer("signed", ruby_headers)
 UNSIGNED = Signer("no signature headers", lambda body: {})
 
 
 def without(name: str) -> Signer:
-    return Signer(f"without {name}", lambda body: {k: v for k, v in _headers(body).items() if k != name})
+    return Signer(f"without {name}", lambda body: {k: v for k, v in ruby_headers(body).items() if k != name})
 
 
 def replacing(name: str, value: str) -> Signer:
-    return Signer(f"{name}={value!r}", lambda body: {**_headers(body), name: value})
+    return Signer(f"{name}={value!r}", lambda body: {**ruby_headers(body), name: value})
 
 
 def shifted(seconds: int) -> Signer:
-    return Signer(f"timestamp now{seconds:+d}s", lambda body: _headers(body, offset=seconds))
+    return Signer(f"timestamp now{seconds:+d}s", lambda body: ruby_headers(body, offset=seconds))
 
 
 def keyed(key: str, *, offset: int = 0) -> Signer:
-    return Signer(f"key {key!r} offset {offset}", lambda body: _headers(body, key=key, offset=offset))
+    return Signer(f"key {key!r} offset {offset}", lambda body: ruby_headers(body, key=key, offset=offset))
 
 
 def secret(value: str) -> Signer:
-    return Signer(f"secret {value!r}", lambda body: _headers(body, secret=value))
+    return Signer(f"secret {value!r}", lambda body: ruby_headers(body, secret=value))
 
 
 def signature_of(other: bytes) -> Signer:
     """Headers valid for ``other``, sent with the case's body (a body changed after signing)."""
-    return Signer(f"signature of {other!r}", lambda body: _headers(other))
+    return Signer(f"signature of {other!r}", lambda body: ruby_headers(other))
 
 
 def timestamp_moved(seconds: int) -> Signer:
     """A signature over one timestamp, sent with another (well inside the window)."""
 
     def make(body: bytes) -> dict[str, str]:
-        headers = _headers(body)
+        headers = ruby_headers(body)
         return {**headers, TS_HEADER: str(int(headers[TS_HEADER]) + seconds)}
 
     return Signer(f"signed timestamp moved {seconds:+d}s", make)
@@ -170,39 +147,20 @@ def garbled_and(signer: Signer) -> Signer:
 
 # --- bodies ------------------------------------------------------------------------------------------------------
 
-_DROP = object()
-
 
 def body(route: str, tx: str = "", **fields: Any) -> bytes:
-    """A valid-looking request for ``route`` (unique ``tx``), with ``fields`` overridden or dropped (``_DROP``)."""
+    """A valid-looking request for ``route`` (unique ``tx``), with ``fields`` overridden or dropped (``DROP``)."""
     data: dict[str, Any] = {"player_id": RUBY_ID}
     if route in ("debit", "credit"):
         data |= {"amount": "1.00", "transaction_id": tx, "round_id": f"round-{tx}", "game_code": "dev-slot"}
     elif route == "rollback":
         data |= {"transaction_id": tx, "round_id": f"round-{tx}"}
-    for name, value in fields.items():
-        if value is _DROP:
-            data.pop(name)
-        else:
-            data[name] = value
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(with_fields(data, fields), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def padded(route: str, tx: str, size: int) -> bytes:
     """A valid-looking request of exactly ``size`` bytes (an ignored ``pad`` field)."""
-    empty = body(route, tx, pad="")
-    result = body(route, tx, pad="x" * (size - len(empty)))
-    assert len(result) == size
-    return result
-
-
-def one_byte_changed(original: bytes, old: bytes, new: bytes) -> bytes:
-    """``original`` with its one occurrence of ``old`` replaced by ``new``, which differs in exactly one byte."""
-    assert original.count(old) == 1
-    assert len(old) == len(new)
-    changed = original.replace(old, new)
-    assert sum(a != b for a, b in zip(original, changed, strict=True)) == 1
-    return changed
+    return padded_to(lambda pad: body(route, tx, pad=pad), size)
 
 
 DEBIT_SIGNED = body("debit", "bi-sig-tamper")
@@ -454,17 +412,17 @@ CASES: list[Case] = [
     Case("json-integer-over-4300-digits", "balance", b'{"player_id":1' + b"0" * 4300 + b"}", 400, "INVALID_JSON"),
     # --- 400 INVALID_REQUEST: missing fields -------------------------------------------------------------------
     Case("missing-player-id-balance", "balance", b"{}", 400, "INVALID_REQUEST"),
-    Case("missing-player-id-debit", "debit", body("debit", "bi-m-1", player_id=_DROP), 400, "INVALID_REQUEST"),
-    Case("missing-amount-debit", "debit", body("debit", "bi-m-2", amount=_DROP), 400, "INVALID_REQUEST"),
-    Case("missing-transaction-id-debit", "debit", body("debit", "", transaction_id=_DROP), 400, "INVALID_REQUEST"),
-    Case("missing-player-id-credit", "credit", body("credit", "bi-m-3", player_id=_DROP), 400, "INVALID_REQUEST"),
-    Case("missing-amount-credit", "credit", body("credit", "bi-m-4", amount=_DROP), 400, "INVALID_REQUEST"),
-    Case("missing-transaction-id-credit", "credit", body("credit", "", transaction_id=_DROP), 400, "INVALID_REQUEST"),
-    Case("missing-player-id-rollback", "rollback", body("rollback", "bi-m-5", player_id=_DROP), 400, "INVALID_REQUEST"),
+    Case("missing-player-id-debit", "debit", body("debit", "bi-m-1", player_id=DROP), 400, "INVALID_REQUEST"),
+    Case("missing-amount-debit", "debit", body("debit", "bi-m-2", amount=DROP), 400, "INVALID_REQUEST"),
+    Case("missing-transaction-id-debit", "debit", body("debit", "", transaction_id=DROP), 400, "INVALID_REQUEST"),
+    Case("missing-player-id-credit", "credit", body("credit", "bi-m-3", player_id=DROP), 400, "INVALID_REQUEST"),
+    Case("missing-amount-credit", "credit", body("credit", "bi-m-4", amount=DROP), 400, "INVALID_REQUEST"),
+    Case("missing-transaction-id-credit", "credit", body("credit", "", transaction_id=DROP), 400, "INVALID_REQUEST"),
+    Case("missing-player-id-rollback", "rollback", body("rollback", "bi-m-5", player_id=DROP), 400, "INVALID_REQUEST"),
     Case(
         "missing-transaction-id-rollback",
         "rollback",
-        body("rollback", "", transaction_id=_DROP),
+        body("rollback", "", transaction_id=DROP),
         400,
         "INVALID_REQUEST",
     ),
@@ -585,7 +543,7 @@ CASES: list[Case] = [
     Case(
         "fields-checked-before-player",
         "rollback",
-        body("rollback", "", player_id=UNKNOWN_RUBY_ID, transaction_id=_DROP),
+        body("rollback", "", player_id=UNKNOWN_RUBY_ID, transaction_id=DROP),
         400,
         "INVALID_REQUEST",
     ),
@@ -634,42 +592,11 @@ SEMANTIC_ERRORS = [
 
 
 def send(stack: LocalStack, route: str, payload: bytes, headers: dict[str, str]) -> HttpResponse:
-    pairs = [("Content-Type", "application/json"), *headers.items()]
-    return stack.handle(HttpRequest("POST", f"/ruby/{route}", headers=pairs, body=payload))
+    return stack.handle(json_post(f"/ruby/{route}", payload, headers))
 
 
 def signed_call(stack: LocalStack, route: str, payload: bytes) -> HttpResponse:
     return send(stack, route, payload, SIGNED(payload))
-
-
-def admin_post(stack: LocalStack, path: str, data: dict[str, Any]) -> HttpResponse:
-    return stack.handle(
-        HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
-    )
-
-
-@pytest.fixture(scope="module")
-def wallet_table(dynamodb_local: LocalDynamoDB) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=DEV_ONLY_ACCESS_KEY_ID,  # DynamoDB Local takes any letters-and-digits key
-        aws_secret_access_key=DEV_ONLY_SECRET_ACCESS_KEY,
-    )
-
-
-def snapshot(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every item of the wallet table, by key (a consistent, paginated scan)."""
-    items: dict[tuple[str, str], dict[str, Any]] = {}
-    kwargs: dict[str, Any] = {"TableName": WALLET_TABLE, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 @pytest.fixture(scope="module")
@@ -680,17 +607,9 @@ def players(local_stack: LocalStack) -> None:
         (PLAYER_2, RUBY_ID_2, "1000"),
         (PLAYER_3, RUBY_ID_3, "50"),
     ):
-        created = admin_post(
-            local_stack, "/admin/players", {"player_id": player_id, "currency": "KRW", "links": {"ruby": ruby_id}}
-        )
-        assert created.status == 201, created.body
-        funded = admin_post(
-            local_stack,
-            f"/admin/players/{player_id}/deposits",
-            # KRW has no minor unit: the admin API takes KRW amounts without decimals
-            {"currency": "KRW", "amount": deposit, "reference": f"{player_id}-seed"},
-        )
-        assert funded.status == 201, funded.body
+        create_player(local_stack, player_id=player_id, currency="KRW", links={"ruby": ruby_id})
+        # KRW has no minor unit: the admin API takes KRW amounts without decimals
+        fund_player(local_stack, player_id, "KRW", deposit, f"{player_id}-seed")
 
 
 def balance_of(stack: LocalStack, ruby_id: int) -> Decimal:
@@ -723,11 +642,11 @@ def assert_error(response: HttpResponse, status: int, code: str) -> None:
     [pytest.param(c, id=c.name) for c in CASES],
 )
 def test_bad_input_is_refused_with_its_documented_error_and_writes_nothing(
-    case: Case, local_stack: LocalStack, wallet_table: Any
+    case: Case, local_stack: LocalStack, real_client: Any
 ) -> None:
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     response = send(local_stack, case.route, case.body, case.sign(case.body))
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert_error(response, case.status, case.code)
     assert after == before
 
@@ -756,13 +675,13 @@ def test_the_documented_table_matches_the_codes_exercised() -> None:
 @pytest.mark.usefixtures("players")
 @pytest.mark.parametrize("route", ROUTES)
 def test_the_baseline_requests_succeed_so_each_row_fails_only_for_its_own_defect(
-    route: str, local_stack: LocalStack, wallet_table: Any
+    route: str, local_stack: LocalStack, real_client: Any
 ) -> None:
     """The rows are these requests with one thing wrong: here they are right, and debit/credit/rollback write."""
     payload = body(route, f"bi-control-{route}")
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     response = signed_call(local_stack, route, payload)
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert response.status == 200, response.body
     assert "balance" in response.json()
     if route == "balance":
@@ -825,28 +744,28 @@ def test_unknown_fields_are_ignored(local_stack: LocalStack) -> None:
     ],
 )
 def test_a_transaction_id_reused_with_other_content_conflicts_and_writes_nothing(
-    first_route: str, first: bytes, second_route: str, second: bytes, local_stack: LocalStack, wallet_table: Any
+    first_route: str, first: bytes, second_route: str, second: bytes, local_stack: LocalStack, real_client: Any
 ) -> None:
     original = signed_call(local_stack, first_route, first)
     assert original.status == 200, original.body
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     conflicting = signed_call(local_stack, second_route, second)
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert_error(conflicting, 409, "IDEMPOTENCY_CONFLICT")
     assert after == before
 
 
 @pytest.mark.usefixtures("players")
-def test_a_debit_above_the_balance_is_refused_and_writes_nothing(local_stack: LocalStack, wallet_table: Any) -> None:
+def test_a_debit_above_the_balance_is_refused_and_writes_nothing(local_stack: LocalStack, real_client: Any) -> None:
     balance = balance_of(local_stack, RUBY_ID_3)
     assert balance > 0
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     refused = signed_call(
         local_stack,
         "debit",
         body("debit", "bi-s-funds-1", player_id=RUBY_ID_3, amount=money_text(balance + Decimal("0.01"))),
     )
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert_error(refused, 402, "INSUFFICIENT_FUNDS")
     assert after == before
     assert balance_of(local_stack, RUBY_ID_3) == balance
@@ -860,15 +779,15 @@ def test_a_debit_above_the_balance_is_refused_and_writes_nothing(local_stack: Lo
 
 @pytest.mark.usefixtures("players")
 def test_a_debit_arriving_after_its_rollback_is_refused_and_writes_nothing(
-    local_stack: LocalStack, wallet_table: Any
+    local_stack: LocalStack, real_client: Any
 ) -> None:
     balance = balance_of(local_stack, RUBY_ID)
     rollback = signed_call(local_stack, "rollback", body("rollback", "bi-s-late"))
     assert rollback.status == 200, rollback.body
     assert rollback.json() == {"balance": money_text(balance)}  # a tombstone, no money moved
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     late = signed_call(local_stack, "debit", body("debit", "bi-s-late", amount="5.00"))
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert_error(late, 409, "ALREADY_ROLLED_BACK")
     assert after == before
 
@@ -898,14 +817,14 @@ def test_a_debit_arriving_after_its_rollback_is_refused_and_writes_nothing(
     ],
 )
 def test_a_rollback_of_what_it_may_not_reverse_is_refused_and_writes_nothing(
-    target_route: str, target: bytes, rollback: bytes, local_stack: LocalStack, wallet_table: Any
+    target_route: str, target: bytes, rollback: bytes, local_stack: LocalStack, real_client: Any
 ) -> None:
     """Ruby rolls back debits only, and only the same player's."""
     original = signed_call(local_stack, target_route, target)
     assert original.status == 200, original.body
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     refused = signed_call(local_stack, "rollback", rollback)
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert_error(refused, 409, "NOT_REVERSIBLE")
     assert after == before
 
@@ -936,7 +855,7 @@ def test_a_replay_answers_the_first_response_byte_for_byte_and_writes_nothing(
     setup: list[tuple[str, bytes]],
     request_body: bytes,
     local_stack: LocalStack,
-    wallet_table: Any,
+    real_client: Any,
 ) -> None:
     for setup_route, setup_body in setup:
         assert signed_call(local_stack, setup_route, setup_body).status == 200
@@ -955,9 +874,9 @@ def test_a_replay_answers_the_first_response_byte_for_byte_and_writes_nothing(
     own_id = json.loads(request_body)["transaction_id"]
     between = signed_call(local_stack, "credit", body("credit", f"bi-r-between-{own_id}", amount="1.11"))
     assert between.status == 200, between.body
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     replay = send(local_stack, route, request_body, SIGNED(request_body))  # a fresh signature, same body
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert replay.status == first.status
     assert replay.body == first.body
     assert after == before

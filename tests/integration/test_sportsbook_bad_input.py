@@ -55,26 +55,21 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from croupier.signing import sportsbook
-from croupier_local.apigw import HttpRequest, HttpResponse
-from croupier_local.dynamodb import LocalDynamoDB
+from croupier_local.apigw import HttpResponse
 from croupier_local.server import LocalStack
+from tests.support.players import create_player, fund_player
+from tests.support.requests import DROP, SECURITY_HASH, Signer, json_post, one_byte_changed, padded_to, with_fields
+from tests.support.wallet_table import scan_table
 
 pytestmark = pytest.mark.dynamodb_local
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SECURITY_HASH: str = json.loads((REPO_ROOT / "local" / "dev-secrets.json").read_text(encoding="utf-8"))["secrets"][
-    "sportsbook"
-]["security_hash"]
 HEADER, MISSPELLED = sportsbook.SIGNATURE_HEADER, sportsbook.SIGNATURE_HEADER_MISSPELLED
 
-WALLET_TABLE = "WalletTable"
 RUN = uuid.uuid4().hex[:8]  # ids of this run only, whatever the table held before
 PLAYER = f"sb-bi-{RUN}"  # EUR 1000
 PLAYER_JPY = f"sb-bi-jpy-{RUN}"  # JPY 100000
@@ -85,18 +80,6 @@ TX, RB = ROUTES
 
 
 # --- signing ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Signer:
-    """How a case's headers are made from the body it sends."""
-
-    label: str
-    make: Callable[[bytes], dict[str, str]]
-
-    def __call__(self, body: bytes) -> dict[str, str]:
-        return self.make(body)
-
 
 SIGNED = Signer("signed", lambda body: {HEADER: sportsbook.sign(SECURITY_HASH, body)})
 UNSIGNED = Signer("no hash header", lambda body: {})
@@ -130,9 +113,6 @@ class Raw(str):
     __slots__ = ()
 
 
-_DROP = object()
-
-
 def encode(data: dict[str, Any]) -> bytes:
     """A JSON object whose top-level ``Raw`` values are written verbatim (so ``0.1`` stays ``0.1``)."""
     parts = [
@@ -142,7 +122,7 @@ def encode(data: dict[str, Any]) -> bytes:
 
 
 def body(route: str, tx: str, **fields: Any) -> bytes:
-    """A valid-looking request for ``route`` (unique ``tx``), with ``fields`` overridden or dropped (``_DROP``).
+    """A valid-looking request for ``route`` (unique ``tx``), with ``fields`` overridden or dropped (``DROP``).
 
     The transaction baseline is a EUR 1.00 bet; the rollback baseline rolls back an unknown transaction, so
     it too would write (a reversal entry and a tombstone) if it were not refused."""
@@ -150,29 +130,12 @@ def body(route: str, tx: str, **fields: Any) -> bytes:
     if route == RB:
         data = {**data, "rollback_transaction_id": f"{tx}-target", "action": "rollback"}
     data["amount"] = Raw("1.00")
-    for name, value in fields.items():
-        if value is _DROP:
-            data.pop(name)
-        else:
-            data[name] = value
-    return encode(data)
+    return encode(with_fields(data, fields))
 
 
 def padded(route: str, tx: str, size: int) -> bytes:
     """A valid-looking request of exactly ``size`` bytes (an ignored ``pad`` field)."""
-    empty = body(route, tx, pad="")
-    result = body(route, tx, pad="x" * (size - len(empty)))
-    assert len(result) == size
-    return result
-
-
-def one_byte_changed(original: bytes, old: bytes, new: bytes) -> bytes:
-    """``original`` with its one occurrence of ``old`` replaced by ``new``, which differs in exactly one byte."""
-    assert original.count(old) == 1
-    assert len(old) == len(new)
-    changed = original.replace(old, new)
-    assert sum(a != b for a, b in zip(original, changed, strict=True)) == 1
-    return changed
+    return padded_to(lambda pad: body(route, tx, pad=pad), size)
 
 
 BET_SIGNED = body(TX, "sb-bi-tamper-bet")
@@ -297,11 +260,11 @@ CASES: list[Case] = [
     Case("json-nested-3000-deep", TX, body(TX, "sb-bi-j-15", x=Raw("[" * 3000 + "]" * 3000)), INVALID_REQUEST),
     # --- fields: missing ------------------------------------------------------------------------------------
     *(
-        Case(f"missing-{name}", TX, body(TX, f"sb-bi-m-{name}", **{name: _DROP}), INVALID_REQUEST)
+        Case(f"missing-{name}", TX, body(TX, f"sb-bi-m-{name}", **{name: DROP}), INVALID_REQUEST)
         for name in ("transaction_id", "action", "user_id", "currency", "amount")
     ),
     *(
-        Case(f"missing-{name}-rollback", RB, body(RB, f"sb-bi-mr-{name}", **{name: _DROP}), INVALID_REQUEST)
+        Case(f"missing-{name}-rollback", RB, body(RB, f"sb-bi-mr-{name}", **{name: DROP}), INVALID_REQUEST)
         for name in ("transaction_id", "rollback_transaction_id", "action", "user_id", "currency", "amount")
     ),
     # --- fields: action ---------------------------------------------------------------------------------------
@@ -400,56 +363,19 @@ ELSEWHERE = {
 
 
 def send(stack: LocalStack, route: str, payload: bytes, headers: dict[str, str]) -> HttpResponse:
-    pairs = [("Content-Type", "application/json"), *headers.items()]
-    return stack.handle(HttpRequest("POST", f"/sportsbook/{route}", headers=pairs, body=payload))
+    return stack.handle(json_post(f"/sportsbook/{route}", payload, headers))
 
 
 def signed_call(stack: LocalStack, route: str, payload: bytes) -> HttpResponse:
     return send(stack, route, payload, SIGNED(payload))
 
 
-def admin_post(stack: LocalStack, path: str, data: dict[str, Any]) -> HttpResponse:
-    return stack.handle(
-        HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
-    )
-
-
-@pytest.fixture(scope="module")
-def wallet_table(dynamodb_local: LocalDynamoDB) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",  # DynamoDB Local takes any letters-and-digits key
-        aws_secret_access_key="devonly",
-    )
-
-
-def snapshot(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every item of the wallet table, by key (a consistent, paginated scan)."""
-    items: dict[tuple[str, str], dict[str, Any]] = {}
-    kwargs: dict[str, Any] = {"TableName": WALLET_TABLE, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 @pytest.fixture(scope="module")
 def players(local_stack: LocalStack) -> None:
     """Two players of our own, funded through the admin API."""
     for player_id, currency, deposit in ((PLAYER, "EUR", "1000.00"), (PLAYER_JPY, "JPY", "100000")):
-        created = admin_post(local_stack, "/admin/players", {"player_id": player_id, "currency": currency})
-        assert created.status == 201, created.body
-        funded = admin_post(
-            local_stack,
-            f"/admin/players/{player_id}/deposits",
-            {"currency": currency, "amount": deposit, "reference": f"{player_id}-seed"},
-        )
-        assert funded.status == 201, funded.body
+        create_player(local_stack, player_id=player_id, currency=currency)
+        fund_player(local_stack, player_id, currency, deposit, f"{player_id}-seed")
 
 
 def assert_refused(response: HttpResponse, status: int, code: str) -> None:
@@ -465,11 +391,11 @@ def assert_refused(response: HttpResponse, status: int, code: str) -> None:
 @pytest.mark.usefixtures("players")
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
 def test_bad_input_is_refused_with_its_documented_code_and_writes_nothing(
-    case: Case, local_stack: LocalStack, wallet_table: Any
+    case: Case, local_stack: LocalStack, real_client: Any
 ) -> None:
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     response = send(local_stack, case.route, case.body, case.sign(case.body))
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert_refused(response, case.status, case.code)
     assert after == before
 
@@ -497,12 +423,12 @@ def test_the_documented_table_matches_the_codes_exercised() -> None:
 
 @pytest.mark.usefixtures("players")
 @pytest.mark.parametrize("route", ROUTES)
-def test_the_baseline_requests_succeed_and_write(route: str, local_stack: LocalStack, wallet_table: Any) -> None:
+def test_the_baseline_requests_succeed_and_write(route: str, local_stack: LocalStack, real_client: Any) -> None:
     """The rows are these requests with one thing wrong: here they are right, and both write."""
     tx = f"sb-bi-control-{route}-{RUN}"
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     response = signed_call(local_stack, route, body(route, tx))
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert response.status == 200, response.body
     answer = response.json()
     assert answer["error"] is None
@@ -567,13 +493,13 @@ def test_a_body_of_exactly_16_kib_is_processed(local_stack: LocalStack) -> None:
 @pytest.mark.usefixtures("players")
 @pytest.mark.parametrize("target_exists", [False, True], ids=["unknown-target", "existing-bet"])
 def test_a_rollback_naming_itself_is_refused_as_a_processed_request(
-    target_exists: bool, local_stack: LocalStack, wallet_table: Any
+    target_exists: bool, local_stack: LocalStack, real_client: Any
 ) -> None:
     tx = f"sb-bi-self-{target_exists}-{RUN}"
     if target_exists:
         assert signed_call(local_stack, TX, body(TX, tx)).json()["error"] is None
-    before = snapshot(wallet_table)
+    before = scan_table(real_client)
     response = signed_call(local_stack, RB, body(RB, tx, rollback_transaction_id=tx))
-    after = snapshot(wallet_table)
+    after = scan_table(real_client)
     assert_refused(response, 200, INVALID_REQUEST)
     assert after == before

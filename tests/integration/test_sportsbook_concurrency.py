@@ -14,42 +14,34 @@ below zero (none of these scenarios rolls back a result).
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
 
-from croupier import aws, money
+from croupier import money
 from croupier.ledger import AccountKey, AccountState, Ledger, service
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.secrets import CachedSecrets, FileSecretStore
-from croupier.signing import RawRequest, sportsbook
 from croupier.wallet import wiring
 from croupier.wallet.sportsbook import Answer, SportsbookWallet
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
+from croupier_local.events import DEFAULT_SECRETS
 from croupier_local.server import LocalStack
+from tests.support.concurrency import at_once
+from tests.support.faults import BeforeFirstWrite, FaultyClient, LoseResponses, always, faulty_handlers, throttled
+from tests.support.players import create_player, fund_player
+from tests.support.requests import sportsbook_raw_request, sportsbook_request
+from tests.support.wallet_table import TABLE, Books, n, s
 
 pytestmark = pytest.mark.dynamodb_local
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEV_SECRETS = REPO_ROOT / "local" / "dev-secrets.json"
-SECURITY_HASH: str = json.loads(DEV_SECRETS.read_text(encoding="utf-8"))["secrets"]["sportsbook"]["security_hash"]
-HEADER = sportsbook.SIGNATURE_HEADER
-TABLE = "WalletTable"
 TX_ROUTE, RB_ROUTE = "transaction", "transaction-rollback"
-T = TypeVar("T")
 
 
 # --- requests -----------------------------------------------------------------------------------------------------
@@ -80,17 +72,12 @@ def route_of(body: bytes) -> str:
 
 
 def signed(body: bytes) -> HttpRequest:
-    headers = [("Content-Type", "application/json"), (HEADER, sportsbook.sign(SECURITY_HASH, body))]
-    return HttpRequest("POST", f"/sportsbook/{route_of(body)}", headers=headers, body=body)
-
-
-def raw(body: bytes) -> RawRequest:
-    """The same request as the wallet object sees it when it is driven directly."""
-    return RawRequest.of("POST", f"/sportsbook/{route_of(body)}", {HEADER: sportsbook.sign(SECURITY_HASH, body)}, body)
+    return sportsbook_request(route_of(body), body)
 
 
 def drive(wallet: SportsbookWallet, body: bytes) -> Answer:
-    request = raw(body)
+    """``body`` straight to the wallet object, as it sees the request when it is driven directly."""
+    request = sportsbook_raw_request(route_of(body), body)
     return wallet.rollback(request) if route_of(body) == RB_ROUTE else wallet.transaction(request)
 
 
@@ -98,38 +85,20 @@ def units(amount: str) -> int:
     return int(Decimal(amount).scaleb(money.SCALE))
 
 
-def admin_post(stack: LocalStack, path: str, data: dict[str, Any]) -> HttpResponse:
-    return stack.handle(
-        HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
-    )
-
-
 def new_player(stack: LocalStack, deposit: str) -> str:
     """A fresh EUR player, created and funded through the admin handlers."""
     player = f"sb-cc-{uuid.uuid4().hex[:20]}"
-    created = admin_post(stack, "/admin/players", {"player_id": player, "currency": "EUR"})
-    assert created.status == 201, created.body
-    funded = admin_post(
-        stack, f"/admin/players/{player}/deposits", {"currency": "EUR", "amount": deposit, "reference": f"{player}-0"}
-    )
-    assert funded.status == 201, funded.body
+    create_player(stack, player_id=player, currency="EUR")
+    fund_player(stack, player, "EUR", deposit, f"{player}-0")
     return player
 
 
-def at_once(tasks: list[Callable[[], T]]) -> list[T]:
-    """Run every task on its own thread, all released together by a barrier; results in task order."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task: Callable[[], T]) -> T:
-        barrier.wait(timeout=30)
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
+def eur(player: str) -> AccountKey:
+    return AccountKey(player, "EUR")
 
 
 def secrets() -> CachedSecrets:
-    return CachedSecrets(FileSecretStore(DEV_SECRETS))
+    return CachedSecrets(FileSecretStore(DEFAULT_SECRETS))
 
 
 def own_environment() -> SportsbookWallet:
@@ -144,91 +113,11 @@ def success(ours: str) -> dict[str, Any]:
 # --- the books ----------------------------------------------------------------------------------------------------
 
 
-class Books:
-    """The wallet table read with a client of the test's own (nothing the code under test caches)."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def account(self, player: str) -> AccountState:
-        key = {"pk": {"S": f"PLAYER#{player}"}, "sk": {"S": "ACCOUNT#EUR"}}
-        item = self.client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
-        return AccountState(int(item["balance"]["N"]), int(item["version"]["N"]))
-
-    def entry(self, their_id: str) -> dict[str, Any] | None:
-        key = {"pk": {"S": f"TX#sportsbook#{their_id}"}, "sk": {"S": "TX"}}
-        item: dict[str, Any] | None = self.client.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-        return item
-
-    def entries(self, player: str) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": TABLE,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"ENTRIES#{player}#EUR"}},
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.client.query(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def reconcile(self, player: str) -> tuple[AccountState, list[dict[str, Any]]]:
-        """Balance = Σ delta, version = number of entries, an unbroken chain that never goes below zero."""
-        state = self.account(player)
-        entries = self.entries(player)
-        assert state.balance == sum(n(e, "delta") for e in entries), "balance differs from the sum of deltas"
-        assert state.version == len(entries), "version differs from the number of entries"
-        entries.sort(key=lambda e: n(e, "version"))
-        assert [n(e, "version") for e in entries] == list(range(1, len(entries) + 1))
-        running = 0
-        for entry in entries:
-            assert n(entry, "balance_before") == running, f"chain broken at {s(entry, 'tx_id')}"
-            running += n(entry, "delta")
-            assert n(entry, "balance_after") == running
-            assert running >= 0, f"balance went negative at {s(entry, 'tx_id')}"
-        return state, entries
-
-    def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
-        """Every item of the table (a consistent, paginated scan)."""
-        items: dict[tuple[str, str], dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
-        while True:
-            page = self.client.scan(**kwargs)
-            items.update({(i["pk"]["S"], i["sk"]["S"]): i for i in page["Items"]})
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def n(item: dict[str, Any] | None, name: str) -> int:
-    assert item is not None
-    return int(item[name]["N"])
-
-
-def s(item: dict[str, Any] | None, name: str) -> str | None:
-    assert item is not None
-    value = item.get(name)
-    return None if value is None else str(value["S"])
-
-
 @pytest.fixture(scope="module")
-def real_client(dynamodb_local: LocalDynamoDB) -> Any:
+def books(dynamodb_local: LocalDynamoDB, real_client: Any) -> Books:
+    """Entries sorted by version before their chain is checked."""
     assert dynamodb_local.kind == "dynamodb-local", "concurrency tests need DynamoDB Local, never moto"
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="devonly",
-    )
-
-
-@pytest.fixture(scope="module")
-def books(real_client: Any) -> Books:
-    return Books(real_client)
+    return Books(real_client, sort_by_version=True)
 
 
 def no_temporary_errors(responses: list[HttpResponse]) -> None:
@@ -263,7 +152,7 @@ def test_one_transaction_id_sent_fifty_times_at_once_moves_the_money_once(
     answer = responses[0].json()
     assert answer["error"] is None
     assert answer["transaction_id"] not in (None, their_id)
-    state, entries = books.reconcile(player)
+    state, entries = books.check(eur(player))
     assert state.balance == units(expected)
     assert [s(e, "tx_id") for e in entries].count(their_id) == 1, "the request took effect more than once"
     assert state.version == (3 if kind == "rollback" else 2)
@@ -286,7 +175,7 @@ def test_oversubscribed_bets_through_the_handlers_exactly_the_affordable_ones_su
     no_temporary_errors(responses)
     answers = Counter(r.json()["error"] for r in responses)
     assert answers == {None: AFFORDABLE, "INSUFFICENT_FUNDS": CONTENDERS - AFFORDABLE}
-    state, entries = books.reconcile(player)
+    state, entries = books.check(eur(player))
     assert state == AccountState(0, 1 + AFFORDABLE)
     winners = {json.loads(r.body)["transaction_id"] for r in responses if r.json()["error"] is None}
     bets = [e for e in entries if s(e, "kind") == "debit"]
@@ -304,7 +193,7 @@ def test_oversubscribed_bets_from_separate_execution_environments(local_stack: L
     busy = [a for a in answers if a.status != 200]
     assert not busy, f"{len(busy)} of {CONTENDERS} bets were not processed: {busy[:3]}"
     assert Counter(a.body["error"] for a in answers) == {None: AFFORDABLE, "INSUFFICENT_FUNDS": CONTENDERS - AFFORDABLE}
-    state, _ = books.reconcile(player)
+    state, _ = books.check(eur(player))
     assert state == AccountState(0, 1 + AFFORDABLE)
 
 
@@ -319,7 +208,7 @@ def test_a_rollback_racing_its_target_leaves_the_balance_where_it_started(
 ) -> None:
     """Both orders, again and again: the target first (then reversed) or the rollback first (a tombstone)."""
     player = new_player(local_stack, "500.00")
-    start = books.account(player).balance
+    start = books.account(eur(player)).balance
     seen: Counter[str] = Counter()
     for race in range(RACES):
         target, rollback_id = tx(f"race{race}"), tx(f"rb{race}")
@@ -338,7 +227,7 @@ def test_a_rollback_racing_its_target_leaves_the_balance_where_it_started(
 
         no_temporary_errors([first, second])
         assert second.json()["error"] is None, f"race {race}: the rollback must always succeed"
-        stored = books.entry(target)
+        stored = books.entry("sportsbook", target)
         if s(stored, "kind") == "tombstone":  # the rollback came first
             if target_kind == "bet":
                 assert first.json() == {"error": "TRANSACTION_ROLLED_BACK"}, f"race {race}"
@@ -349,29 +238,11 @@ def test_a_rollback_racing_its_target_leaves_the_balance_where_it_started(
             assert first.json()["error"] is None, f"race {race}"
             assert s(stored, "reversed_by") == rollback_id, f"race {race}: the target stands unreversed"
             seen["target first, then reversed"] += 1
-        assert books.account(player).balance == start, f"race {race}: {seen}"
-    state, _ = books.reconcile(player)
+        assert books.account(eur(player)).balance == start, f"race {race}: {seen}"
+    state, _ = books.check(eur(player))
     assert state.balance == start
     assert sum(seen.values()) == RACES
     assert len(seen) == 2, f"only one order happened: {seen}"
-
-
-class BeforeFirstWrite:
-    """The real client, except that ``meanwhile`` runs (once) just before the first TransactWriteItems."""
-
-    def __init__(self, real: Any, meanwhile: Callable[[], object]) -> None:
-        self.real = real
-        self.meanwhile = meanwhile
-        self.writes = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def transact_write_items(self, **kwargs: Any) -> Any:
-        self.writes += 1
-        if self.writes == 1:
-            self.meanwhile()
-        return self.real.transact_write_items(**kwargs)
 
 
 def wallet_over(client: Any) -> SportsbookWallet:
@@ -397,12 +268,12 @@ def test_a_target_committed_between_a_rollbacks_read_and_write_is_reversed(
     assert answer.status == 200
     assert answer.body["error"] is None
     assert client.writes == 2, "the cancelled tombstone, then the reversal"
-    assert (s(books.entry(target), "kind"), s(books.entry(target), "reversed_by")) == (
+    assert (s(books.entry("sportsbook", target), "kind"), s(books.entry("sportsbook", target), "reversed_by")) == (
         "debit" if target_kind == "bet" else "credit",
         rollback_id,
     )
-    assert s(books.entry(rollback_id), "effect") == "applied"
-    assert books.reconcile(player)[0] == AccountState(units("100.00"), 3)
+    assert s(books.entry("sportsbook", rollback_id), "effect") == "applied"
+    assert books.check(eur(player))[0] == AccountState(units("100.00"), 3)
 
 
 @pytest.mark.parametrize(("target_kind", "late_answer"), [("bet", "TRANSACTION_ROLLED_BACK"), ("result", None)])
@@ -425,42 +296,14 @@ def test_a_tombstone_committed_between_a_targets_snapshot_and_write_takes_its_ef
     assert rollbacks[0].body["error"] is None
     assert (answer.status, answer.body["error"]) == (200, late_answer)
     assert client.writes == 1
-    assert s(books.entry(target), "kind") == "tombstone"
-    assert books.reconcile(player)[0] == AccountState(units("100.00"), 2)
+    assert s(books.entry("sportsbook", target), "kind") == "tombstone"
+    assert books.check(eur(player))[0] == AccountState(units("100.00"), 2)
 
 
 # --- (d) a write committed, its response lost ---------------------------------------------------------------------
 
 
-@dataclass
-class LosesResponses:
-    """A real client whose TransactWriteItems is applied, then answered with a ReadTimeoutError ``times`` times.
-
-    ``clock`` (when given) is moved on by the client's read timeout at each loss, as a real timeout takes it."""
-
-    real: Any
-    times: int
-    clock: list[float] | None = None
-    writes: int = 0
-    lost: int = 0
-    reads: Counter[str] = field(default_factory=Counter)
-
-    def __getattr__(self, name: str) -> Any:
-        self.reads[name] += 1
-        return getattr(self.real, name)
-
-    def transact_write_items(self, **kwargs: Any) -> Any:
-        self.writes += 1
-        answer = self.real.transact_write_items(**kwargs)
-        if self.lost < self.times:
-            self.lost += 1
-            if self.clock is not None:
-                self.clock[0] += aws.CLIENT_CONFIG.read_timeout
-            raise ReadTimeoutError(endpoint_url="http://dynamodb-local/")
-        return answer
-
-
-def lossy_wallet(wrapper: LosesResponses, sleeps: list[float], **kwargs: Any) -> SportsbookWallet:
+def lossy_wallet(wrapper: FaultyClient, sleeps: list[float], **kwargs: Any) -> SportsbookWallet:
     ledger = Ledger(DynamoLedgerStore(TABLE, lambda: wrapper), sleep=sleeps.append, **kwargs)
     return SportsbookWallet(ledger, secrets())
 
@@ -484,18 +327,19 @@ def test_a_committed_write_whose_response_was_lost_is_answered_with_the_original
     kind: str, local_stack: LocalStack, real_client: Any, books: Books
 ) -> None:
     player, body, expected = scenario(local_stack, kind)
-    wrapper = LosesResponses(real_client, times=1)
+    loss = LoseResponses(1)
+    wrapper = FaultyClient(real_client, {"transact_write_items": loss})
     sleeps: list[float] = []
 
     answer = drive(lossy_wallet(wrapper, sleeps), body)
 
-    assert wrapper.lost == 1
+    assert loss.lost == 1
     assert answer.status == 200
     # the original answer is what any environment answers to the same request, now and later
     replay = local_stack.handle(signed(body))
     assert (replay.status, replay.json()) == (200, answer.body)
     assert answer.body["error"] is None
-    state, entries = books.reconcile(player)
+    state, entries = books.check(eur(player))
     assert state == AccountState(units(expected), 3 if kind.startswith("rollback") else 2), "moved once"
     their_id = json.loads(body)["transaction_id"]
     assert [s(e, "tx_id") for e in entries].count(their_id) == 1
@@ -510,7 +354,7 @@ def test_when_every_response_is_lost_the_request_is_still_answered_with_the_orig
     committed (a 503 here would claim nothing was written). A rollback reads again after a lost write, finds
     its own entry and answers at once."""
     player, body, expected = scenario(local_stack, kind)
-    wrapper = LosesResponses(real_client, times=10**6)
+    wrapper = FaultyClient(real_client, {"transact_write_items": LoseResponses(10**6)})
     sleeps: list[float] = []
 
     first = drive(lossy_wallet(wrapper, sleeps), body)
@@ -522,11 +366,11 @@ def test_when_every_response_is_lost_the_request_is_still_answered_with_the_orig
     assert again.body == resent.body
     if kind.startswith("rollback"):
         assert (first.status, first.body) == (200, resent.json())
-        assert wrapper.writes == 1
+        assert wrapper.calls["transact_write_items"] == 1
     else:
         assert (first.status, first.body) == (200, resent.json())
-        assert wrapper.writes == service.MAX_ATTEMPTS
-    state, _ = books.reconcile(player)
+        assert wrapper.calls["transact_write_items"] == service.MAX_ATTEMPTS
+    state, _ = books.check(eur(player))
     assert state == AccountState(units(expected), 3 if kind.startswith("rollback") else 2), "moved once"
 
 
@@ -535,7 +379,7 @@ def test_a_bet_whose_one_response_was_lost_to_a_real_timeout_is_answered_as_comm
 ) -> None:
     player, body, _ = scenario(local_stack, "bet")
     clock = [1000.0]
-    wrapper = LosesResponses(real_client, times=1, clock=clock)
+    wrapper = FaultyClient(real_client, {"transact_write_items": LoseResponses(1, clock=clock)})
     sleeps: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -548,33 +392,11 @@ def test_a_bet_whose_one_response_was_lost_to_a_real_timeout_is_answered_as_comm
 
     answer = drive(wallet, body)
 
-    assert books.reconcile(player)[0] == AccountState(units("70.00"), 2), "the bet was committed"
+    assert books.check(eur(player))[0] == AccountState(units("70.00"), 2), "the bet was committed"
     assert (answer.status, answer.body["error"]) == (200, None)
 
 
 # --- (e) throttling -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Throttled:
-    """A client whose every DynamoDB operation fails with ThrottlingException."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-
-    def __getattr__(self, name: str) -> Any:
-        def call(**kwargs: Any) -> Any:
-            self.calls[name] += 1
-            raise ClientError(
-                {
-                    "Error": {
-                        "Code": "ThrottlingException",
-                        "Message": "Rate of requests exceeds the allowed throughput.",
-                    }
-                },
-                name,
-            )
-
-        return call
 
 
 @pytest.mark.parametrize("kind", ["bet", "result", "rollback-bet", "cold-bet"])
@@ -582,24 +404,20 @@ def test_a_throttled_callback_answers_503_temporary_error_and_writes_nothing(
     kind: str, local_stack: LocalStack, books: Books, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     player, body, expected = scenario(local_stack, kind.removeprefix("cold-"))
-    store, ledger = wiring.ledger_store(), wiring.ledger()
     if kind.startswith("cold"):
-        ledger.snapshots.forget(AccountKey(player, "EUR"))
-    before = books.snapshot()
-    throttled = Throttled()
-    sleeps: list[float] = []
-    monkeypatch.setattr(store, "_client_factory", lambda: throttled)
-    monkeypatch.setattr(ledger, "sleep", sleeps.append)
+        wiring.ledger().snapshots.forget(AccountKey(player, "EUR"))
+    before = books.scan()
+    faulty, sleeps = faulty_handlers(monkeypatch, every=always(throttled))
 
     response = local_stack.handle(signed(body))
 
     assert response.status == 503
     assert response.json() == {"error": "TEMPORARY_ERROR"}
-    assert sum(throttled.calls.values()) == service.MAX_ATTEMPTS, throttled.calls
+    assert sum(faulty.calls.values()) == service.MAX_ATTEMPTS, faulty.calls
     assert len(sleeps) == service.MAX_ATTEMPTS - 1
     monkeypatch.undo()
-    assert books.snapshot() == before, "a throttled request wrote something"
+    assert books.scan() == before, "a throttled request wrote something"
     retried = local_stack.handle(signed(body))  # the same request once DynamoDB is back
     assert (retried.status, retried.json()["error"]) == (200, None)
-    state, _ = books.reconcile(player)
+    state, _ = books.check(eur(player))
     assert state.balance == units(expected)

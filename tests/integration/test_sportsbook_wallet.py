@@ -17,38 +17,34 @@ a rollback one ``TransactGetItems`` and one write, its replay the read only.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from croupier import aws, money
-from croupier.ledger import AccountState, Ledger
+from croupier import money
+from croupier.ledger import AccountKey, AccountState, Ledger
 from croupier.ledger.dynamo import entry_from_item
 from croupier.ledger.reconcile import problems
 from croupier.secrets import CachedSecrets, FileSecretStore
-from croupier.signing import RawRequest, sportsbook
+from croupier.signing import sportsbook
 from croupier.wallet import wiring
 from croupier.wallet.sportsbook import SportsbookWallet
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
+from croupier_local.events import DEFAULT_SECRETS
 from croupier_local.server import LocalStack
+from tests.support.players import create_player, fund_player
+from tests.support.requests import SECURITY_HASH, sportsbook_raw_request, sportsbook_request
+from tests.support.round_trips import GET, READ_TX, WRITE, DynamoCalls
+from tests.support.wallet_table import Books, Item, n, s
 
 pytestmark = pytest.mark.dynamodb_local
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEV_SECRETS = REPO_ROOT / "local" / "dev-secrets.json"
-SECURITY_HASH: str = json.loads(DEV_SECRETS.read_text(encoding="utf-8"))["secrets"]["sportsbook"]["security_hash"]
 HEADER, MISSPELLED = sportsbook.SIGNATURE_HEADER, sportsbook.SIGNATURE_HEADER_MISSPELLED
-TABLE = "WalletTable"
 TX_ROUTE, RB_ROUTE = "transaction", "transaction-rollback"
-WRITE, READ_TX, GET = "TransactWriteItems", "TransactGetItems", "GetItem"
 
 
 # --- requests ---------------------------------------------------------------------------------------------------
@@ -89,8 +85,7 @@ def rollback_body(player: str, their_id: str, target: str, amount: str, currency
 
 
 def post(stack: LocalStack, route: str, body: bytes, header: str = HEADER) -> HttpResponse:
-    headers = [("Content-Type", "application/json"), (header, sportsbook.sign(SECURITY_HASH, body))]
-    return stack.handle(HttpRequest("POST", f"/sportsbook/{route}", headers=headers, body=body))
+    return stack.handle(sportsbook_request(route, body, header))
 
 
 def bet(stack: LocalStack, player: str, their_id: str, amount: str, **kwargs: Any) -> HttpResponse:
@@ -123,24 +118,12 @@ def refused(response: HttpResponse, code: str) -> None:
     assert response.json() == {"error": code}
 
 
-def admin_post(stack: LocalStack, path: str, data: dict[str, Any]) -> HttpResponse:
-    return stack.handle(
-        HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
-    )
-
-
 def new_player(stack: LocalStack, deposit: str = "100.00", currency: str = "EUR") -> str:
     """A fresh player with one account, funded through the admin handlers (which warm the wallet's cache)."""
     player = f"sb-w-{uuid.uuid4().hex[:20]}"
-    created = admin_post(stack, "/admin/players", {"player_id": player, "currency": currency})
-    assert created.status == 201, created.body
+    create_player(stack, player_id=player, currency=currency)
     if deposit:
-        funded = admin_post(
-            stack,
-            f"/admin/players/{player}/deposits",
-            {"currency": currency, "amount": deposit, "reference": f"{player}-seed"},
-        )
-        assert funded.status == 201, funded.body
+        fund_player(stack, player, currency, deposit, f"{player}-seed")
     return player
 
 
@@ -154,88 +137,22 @@ def units(amount: str) -> int:
 # --- the books ---------------------------------------------------------------------------------------------------
 
 
-class Books:
-    """The wallet table read with a client of the test's own (nothing the code under test caches)."""
-
-    def __init__(self, endpoint_url: str) -> None:
-        self.client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="devonly",
-            aws_secret_access_key="devonly",
-        )
-
-    def account(self, player: str, currency: str = "EUR") -> AccountState:
-        item = self.client.get_item(
-            TableName=TABLE,
-            Key={"pk": {"S": f"PLAYER#{player}"}, "sk": {"S": f"ACCOUNT#{currency}"}},
-            ConsistentRead=True,
-        )["Item"]
-        return AccountState(int(item["balance"]["N"]), int(item["version"]["N"]))
-
-    def balance(self, player: str, currency: str = "EUR") -> int:
-        return self.account(player, currency).balance
-
-    def entry(self, their_id: str) -> dict[str, Any] | None:
-        answer = self.client.get_item(
-            TableName=TABLE, Key={"pk": {"S": f"TX#sportsbook#{their_id}"}, "sk": {"S": "TX"}}, ConsistentRead=True
-        )
-        item: dict[str, Any] | None = answer.get("Item")
-        return item
-
-    def entries(self, player: str, currency: str = "EUR") -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": TABLE,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"ENTRIES#{player}#{currency}"}},
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.client.query(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def reconcile(self, player: str, currency: str = "EUR") -> tuple[AccountState, list[dict[str, Any]]]:
-        """Balance = Σ delta, version = number of entries, and the reconciler finds nothing wrong."""
-        state = self.account(player, currency)
-        items = self.entries(player, currency)
-        assert state.balance == sum(int(e["delta"]["N"]) for e in items), "balance differs from the sum of deltas"
-        assert state.version == len(items), "version differs from the number of entries"
-        chain = sorted((entry_from_item(i) for i in items), key=lambda e: e.version)
-        assert problems(state, chain) == []
-        return state, items
-
-    def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
-        """Every item of the table (a consistent, paginated scan)."""
-        items: dict[tuple[str, str], dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
-        while True:
-            page = self.client.scan(**kwargs)
-            items.update({(i["pk"]["S"], i["sk"]["S"]): i for i in page["Items"]})
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 @pytest.fixture(scope="module")
-def books(dynamodb_local: LocalDynamoDB) -> Books:
+def books(dynamodb_local: LocalDynamoDB, real_client: Any) -> Books:
     assert dynamodb_local.kind == "dynamodb-local", "these tests need DynamoDB Local, never moto"
-    return Books(dynamodb_local.endpoint_url)
+    return Books(real_client)
 
 
-def s(item: dict[str, Any] | None, name: str) -> str | None:
-    assert item is not None
-    value = item.get(name)
-    return None if value is None else str(value["S"])
+def eur(player: str) -> AccountKey:
+    return AccountKey(player, "EUR")
 
 
-def n(item: dict[str, Any] | None, name: str) -> int:
-    assert item is not None
-    return int(item[name]["N"])
+def reconcile(books: Books, player: str, currency: str = "EUR") -> tuple[AccountState, list[Item]]:
+    """Balance = Σ delta, version = number of entries, and the reconciler finds nothing wrong."""
+    state, items = books.totals(AccountKey(player, currency))
+    chain = sorted((entry_from_item(i) for i in items), key=lambda e: e.version)
+    assert problems(state, chain) == []
+    return state, items
 
 
 # --- bet and result ----------------------------------------------------------------------------------------------
@@ -248,11 +165,11 @@ def test_a_bet_withdraws_and_answers_our_own_transaction_id(local_stack: LocalSt
     ours = accepted(bet(local_stack, player, their_id, "10.00"))
 
     assert ours != their_id
-    assert books.balance(player) == units("90.00")
-    entry = books.entry(their_id)
+    assert books.account(eur(player)).balance == units("90.00")
+    entry = books.entry("sportsbook", their_id)
     assert (s(entry, "kind"), s(entry, "player_id"), s(entry, "currency")) == ("debit", player, "EUR")
     assert (n(entry, "amount"), n(entry, "delta")) == (units("10.00"), -units("10.00"))
-    assert books.reconcile(player)[0] == AccountState(units("90.00"), 2)
+    assert reconcile(books, player)[0] == AccountState(units("90.00"), 2)
 
 
 def test_a_result_deposits(local_stack: LocalStack, books: Books) -> None:
@@ -262,10 +179,10 @@ def test_a_result_deposits(local_stack: LocalStack, books: Books) -> None:
     ours = accepted(result(local_stack, player, their_id, "25.50"))
 
     assert ours != their_id
-    assert books.balance(player) == units("125.50")
-    entry = books.entry(their_id)
+    assert books.account(eur(player)).balance == units("125.50")
+    entry = books.entry("sportsbook", their_id)
     assert (s(entry, "kind"), n(entry, "delta")) == ("credit", units("25.50"))
-    assert books.reconcile(player)[0] == AccountState(units("125.50"), 2)
+    assert reconcile(books, player)[0] == AccountState(units("125.50"), 2)
 
 
 def test_different_transactions_get_different_ids_of_ours(local_stack: LocalStack) -> None:
@@ -296,24 +213,24 @@ def test_every_repeat_answers_the_same_transaction_id_and_moves_the_money_once(
     first = post(local_stack, route, body)
     ours = accepted(first)
     accepted(result(local_stack, player, tx("between"), "1.11"))  # the balance moves in between
-    state = books.account(player)
+    state = books.account(eur(player))
 
     repeats = [post(local_stack, route, body, header) for header in (HEADER, MISSPELLED, HEADER)]
     elsewhere = getattr(another_environment(), "rollback" if kind == "rollback" else "transaction")(
-        RawRequest.of("POST", f"/sportsbook/{route}", {HEADER: sportsbook.sign(SECURITY_HASH, body)}, body)
+        sportsbook_raw_request(route, body)
     )
 
     assert [(r.status, r.body) for r in repeats] == [(first.status, first.body)] * 3
     assert (elsewhere.status, elsewhere.body) == (200, {"error": None, "transaction_id": ours})
-    assert books.account(player) == state, "a repeat wrote something"
-    assert books.balance(player) == units(expected) + units("1.11")
-    _, entries = books.reconcile(player)
+    assert books.account(eur(player)) == state, "a repeat wrote something"
+    assert books.account(eur(player)).balance == units(expected) + units("1.11")
+    _, entries = reconcile(books, player)
     assert [s(e, "tx_id") for e in entries].count(their_id) == 1
 
 
 def another_environment() -> SportsbookWallet:
     """The wallet as a second Lambda execution environment would have it: a cache of its own."""
-    return SportsbookWallet(Ledger(wiring.ledger_store()), CachedSecrets(FileSecretStore(DEV_SECRETS)))
+    return SportsbookWallet(Ledger(wiring.ledger_store()), CachedSecrets(FileSecretStore(DEFAULT_SECRETS)))
 
 
 # --- exact amounts -------------------------------------------------------------------------------------------------
@@ -324,11 +241,11 @@ def test_decimal_amounts_are_parsed_exactly(local_stack: LocalStack, books: Book
     player = new_player(local_stack, "100.00")
     accepted(bet(local_stack, player, tx("tenth"), "0.1"))
     accepted(bet(local_stack, player, tx("fifth"), "0.2"))
-    assert books.balance(player) == units("99.70"), "two bets of 0.1 and 0.2 left exactly 0.30 less"
+    assert books.account(eur(player)).balance == units("99.70"), "two bets of 0.1 and 0.2 left exactly 0.30 less"
 
     for amount in ("0.1", "0.2", "0.10", "1.05E+1", "10.50", "0.1000000"):
         accepted(result(local_stack, player, tx("exact"), amount))
-    state, entries = books.reconcile(player)
+    state, entries = reconcile(books, player)
     amounts = [n(e, "amount") for e in entries if s(e, "provider") == "sportsbook"]
     assert amounts == [1000, 2000, 1000, 2000, 1000, 105000, 105000, 1000]
     assert state.balance == units("121.20")
@@ -347,13 +264,13 @@ def test_more_precision_than_the_currency_allows_is_invalid_amount_and_writes_no
         body, route = rollback_body(player, tx("rb"), tx("target"), amount, currency), RB_ROUTE
     else:
         body, route = transaction_body(player, tx(action), amount, action, currency), TX_ROUTE
-    before = books.snapshot()
+    before = books.scan()
     refused(post(local_stack, route, body), "INVALID_AMOUNT")
-    assert books.snapshot() == before
+    assert books.scan() == before
     # the same at the currency's own precision is processed (so the refusal was about the precision)
     exact = {"10.555": "10.55", "0.001": "0.01", "1.5": "15", "0.1": "1"}[amount]
     accepted(post(local_stack, route, body.replace(f'"amount":{amount}'.encode(), f'"amount":{exact}'.encode())))
-    books.reconcile(player, currency)
+    reconcile(books, player, currency)
 
 
 # --- the hash header ---------------------------------------------------------------------------------------------
@@ -367,9 +284,9 @@ def test_both_spellings_of_the_hash_header_are_accepted_on_both_routes(
     target = tx("bet")
     accepted(post(local_stack, TX_ROUTE, transaction_body(player, target, "30.00"), header))
     accepted(post(local_stack, TX_ROUTE, transaction_body(player, tx("res"), "5.00", "result"), header))
-    assert books.balance(player) == units("75.00")
+    assert books.account(eur(player)).balance == units("75.00")
     accepted(post(local_stack, RB_ROUTE, rollback_body(player, tx("rb"), target, "30.00"), header))
-    assert books.reconcile(player)[0] == AccountState(units("105.00"), 4)
+    assert reconcile(books, player)[0] == AccountState(units("105.00"), 4)
 
 
 # --- refusals ------------------------------------------------------------------------------------------------------
@@ -380,15 +297,15 @@ def test_insufficient_funds_answers_the_providers_literal_and_writes_nothing(
 ) -> None:
     player = new_player(local_stack, "50.00")
     their_id = tx("too-much")
-    before = books.snapshot()
+    before = books.scan()
 
     response = bet(local_stack, player, their_id, "50.01")
 
     refused(response, "INSUFFICENT_FUNDS")
     assert response.body == b'{"error":"INSUFFICENT_FUNDS"}'
-    assert books.snapshot() == before
+    assert books.scan() == before
     accepted(bet(local_stack, player, tx("all-of-it"), "50.00"))  # the boundary: exactly the balance
-    assert books.reconcile(player)[0] == AccountState(0, 2)
+    assert reconcile(books, player)[0] == AccountState(0, 2)
     refused(bet(local_stack, player, tx("nothing-left"), "0.01"), "INSUFFICENT_FUNDS")
     accepted(result(local_stack, player, tx("result-on-zero"), "1.00"))  # a result is always processed
 
@@ -396,22 +313,22 @@ def test_insufficient_funds_answers_the_providers_literal_and_writes_nothing(
 @pytest.mark.parametrize("route", ["bet", "result", "rollback"])
 def test_an_unknown_user_is_unknown_user_and_writes_nothing(route: str, local_stack: LocalStack, books: Books) -> None:
     nobody = f"sb-w-nobody-{uuid.uuid4().hex[:12]}"
-    before = books.snapshot()
+    before = books.scan()
     if route == "rollback":
         response = rollback(local_stack, nobody, tx("rb"), tx("target"), "1.00")
     else:
         response = post(local_stack, TX_ROUTE, transaction_body(nobody, tx(route), "1.00", route))
     refused(response, "UNKNOWN_USER")
-    assert books.snapshot() == before
+    assert books.scan() == before
 
 
 def test_a_known_user_without_an_account_in_that_currency_is_unknown_user(
     local_stack: LocalStack, books: Books
 ) -> None:
     player = new_player(local_stack, "100.00")
-    before = books.snapshot()
+    before = books.scan()
     refused(bet(local_stack, player, tx("usd"), "1.00", currency="USD"), "UNKNOWN_USER")
-    assert books.snapshot() == before
+    assert books.scan() == before
 
 
 @pytest.mark.parametrize(
@@ -433,14 +350,14 @@ def test_a_transaction_id_reused_with_other_content_is_duplicate_transaction_and
     accepted(bet(local_stack, player, their_id, "10.00"))
     accepted(bet(local_stack, player, other_target, "5.00"))
     accepted(rollback(local_stack, player, f"{their_id}-rb", their_id, "10.00"))
-    before = books.snapshot()
+    before = books.scan()
 
     body = second(player, other, their_id, other_target)
     response = post(local_stack, RB_ROUTE if b'"rollback"' in body else TX_ROUTE, body)
 
     refused(response, "DUPLICATE_TRANSACTION")
-    assert books.snapshot() == before
-    books.reconcile(player)
+    assert books.scan() == before
+    reconcile(books, player)
 
 
 # --- rollbacks -------------------------------------------------------------------------------------------------------
@@ -450,20 +367,23 @@ def test_rolling_back_a_bet_refunds_it_once(local_stack: LocalStack, books: Book
     player = new_player(local_stack, "100.00")
     bet_id, rollback_id = tx("bet"), tx("rb")
     bet_ours = accepted(bet(local_stack, player, bet_id, "30.00"))
-    assert books.balance(player) == units("70.00")
+    assert books.account(eur(player)).balance == units("70.00")
 
     rollback_ours = accepted(rollback(local_stack, player, rollback_id, bet_id, "30.00"))
 
     assert rollback_ours != bet_ours
-    assert books.balance(player) == units("100.00")
-    assert s(books.entry(bet_id), "reversed_by") == rollback_id
-    reversal = books.entry(rollback_id)
+    assert books.account(eur(player)).balance == units("100.00")
+    assert s(books.entry("sportsbook", bet_id), "reversed_by") == rollback_id
+    reversal = books.entry("sportsbook", rollback_id)
     assert (s(reversal, "kind"), s(reversal, "effect"), n(reversal, "delta")) == ("reversal", "applied", units("30"))
     # a second rollback of the same bet (another id of theirs) is recorded, moves nothing, and succeeds
     again = tx("rb-again")
     accepted(rollback(local_stack, player, again, bet_id, "30.00"))
-    assert (s(books.entry(again), "effect"), n(books.entry(again), "delta")) == ("already_reversed", 0)
-    assert books.reconcile(player)[0] == AccountState(units("100.00"), 4)
+    assert (s(books.entry("sportsbook", again), "effect"), n(books.entry("sportsbook", again), "delta")) == (
+        "already_reversed",
+        0,
+    )
+    assert reconcile(books, player)[0] == AccountState(units("100.00"), 4)
 
 
 def test_rolling_back_a_result_takes_the_money_back_even_below_zero(local_stack: LocalStack, books: Books) -> None:
@@ -471,26 +391,28 @@ def test_rolling_back_a_result_takes_the_money_back_even_below_zero(local_stack:
     result_id = tx("win")
     accepted(result(local_stack, player, result_id, "50.00"))
     accepted(bet(local_stack, player, tx("spend"), "55.00"))
-    assert books.balance(player) == units("5.00")
+    assert books.account(eur(player)).balance == units("5.00")
 
     rollback_id = tx("rb")
     first = rollback(local_stack, player, rollback_id, result_id, "50.00")
     accepted(first)
 
-    assert books.balance(player) == -units("45.00"), "the reversal of a result may take the balance below zero"
-    reversal = books.entry(rollback_id)
+    assert books.account(eur(player)).balance == -units("45.00"), (
+        "the reversal of a result may take the balance below zero"
+    )
+    reversal = books.entry("sportsbook", rollback_id)
     assert (s(reversal, "effect"), n(reversal, "delta"), n(reversal, "balance_after")) == (
         "applied",
         -units("50.00"),
         -units("45.00"),
     )
-    assert s(books.entry(result_id), "reversed_by") == rollback_id
-    assert books.reconcile(player)[0] == AccountState(-units("45.00"), 4), "recorded and counted"
+    assert s(books.entry("sportsbook", result_id), "reversed_by") == rollback_id
+    assert reconcile(books, player)[0] == AccountState(-units("45.00"), 4), "recorded and counted"
     replay = rollback(local_stack, player, rollback_id, result_id, "50.00")
     assert (replay.status, replay.body) == (first.status, first.body)
     refused(bet(local_stack, player, tx("broke"), "0.01"), "INSUFFICENT_FUNDS")
     accepted(result(local_stack, player, tx("still-paid"), "5.00"))
-    assert books.reconcile(player)[0] == AccountState(-units("40.00"), 5)
+    assert reconcile(books, player)[0] == AccountState(-units("40.00"), 5)
 
 
 @pytest.mark.parametrize("late", ["bet", "result"])
@@ -503,13 +425,16 @@ def test_a_rollback_of_an_unknown_transaction_succeeds_and_the_late_target_has_n
     first = rollback(local_stack, player, rollback_id, target, "20.00")
 
     accepted(first)
-    assert books.balance(player) == units("100.00")
-    reversal = books.entry(rollback_id)
+    assert books.account(eur(player)).balance == units("100.00")
+    reversal = books.entry("sportsbook", rollback_id)
     assert (s(reversal, "effect"), n(reversal, "delta")) == ("target_unknown", 0)
-    assert (s(books.entry(target), "kind"), s(books.entry(target), "reversed_by")) == ("tombstone", rollback_id)
+    assert (s(books.entry("sportsbook", target), "kind"), s(books.entry("sportsbook", target), "reversed_by")) == (
+        "tombstone",
+        rollback_id,
+    )
     replay = rollback(local_stack, player, rollback_id, target, "20.00")
     assert (replay.status, replay.body) == (first.status, first.body)
-    before = books.snapshot()
+    before = books.scan()
 
     responses = [post(local_stack, TX_ROUTE, transaction_body(player, target, "20.00", late)) for _ in range(2)]
 
@@ -519,8 +444,8 @@ def test_a_rollback_of_an_unknown_transaction_succeeds_and_the_late_target_has_n
     else:  # a result must always succeed: acknowledged with our id, not paid
         assert {accepted(r) for r in responses} == {accepted(result(local_stack, player, target, "20.00"))}
         assert responses[0].json()["transaction_id"] not in (accepted(first), target)
-    assert books.snapshot() == before, "the late target wrote something"
-    assert books.reconcile(player)[0] == AccountState(units("100.00"), 2)
+    assert books.scan() == before, "the late target wrote something"
+    assert reconcile(books, player)[0] == AccountState(units("100.00"), 2)
 
 
 @pytest.mark.parametrize(
@@ -539,7 +464,7 @@ def test_a_rollback_that_does_not_match_its_target_is_rollback_mismatch_and_writ
     player, other = new_player(local_stack, "100.00"), new_player(local_stack, "100.00")
     target, rollback_id = tx("target"), tx("rb")
     accepted(post(local_stack, TX_ROUTE, transaction_body(player, target, "20.00", target_kind)))
-    before = books.snapshot()
+    before = books.scan()
 
     response = rollback(
         local_stack,
@@ -550,41 +475,13 @@ def test_a_rollback_that_does_not_match_its_target_is_rollback_mismatch_and_writ
     )
 
     refused(response, "ROLLBACK_MISMATCH")
-    assert books.snapshot() == before
+    assert books.scan() == before
     # nothing was recorded under the rollback's id: the right request with the same id is then processed
     accepted(rollback(local_stack, player, rollback_id, target, "20.00"))
-    assert books.reconcile(player)[0] == AccountState(units("100.00"), 3)
+    assert reconcile(books, player)[0] == AccountState(units("100.00"), 3)
 
 
 # --- round trips --------------------------------------------------------------------------------------------------
-
-
-class DynamoCalls:
-    """The operation name of every HTTP attempt the handlers' DynamoDB client makes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._names: list[str] = []
-
-    def hook(self, event_name: str, **_: Any) -> None:
-        with self._lock:
-            self._names.append(event_name.rsplit(".", 1)[-1])
-
-    def take(self) -> list[str]:
-        with self._lock:
-            names, self._names = self._names, []
-        return names
-
-
-@pytest.fixture
-def calls(local_stack: LocalStack) -> Iterator[DynamoCalls]:
-    client = aws.dynamodb()
-    recorder = DynamoCalls()
-    client.meta.events.register("before-send.dynamodb", recorder.hook)
-    try:
-        yield recorder
-    finally:
-        client.meta.events.unregister("before-send.dynamodb", recorder.hook)
 
 
 def test_warm_callbacks_cost_one_round_trip_and_a_rollback_two(local_stack: LocalStack, calls: DynamoCalls) -> None:
@@ -656,4 +553,4 @@ def test_the_callbacks_over_real_http(local_stack: LocalStack, books: Books) -> 
     assert again == first
     status, body = call(RB_ROUTE, rollback_body(player, tx("rb"), bet_id, "12.34"), MISSPELLED)
     assert (status, json.loads(body)["error"]) == (200, None)
-    assert books.reconcile(player)[0] == AccountState(units("100.00"), 3)
+    assert reconcile(books, player)[0] == AccountState(units("100.00"), 3)
