@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 
 from croupier.errors import CroupierError
@@ -19,7 +18,6 @@ from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore
 from croupier.secrets import FileSecretStore
 from croupier.signing import RawRequest, rgs
-from croupier_local.dynamodb import LocalDynamoDB
 
 NOW = 1_795_000_000.0
 SETTINGS = {"wallet_callback_url": "https://wallet.example.com/rgs-wallet", "allowed_currencies": ["USD", "KRW"]}
@@ -33,25 +31,14 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def client(dynamodb_local: LocalDynamoDB) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="devonly",
-    )
-
-
 World = tuple[Operators, Sessions, FileSecretStore, Clock]
 
 
 @pytest.fixture
-def world(client: Any, tmp_path: Path) -> World:
+def world(real_client: Any, tmp_path: Path) -> World:
     clock = Clock()
     secrets = FileSecretStore(tmp_path / "secrets.json")
-    store = RgsStore("RgsTable", lambda: client)
+    store = RgsStore("RgsTable", lambda: real_client)
     operators = Operators(store, secrets, clock=clock, cache_seconds=0)
     return operators, Sessions(store, operators, clock=clock), secrets, clock
 
@@ -74,7 +61,9 @@ def signed_launch(operator_id: str, api_key: str, secret: str, body: dict[str, A
     return RawRequest.of("POST", path, headers, raw)
 
 
-def test_provisioning_shows_the_secret_once_and_keeps_it_only_in_the_secret_store(world: World, client: Any) -> None:
+def test_provisioning_shows_the_secret_once_and_keeps_it_only_in_the_secret_store(
+    world: World, real_client: Any
+) -> None:
     operators, _, secrets, _ = world
     created = operators.provision(json.dumps(SETTINGS).encode())
     secret = created["hmac_secret"]
@@ -82,7 +71,7 @@ def test_provisioning_shows_the_secret_once_and_keeps_it_only_in_the_secret_stor
     assert created["max_win_multiplier"] == 2000
     assert created["house_share"] == "0.15"
     assert created["enabled"] is True
-    assert secret not in table_text(client)
+    assert secret not in table_text(real_client)
     assert secret not in json.dumps(operators.view(created["operator_id"]))
     assert secrets.get(f"rgs/operators/{created['operator_id']}")["keys"] == {created["api_key"]: secret}
     assert operators.secrets_for(created["operator_id"], created["api_key"]) == [secret]
@@ -106,14 +95,14 @@ def test_provisioning_shows_the_secret_once_and_keeps_it_only_in_the_secret_stor
     ],
 )
 def test_invalid_settings_are_refused_and_nothing_is_written(
-    world: World, client: Any, settings: dict[str, Any]
+    world: World, real_client: Any, settings: dict[str, Any]
 ) -> None:
     operators, _, secrets, _ = world
-    before = table_text(client)
+    before = table_text(real_client)
     with pytest.raises(CroupierError) as refused:
         operators.provision(json.dumps(settings).encode())
     assert refused.value.status == 400
-    assert table_text(client) == before
+    assert table_text(real_client) == before
     assert not secrets.path.exists()
 
 
@@ -136,7 +125,7 @@ def test_a_rotated_key_overlaps_then_the_old_one_retires(
         operators.rotate_key("00000000-0000-4000-8000-000000000000", b"{}")
 
 
-def test_launch_opens_a_session_whose_token_is_stored_only_as_its_hash(world: World, client: Any) -> None:
+def test_launch_opens_a_session_whose_token_is_stored_only_as_its_hash(world: World, real_client: Any) -> None:
     operators, sessions, _, clock = world
     op = operators.provision(json.dumps(SETTINGS).encode())
     body = {"operator_player_id": "player-42", "currency": "USD", "balance_minor": 500_000, "ttl_seconds": 600}
@@ -148,7 +137,7 @@ def test_launch_opens_a_session_whose_token_is_stored_only_as_its_hash(world: Wo
     assert (url.scheme, url.netloc, url.path) == ("https", "rgs.example.com", "/play")
     token = parse_qs(url.query)["session"][0]
     assert len(token) >= 32
-    assert token not in table_text(client)
+    assert token not in table_text(real_client)
     stored = sessions.store.read_session(token_hash(token))
     assert stored is not None
     assert stored[0]["operator_player_id"] == "player-42"
@@ -166,7 +155,7 @@ def test_launch_opens_a_session_whose_token_is_stored_only_as_its_hash(world: Wo
 )
 def test_launch_refusals(
     world: World,
-    client: Any,
+    real_client: Any,
     change: dict[str, Any],
     status: int,
     code: str,
@@ -174,13 +163,13 @@ def test_launch_refusals(
     operators, sessions, _, clock = world
     op = operators.provision(json.dumps(SETTINGS).encode())
     body = {"operator_player_id": "p", "currency": "USD", **change}
-    before = table_text(client)
+    before = table_text(real_client)
     with pytest.raises(CroupierError) as refused:
         sessions.launch(
             signed_launch(op["operator_id"], op["api_key"], op["hmac_secret"], body, clock.now), "https://x"
         )
     assert (refused.value.status, refused.value.code) == (status, code)
-    assert table_text(client) == before
+    assert table_text(real_client) == before
 
 
 def test_launch_signature_checks_ignore_x_operator_hmac(

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 
 from croupier import fairness
 from croupier.clients.operator_wallet import OperatorWalletClient
 from croupier.errors import CroupierError
+from croupier.rgs import reports
 from croupier.rgs.game import payout_minor, time_to_reach
 from croupier.rgs.operators import Operators
 from croupier.rgs.rounds import Game, day_of
@@ -23,7 +23,6 @@ from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore
 from croupier.secrets import FileSecretStore
 from croupier.signing import RawRequest, rgs
-from croupier_local.dynamodb import LocalDynamoDB
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
 
 
@@ -93,15 +92,8 @@ class World:
 
 
 @pytest.fixture
-def world(dynamodb_local: LocalDynamoDB, tmp_path: Path) -> Any:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="devonly",
-        aws_secret_access_key="devonly",
-    )
-    created = World(client, tmp_path)
+def world(real_client: Any, tmp_path: Path) -> Any:
+    created = World(real_client, tmp_path)
     yield created
     created.wallet.stop()
 
@@ -126,7 +118,7 @@ def winning_round(world: World, token: str) -> dict[str, Any]:
         placed = bet(world, token)
         if crash_of(world, placed["round_id"]) >= 150:
             return placed
-        world.clock.ms += 10 * 60 * 1000  # let it crash: the next read settles it
+        world.clock.ms += time_to_reach(100 + crash_of(world, placed["round_id"]))  # past its crash: it settles
         cash_out(world, token, placed["round_id"])
     raise AssertionError("no round reached 1.50x in 40 tries")
 
@@ -257,3 +249,71 @@ def test_an_expired_or_unknown_session_cannot_play(world: World) -> None:
     with pytest.raises(CroupierError) as expired:
         bet(world, token)
     assert expired.value.code == "SESSION_EXPIRED"
+
+
+# --- what operators read ------------------------------------------------------------------------------------
+
+
+def test_revenue_per_day_and_currency_with_shares_rounded_toward_zero(world: World) -> None:
+    token = world.launch()
+    stakes = [700, 300, 1_000]
+    for amount in stakes:
+        placed = bet(world, token, amount=amount)
+        world.clock.ms += time_to_reach(max(crash_of(world, placed["round_id"]), 100))
+        cash_out(world, token, placed["round_id"])  # too late: each one crashes
+    day = day_of(world.clock.ms)
+    settings = world.operators.settings(world.operator["operator_id"])
+    assert settings is not None
+    answer = reports.revenue(world.store, world.operator["operator_id"], settings, {"from": day, "to": day})
+    assert answer == {
+        "ok": True,
+        "days": [
+            {
+                "period_day": day,
+                "currency": "USD",
+                "ggr_minor": 2_000,
+                "house_share_minor": 300,  # 15 %
+                "operator_share_minor": 1_700,
+                "rounds": 3,
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"from": "2026-07-01"},
+        {"from": "2026-7-1", "to": "2026-07-02"},
+        {"from": "2026-02-30", "to": "2026-03-01"},
+        {"from": "2026-07-02", "to": "2026-07-01"},
+        {"from": "2025-01-01", "to": "2026-01-02"},
+        {"from": "yesterday", "to": "today"},
+    ],
+)
+def test_bad_or_reversed_dates_and_ranges_over_366_days_are_400(query: dict[str, str]) -> None:
+    with pytest.raises(CroupierError) as refused:
+        reports.parse_range(query)
+    assert (refused.value.status, refused.value.code) == (400, "INVALID_RANGE")
+
+
+def test_a_range_of_exactly_366_days_is_accepted() -> None:
+    assert reports.parse_range({"from": "2024-01-01", "to": "2024-12-31"})  # a leap year: 366 days
+
+
+def test_the_round_view_withholds_the_seed_until_settlement_then_verifies(world: World) -> None:
+    token = world.launch()
+    placed = bet(world, token)
+    operator_id = world.operator["operator_id"]
+    early = reports.round_view(world.store.read_round(placed["round_id"]), operator_id)
+    assert (early["server_seed"], early["outcome"], early["payout_minor"]) == (None, None, None)
+    world.clock.ms += 10 * 60 * 1000
+    cash_out(world, token, placed["round_id"])
+    late = reports.round_view(world.store.read_round(placed["round_id"]), operator_id)
+    assert fairness.seed_hash(late["server_seed"]) == late["server_seed_hash"] == early["server_seed_hash"]
+    recomputed = fairness.outcome(late["server_seed"], late["client_seed"], late["nonce"]).as_dict()
+    assert late["outcome"] == recomputed
+    with pytest.raises(CroupierError) as other:
+        reports.round_view(world.store.read_round(placed["round_id"]), "00000000-0000-4000-8000-000000000000")
+    assert other.value.code == "UNKNOWN_ROUND"

@@ -259,3 +259,34 @@ def _round(item: dict[str, Any]) -> StoredRound:
         if name not in ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk") and "S" in value
     }
     return StoredRound(data=json.loads(item["round"]["S"]), status=item["status"]["S"], fields=fields)
+
+
+def revenue_rows(store: RgsStore, operator_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """The operator's per-day, per-currency aggregates from ``first_day`` to ``last_day`` (one query)."""
+    rows: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": store.table,
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": f"REVENUE#{operator_id}"},
+            ":from": {"S": f"{first_day}#"},
+            ":to": {"S": f"{last_day}#~"},
+        },
+        "ConsistentRead": True,
+    }
+    while True:
+        page = store.client.query(**kwargs)
+        for item in page.get("Items", []):
+            day, currency = item["sk"]["S"].split("#", 1)
+            rows.append(
+                {
+                    "period_day": day,
+                    "currency": currency,
+                    "bets_minor": int(item.get("bets_minor", {}).get("N", "0")),
+                    "wins_minor": int(item.get("wins_minor", {}).get("N", "0")),
+                    "rounds": int(item.get("rounds", {}).get("N", "0")),
+                }
+            )
+        if "LastEvaluatedKey" not in page:
+            return rows
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,105 @@
+"""What operators read: a round's public data (seed and crash point withheld until settlement or refund)
+and revenue per day (UTC) and currency, with the house's and the operator's shares."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from croupier.errors import BadRequest, NotFound
+from croupier.rgs.game import revenue_shares
+from croupier.rgs.operators import OperatorSettings
+from croupier.rgs.rounds import REVEALED
+from croupier.rgs.store import RgsStore, StoredRound, revenue_rows
+
+MAX_RANGE_DAYS = 366
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class InvalidRange(BadRequest):
+    code = "INVALID_RANGE"
+
+
+class UnknownRound(NotFound):
+    code = "UNKNOWN_ROUND"
+
+
+def parse_range(query: Mapping[str, str]) -> tuple[date, date]:
+    """``from`` and ``to`` as YYYY-MM-DD, ``from <= to``, at most 366 days (both ends included)."""
+    days: list[date] = []
+    for name in ("from", "to"):
+        raw = query.get(name)
+        if raw is None or not _DAY.fullmatch(raw):
+            raise InvalidRange(f"{name} must be a date as YYYY-MM-DD")
+        try:
+            days.append(date.fromisoformat(raw))
+        except ValueError:
+            raise InvalidRange(f"{name} is not a calendar date") from None
+    first, last = days
+    if first > last:
+        raise InvalidRange("from is after to")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidRange(f"a range covers at most {MAX_RANGE_DAYS} days")
+    return first, last
+
+
+def revenue(store: RgsStore, operator_id: str, settings: OperatorSettings, query: Mapping[str, str]) -> dict[str, Any]:
+    first, last = parse_range(query)
+    days = []
+    for row in revenue_rows(store, operator_id, first.isoformat(), last.isoformat()):
+        ggr = row["bets_minor"] - row["wins_minor"]
+        shares = revenue_shares(ggr, Decimal(settings.house_share))
+        days.append(
+            {
+                "period_day": row["period_day"],
+                "currency": row["currency"],
+                "ggr_minor": ggr,
+                "house_share_minor": shares.house_minor,
+                "operator_share_minor": shares.operator_minor,
+                "rounds": row["rounds"],
+            }
+        )
+    return {"ok": True, "days": sorted(days, key=lambda d: (d["period_day"], d["currency"]))}
+
+
+def round_view(stored: StoredRound | None, operator_id: str) -> dict[str, Any]:
+    """providers.md's round: ``server_seed`` and the outcome only once the round is settled or refunded."""
+    if stored is None or stored.data["operator_id"] != operator_id:
+        raise UnknownRound("no such round for this operator")
+    data = stored.data
+    view: dict[str, Any] = {
+        "ok": True,
+        "round_id": data["round_id"],
+        "status": stored.status,
+        "server_seed_hash": data["server_seed_hash"],
+        "client_seed": data["client_seed"],
+        "nonce": data["nonce"],
+        "currency": data["currency"],
+        "bet_minor": data["bet_minor"],
+        "rtp_target": data["rtp_target"],
+        "max_win_multiplier": data["max_win_multiplier"],
+        "server_seed": None,
+        "outcome": None,
+        "realized_multiplier": None,
+        "payout_minor": None,
+    }
+    if stored.status in REVEALED:
+        from croupier import fairness
+
+        outcome = fairness.outcome(
+            data["server_seed"],
+            data["client_seed"],
+            data["nonce"],
+            rtp=data["rtp_target"],
+            max_win_multiplier=data["max_win_multiplier"],
+        )
+        view["server_seed"] = data["server_seed"]
+        view["outcome"] = outcome.as_dict()
+        settlement = stored.fields.get("settlement") or {}
+        cents = settlement.get("cash_out_cents") or 0
+        view["realized_multiplier"] = f"{Decimal(cents).scaleb(-2):.2f}" if cents else "0.00"
+        view["payout_minor"] = settlement.get("payout_minor", 0)
+    return view
