@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,15 @@ def dynamodb_local() -> Iterator[LocalDynamoDB]:
 
 
 @pytest.fixture(scope="session")
-def local_stack(dynamodb_local: LocalDynamoDB) -> Iterator[LocalStack]:
-    """Every route of template.yaml served in-process on loopback, on the session's DynamoDB Local."""
-    with LocalStack(REPO_ROOT, port=0, dynamodb_endpoint=dynamodb_local.endpoint_url) as stack:
-        yield stack
+def local_stack(dynamodb_local: LocalDynamoDB, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """Every route of template.yaml served in-process on loopback, on the session's DynamoDB Local. Its secret
+    store is a copy of the dev secrets file: what the handlers write (provisioned operators) stays out of git."""
+    secrets = tmp_path_factory.mktemp("secrets") / "dev-secrets.json"
+    shutil.copyfile(REPO_ROOT / "local" / "dev-secrets.json", secrets)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CROUPIER_SECRETS_FILE", str(secrets))
+        with LocalStack(REPO_ROOT, port=0, dynamodb_endpoint=dynamodb_local.endpoint_url) as stack:
+            yield stack
 
 
 @pytest.fixture(scope="module")

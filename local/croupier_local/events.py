@@ -41,14 +41,18 @@ def refresh_signature(
         signed = ruby_callback.headers(key, secret, body_bytes(refreshed), clock=clock)
         headers.update({name.lower(): value for name, value in signed.items()})
     operator_id = headers.get("x-operator-id")
-    if operator_id is not None and refreshed.get("rawPath", "").startswith("/rgs-wallet/"):
-        config = store.get(f"rgs-wallet/operators/{operator_id}")
+    raw_path = refreshed.get("rawPath", "")
+    if operator_id is not None and raw_path.startswith(("/rgs-wallet/", "/api/public/rgs/")):
+        if raw_path.startswith("/rgs-wallet/"):  # an external RGS calling our wallet
+            config = store.get(f"rgs-wallet/operators/{operator_id}")
+            api_key, secret = config["api_key"], config["hmac_secrets"][0]
+        else:  # an operator calling our RGS
+            api_key = headers["x-operator-key"]
+            secret = store.get(f"rgs/operators/{operator_id}")["keys"][api_key]
         query = refreshed.get("rawQueryString") or ""
-        path = refreshed["rawPath"] + (f"?{query}" if query else "")
+        path = raw_path + (f"?{query}" if query else "")
         method = refreshed["requestContext"]["http"]["method"]
-        signed = rgs.headers(
-            operator_id, config["api_key"], config["hmac_secrets"][0], method, path, body_bytes(refreshed), clock=clock
-        )
+        signed = rgs.headers(operator_id, api_key, secret, method, path, body_bytes(refreshed), clock=clock)
         headers.update({name.lower(): value for name, value in signed.items()})
     return refreshed
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +107,55 @@ def _create_player_event(player_id: str, ruby_id: int) -> dict[str, object]:
     event = json.loads((REPO_ROOT / "events" / "admin_create_player.json").read_text(encoding="utf-8"))
     event["body"] = json.dumps({"player_id": player_id, "currency": "KRW", "links": {"ruby": ruby_id}})
     return event
+
+
+def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> None:
+    """Provision an operator with the sample, rotate its key, then sign the public samples with it."""
+    created = local_stack.invoke("RgsAdminCreateOperatorFunction", _event("rgs_admin_create_operator"))
+    assert created["statusCode"] == 201, created["body"]
+    operator = json.loads(created["body"])
+    assert set(operator) >= {"operator_id", "api_key", "hmac_secret"}
+
+    rotate = _event("rgs_admin_rotate_key")
+    sample_id = rotate["pathParameters"]["operator_id"]
+    for field in ("rawPath", "body"):
+        rotate[field] = rotate[field].replace(sample_id, operator["operator_id"])
+    rotate["requestContext"]["http"]["path"] = rotate["rawPath"]
+    rotate["pathParameters"]["operator_id"] = operator["operator_id"]
+    rotated = local_stack.invoke("RgsAdminRotateKeyFunction", rotate)
+    assert rotated["statusCode"] == 201, rotated["body"]
+    assert json.loads(rotated["body"])["api_key"] != operator["api_key"]
+
+    secrets_file = Path(os.environ["CROUPIER_SECRETS_FILE"])
+    answers = {}
+    for logical_id, name in (
+        ("RgsPublicLaunchFunction", "rgs_public_launch"),
+        ("RgsPublicRoundFunction", "rgs_public_round"),
+        ("RgsPublicRevenueFunction", "rgs_public_revenue"),
+    ):
+        event = _event(name)
+        event["headers"]["x-operator-id"] = operator["operator_id"]
+        event["headers"]["x-operator-key"] = operator["api_key"]  # the old key still works during the overlap
+        result = local_stack.invoke(logical_id, refresh_signature(event, secrets_file=secrets_file))
+        answers[name] = (result["statusCode"], json.loads(result["body"]))
+    status, launched = answers["rgs_public_launch"]
+    assert status == 200
+    assert launched["ok"] is True
+    assert "/play?session=" in launched["launch_url"]
+    assert answers["rgs_public_round"] == (404, {"ok": False, "error": "UNKNOWN_ROUND", "message": ANY_MESSAGE})
+    assert answers["rgs_public_revenue"] == (200, {"ok": True, "days": []})
+
+
+class _AnyMessage(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+    __hash__ = str.__hash__
+
+
+ANY_MESSAGE = _AnyMessage()
+
+
+def _event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((REPO_ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
