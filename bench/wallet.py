@@ -15,6 +15,7 @@ import hmac
 import importlib.util
 import json
 import os
+import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BRAND_KEY = "dev-ruby-brand-key"
 BRAND_SECRET = "dev-only-ruby-brand-secret-not-for-production"
 THROUGHPUT_CALLS = 300
-ROUNDS = 5
+ROUNDS = 9
 WARMUP_CALLS = 2000
 
 
@@ -78,17 +79,23 @@ class Context:
 
 def paired_rates(
     handler: Callable[[int], object], raw: Callable[[int], object], calls: int = THROUGHPUT_CALLS
-) -> tuple[float, float]:
-    """Best-of-ROUNDS calls per second of each, their rounds interleaved so that the machine's drift and
-    DynamoDB Local's warming up weigh on both alike."""
-    best = [0.0, 0.0]
-    for _ in range(ROUNDS):
-        for side, fn in enumerate((handler, raw)):
+) -> tuple[float, float, float]:
+    """Calls per second of each, in ROUNDS adjacent pairs of rounds (handler, then raw, then the other
+    order), and the median of the per-pair ratios: drift and DynamoDB Local's hiccups weigh on both sides
+    of a pair alike, and the median ignores the odd disturbed pair."""
+    handler_rates, raw_rates, ratios = [], [], []
+    for round_number in range(ROUNDS):
+        pair = {}
+        order = (("handler", handler), ("raw", raw)) if round_number % 2 == 0 else (("raw", raw), ("handler", handler))
+        for side, fn in order:
             start = time.perf_counter()
             for i in range(calls):
                 fn(i)
-            best[side] = max(best[side], calls / (time.perf_counter() - start))
-    return best[0], best[1]
+            pair[side] = calls / (time.perf_counter() - start)
+        handler_rates.append(pair["handler"])
+        raw_rates.append(pair["raw"])
+        ratios.append(pair["handler"] / pair["raw"])
+    return statistics.median(handler_rates), statistics.median(raw_rates), statistics.median(ratios)
 
 
 def main() -> None:
@@ -180,10 +187,10 @@ def throughput(endpoint: str, raw_client: Any) -> None:
         raw["replay"](i)
     handlers = {"debit": handler_debit, "credit": handler_credit, "replay": handler_replay}
     results = [(name, *paired_rates(handlers[name], raw[name])) for name in handlers]
-    print("wallet throughput on DynamoDB Local (one thread, best of 5 x 300 calls, interleaved, after a warm-up)")
+    print("wallet throughput on DynamoDB Local (one thread; medians of 9 adjacent pairs of 300-call rounds)")
     print(f"{'operation':<10}{'handler/s':>12}{'raw/s':>10}{'ratio':>8}")
-    for name, handler_rate, raw_rate in results:
-        print(f"{name:<10}{handler_rate:>12.0f}{raw_rate:>10.0f}{handler_rate / raw_rate:>8.2f}")
+    for name, handler_rate, raw_rate, ratio in results:
+        print(f"{name:<10}{handler_rate:>12.0f}{raw_rate:>10.0f}{ratio:>8.2f}")
 
 
 def send_next(client: Any, requests: Iterator[dict[str, Any]], _: int) -> None:
