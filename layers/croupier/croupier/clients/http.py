@@ -42,6 +42,51 @@ class TransportError(UpstreamError):
         self.timed_out = timed_out
 
 
+class ProviderApiError(UpstreamError):
+    """A provider's non-2xx answer. ``status`` stays 502 (what Croupier answers its own callers); the
+    provider's own status and error are ``upstream_*``. Subclasses name the provider with their ``code``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upstream_status: int,
+        upstream_code: str | None = None,
+        upstream_message: str | None = None,
+        method: str = "",
+        path: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.upstream_status = upstream_status
+        self.upstream_code = upstream_code
+        self.upstream_message = upstream_message
+        self.method = method
+        self.path = path
+
+
+class ProviderCallError(UpstreamError):
+    """A provider call that failed or answered something unusable, with a stable machine-readable ``reason``
+    (a subclass's own enum; ``"timeout"`` when no answer came in time) and the provider's status when it
+    answered. ``status`` stays 502."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        upstream_status: int | None = None,
+        upstream_code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.upstream_status = upstream_status
+        self.upstream_code = upstream_code
+
+    @property
+    def timed_out(self) -> bool:
+        return self.reason == "timeout"
+
+
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
     """An HTTP answer as received: the status, the headers (case-insensitive) and the raw body bytes."""

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from croupier import __version__
 from croupier.clients.http import (
     DEFAULT_TIMEOUT_SECONDS,
+    ProviderApiError,
     Transport,
     TransportError,
     UrllibTransport,
@@ -31,27 +32,10 @@ BODY_METHODS = frozenset({"POST", "PUT"})
 _MAX_ERROR_TEXT = 300
 
 
-class RabbitXApiError(UpstreamError):
+class RabbitXApiError(ProviderApiError):
     """A non-2xx answer. ``status`` stays 502; the API's own status and error are ``upstream_*``."""
 
     code = "RABBITX_API_ERROR"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        upstream_status: int,
-        upstream_code: str | None = None,
-        upstream_message: str | None = None,
-        method: str = "",
-        path: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.upstream_status = upstream_status
-        self.upstream_code = upstream_code
-        self.upstream_message = upstream_message
-        self.method = method
-        self.path = path
 
 
 class RabbitXClient:

@@ -18,8 +18,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from croupier import __version__
-from croupier.clients.http import HttpResponse, Transport, TransportError, UrllibTransport, dumps_json
-from croupier.errors import BadRequest, UpstreamError
+from croupier.clients.http import (
+    HttpResponse,
+    ProviderCallError,
+    Transport,
+    TransportError,
+    UrllibTransport,
+    dumps_json,
+)
+from croupier.errors import BadRequest
 from croupier.signing import Clock, rgs
 
 LAUNCH_PATH = "/api/public/rgs/launch"
@@ -50,28 +57,11 @@ class Reason(StrEnum):
     UNREACHABLE = "unreachable"
 
 
-class RgsApiError(UpstreamError):
+class RgsApiError(ProviderCallError):
     """The RGS failed or answered something unusable. ``status`` stays 502; ``reason`` says why and
     ``upstream_status`` is the RGS's HTTP status when it answered."""
 
     code = "RGS_API_ERROR"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        reason: Reason,
-        upstream_status: int | None = None,
-        upstream_code: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.upstream_status = upstream_status
-        self.upstream_code = upstream_code
-
-    @property
-    def timed_out(self) -> bool:
-        return self.reason is Reason.TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from croupier import __version__
 from croupier.clients.http import (
     DEFAULT_TIMEOUT_SECONDS,
     HttpResponse,
+    ProviderApiError,
     Transport,
     TransportError,
     UrllibTransport,
@@ -140,29 +141,12 @@ class Health(RubyModel):
 # --- errors ----------------------------------------------------------------------------------------
 
 
-class RubyApiError(UpstreamError):
+class RubyApiError(ProviderApiError):
     """Ruby answered with a non-2xx status. ``status`` stays 502 (what Croupier answers its own callers);
     Ruby's own status, error code and message are in ``upstream_status``, ``upstream_code`` and
     ``upstream_message``."""
 
     code = "RUBY_API_ERROR"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        upstream_status: int,
-        upstream_code: str | None = None,
-        upstream_message: str | None = None,
-        method: str = "",
-        path: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.upstream_status = upstream_status
-        self.upstream_code = upstream_code
-        self.upstream_message = upstream_message
-        self.method = method
-        self.path = path
 
 
 # --- the client ------------------------------------------------------------------------------------

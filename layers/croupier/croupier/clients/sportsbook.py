@@ -26,8 +26,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from croupier import __version__
-from croupier.clients.http import HttpResponse, Transport, TransportError, UrllibTransport, dumps_json
-from croupier.errors import BadRequest, UpstreamError
+from croupier.clients.http import (
+    HttpResponse,
+    ProviderCallError,
+    Transport,
+    TransportError,
+    UrllibTransport,
+    dumps_json,
+)
+from croupier.errors import BadRequest
 from croupier.signing import Clock
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -63,28 +70,11 @@ class Reason(StrEnum):
     UNREACHABLE = "unreachable"
 
 
-class SportsbookApiError(UpstreamError):
+class SportsbookApiError(ProviderCallError):
     """The sportsbook failed or answered something unusable. ``status`` stays 502 (what Croupier answers its
     own callers); ``reason`` says why, ``upstream_status`` is the sportsbook's HTTP status when it answered."""
 
     code = "SPORTSBOOK_API_ERROR"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        reason: Reason,
-        upstream_status: int | None = None,
-        upstream_code: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.upstream_status = upstream_status
-        self.upstream_code = upstream_code
-
-    @property
-    def timed_out(self) -> bool:
-        return self.reason is Reason.TIMEOUT
 
 
 @dataclass(frozen=True, slots=True, repr=False)
