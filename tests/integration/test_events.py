@@ -111,7 +111,11 @@ def _create_player_event(player_id: str, ruby_id: int) -> dict[str, object]:
 
 def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> None:
     """Provision an operator with the sample, rotate its key, then sign the public samples with it."""
-    created = local_stack.invoke("RgsAdminCreateOperatorFunction", _event("rgs_admin_create_operator"))
+    provision = _event("rgs_admin_create_operator")
+    settings = json.loads(provision["body"])
+    settings["wallet_callback_url"] = "http://127.0.0.1:9/rgs-wallet"  # loopback: nothing listens, nothing leaves
+    provision["body"] = json.dumps(settings)
+    created = local_stack.invoke("RgsAdminCreateOperatorFunction", provision)
     assert created["statusCode"] == 201, created["body"]
     operator = json.loads(created["body"])
     assert set(operator) >= {"operator_id", "api_key", "hmac_secret"}
@@ -144,6 +148,27 @@ def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> N
     assert "/play?session=" in launched["launch_url"]
     assert answers["rgs_public_round"] == (404, {"ok": False, "error": "UNKNOWN_ROUND", "message": ANY_MESSAGE})
     assert answers["rgs_public_revenue"] == (200, {"ok": True, "days": []})
+
+    # The player's API with the launched session's token. Nothing listens at the operator's wallet (a
+    # loopback port), so the bet cannot be confirmed: it is refunded (or queued to be) and says so.
+    token = launched["launch_url"].split("session=", 1)[1]
+    played = {}
+    for logical_id, name in (
+        ("RgsPlayBetFunction", "rgs_play_bet"),
+        ("RgsPlayStateFunction", "rgs_play_state"),
+        ("RgsPlayCashoutFunction", "rgs_play_cashout"),
+    ):
+        event = _event(name)
+        event["headers"]["authorization"] = f"Bearer {token}"
+        result = local_stack.invoke(logical_id, event)
+        played[name] = (result["statusCode"], json.loads(result["body"]))
+    assert played["rgs_play_bet"][0] == 503
+    assert played["rgs_play_bet"][1]["error"] == "BET_NOT_CONFIRMED"
+    status, state = played["rgs_play_state"]
+    assert status == 200
+    assert [r["status"] for r in state["rounds"]] == ["refund_pending"]
+    assert "server_seed" not in state["rounds"][0]
+    assert played["rgs_play_cashout"] == (404, {"error": "UNKNOWN_ROUND", "message": ANY_MESSAGE})
 
 
 class _AnyMessage(str):

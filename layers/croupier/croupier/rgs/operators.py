@@ -210,6 +210,19 @@ class Operators:
                 return [secret] if secret else []
         return []
 
+    def signing_key(self, operator_id: str) -> tuple[str, str] | None:
+        """The newest live key of the operator: what the RGS signs its wallet calls with."""
+        profile, keys = self._cached(operator_id)
+        if profile is None:
+            return None
+        now = iso(self.clock())
+        live = [k for k in profile["keys"] if k["retires_at"] is None or k["retires_at"] > now]
+        for key in reversed(live):
+            secret = keys.get(key["api_key"])
+            if secret:
+                return key["api_key"], secret
+        return None
+
     def settings(self, operator_id: str) -> OperatorSettings | None:
         profile, _ = self._cached(operator_id)
         return OperatorSettings.model_validate(profile["settings"]) if profile else None

@@ -307,6 +307,25 @@ class Game:
             multiplier=multiplier,
         )
 
+    def state(self, token: str, *, last: int = 10) -> dict[str, Any]:
+        """The session and its last rounds. Reading settles the rounds whose time has passed and tries once
+        more to pay a win the operator's wallet has not taken yet (same operator_tx_id)."""
+        _, session = self.session(token)
+        now = self.clock_ms()
+        rounds = []
+        for stored in self.store.session_rounds(session["session_id"], last):
+            stored = self.settle_if_due(stored, now)
+            if stored.status == "cashed_out" and self.pay_win(stored.data["round_id"]):
+                stored = self._reread(stored.data["round_id"])
+            rounds.append(self.player_view(stored, now))
+        return {
+            "session_id": session["session_id"],
+            "currency": session["currency"],
+            "expires_at": session["expires_at"],
+            "server_time_ms": now,
+            "rounds": rounds,
+        }
+
     # views ----------------------------------------------------------------------------------------
 
     @staticmethod

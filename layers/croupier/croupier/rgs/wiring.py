@@ -6,7 +6,11 @@ from collections.abc import Mapping
 from functools import cache
 
 from croupier import aws
+from croupier.clients.operator_wallet import OperatorWalletClient
+from croupier.errors import Unavailable
+from croupier.observability import logger
 from croupier.rgs.operators import Operators
+from croupier.rgs.rounds import Game
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore
 from croupier.secrets import default_store
@@ -26,6 +30,33 @@ def operators() -> Operators:
 @cache
 def sessions() -> Sessions:
     return Sessions(rgs_store(), operators())
+
+
+def operator_wallet(operator_id: str) -> OperatorWalletClient:
+    settings_ = operators().settings(operator_id)
+    key = operators().signing_key(operator_id)
+    if settings_ is None or key is None:
+        raise Unavailable("the operator has no wallet configuration", code="CONFIG_MISSING")
+    return OperatorWalletClient(settings_.wallet_callback_url, operator_id, key[0], key[1], allow_insecure=False)
+
+
+class LoggedRetries:
+    """Until the retry queue is wired: a failed win or refund is logged and tried again whenever the session
+    is read (``Game.state``); the operator's idempotency on operator_tx_id keeps every try safe."""
+
+    def enqueue(self, kind: str, round_id: str) -> None:
+        logger.warning("wallet call to retry", extra={"kind": kind, "round_id": round_id})
+
+
+@cache
+def game() -> Game:
+    return Game(rgs_store(), operators().settings, operator_wallet, LoggedRetries())
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def public_base_url(headers: Mapping[str, str]) -> str:
