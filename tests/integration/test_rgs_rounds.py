@@ -317,3 +317,19 @@ def test_the_round_view_withholds_the_seed_until_settlement_then_verifies(world:
     with pytest.raises(CroupierError) as other:
         reports.round_view(world.store.read_round(placed["round_id"]), "00000000-0000-4000-8000-000000000000")
     assert other.value.code == "UNKNOWN_ROUND"
+
+
+def test_a_refund_the_wallet_does_not_take_is_queued_and_retried_once_more(world: World) -> None:
+    token = world.launch()
+    world.wallet.hang_next(1, 2.0, applied=True)  # the bet is taken, its answer lost
+    world.wallet.fail_next(1, 503)  # and the refund fails too
+    with pytest.raises(CroupierError) as unclear:
+        bet(world, token)
+    assert unclear.value.code == "BET_NOT_CONFIRMED"
+    ((kind, round_id),) = world.retries.queued
+    assert kind == "refund"
+    assert world.store.read_round(round_id).status == "refund_pending"  # type: ignore[union-attr]
+    assert world.game.retry_refund(round_id) is True  # the queue's retry, same operator_tx_id
+    assert world.game.retry_refund(round_id) is True  # and again: nothing more moves
+    assert world.store.read_round(round_id).status == "refunded"  # type: ignore[union-attr]
+    assert world.wallet.balance("player-1", "USD") == 100_000

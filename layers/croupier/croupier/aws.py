@@ -30,3 +30,11 @@ def dynamodb() -> Any:
 
     with _lock:  # boto3's default session is not thread-safe while it creates clients
         return boto3.session.Session().client("dynamodb", config=CLIENT_CONFIG)
+
+
+@cache
+def sqs() -> Any:
+    import boto3
+
+    with _lock:
+        return boto3.session.Session().client("sqs", config=CLIENT_CONFIG)

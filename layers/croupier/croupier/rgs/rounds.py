@@ -289,6 +289,20 @@ class Game:
         self.retries.enqueue("win", round_id)
         return False
 
+    def retry_refund(self, round_id: str) -> bool:
+        """Send a pending refund again (same operator_tx_id); True once the wallet has taken it."""
+        stored = self._reread(round_id)
+        if stored.status != "refund_pending":
+            return stored.status == "refunded"
+        answer = self.wallet_for(stored.data["operator_id"]).refund(
+            self._call(stored.data, "refund", stored.data["bet_minor"])
+        )
+        if answer.ok:
+            self.store.move_round(round_id, "refund_pending", "refunded")
+            count("BetsRefunded")
+            return True
+        return False
+
     def _reread(self, round_id: str) -> StoredRound:
         stored = self.store.read_round(round_id)
         if stored is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import cache
 
@@ -10,7 +11,8 @@ from croupier.clients.operator_wallet import OperatorWalletClient
 from croupier.errors import Unavailable
 from croupier.observability import logger
 from croupier.rgs.operators import Operators
-from croupier.rgs.rounds import Game
+from croupier.rgs.retries import SqsRetryQueue
+from croupier.rgs.rounds import Game, RetryQueue
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore
 from croupier.secrets import default_store
@@ -41,16 +43,22 @@ def operator_wallet(operator_id: str) -> OperatorWalletClient:
 
 
 class LoggedRetries:
-    """Until the retry queue is wired: a failed win or refund is logged and tried again whenever the session
-    is read (``Game.state``); the operator's idempotency on operator_tx_id keeps every try safe."""
+    """Where there is no queue (the local stack): a failed win or refund is logged and tried again whenever
+    the session is read (``Game.state``); the operator's idempotency on operator_tx_id keeps every try safe."""
 
     def enqueue(self, kind: str, round_id: str) -> None:
         logger.warning("wallet call to retry", extra={"kind": kind, "round_id": round_id})
 
 
+def retry_queue() -> RetryQueue:
+    """SQS in AWS (``RETRY_QUEUE_URL``); without a queue (the local stack), the logged fallback."""
+    url = os.environ.get("RETRY_QUEUE_URL")
+    return SqsRetryQueue(url, aws.sqs) if url else LoggedRetries()
+
+
 @cache
 def game() -> Game:
-    return Game(rgs_store(), operators().settings, operator_wallet, LoggedRetries())
+    return Game(rgs_store(), operators().settings, operator_wallet, retry_queue())
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
