@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from croupier import money
-from croupier.errors import BadRequest, Conflict, NotFound
+from croupier.checks import InvalidRequest, validated
+from croupier.errors import Conflict, NotFound
 from croupier.jsonbody import parse_object
 from croupier.ledger import AccountKey, AccountState, Entry, Kind, Ledger, Movement, Outcome
 from croupier.ledger.service import utc_now_iso
@@ -37,10 +38,6 @@ class PlayerExists(Conflict):
 
 class UnknownPlayer(NotFound):
     code = "UNKNOWN_PLAYER"
-
-
-class InvalidRequest(BadRequest):
-    code = "INVALID_REQUEST"
 
 
 class CreatePlayer(BaseModel):
@@ -74,16 +71,8 @@ class MoneyRequest(BaseModel):
     reference: Reference
 
 
-def _validate(model: type[BaseModel], data: Mapping[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
-        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
-
-
 def _player_id(raw: str) -> str:
-    return str(_validate(_PlayerIdOnly, {"player_id": raw}).player_id)
+    return str(validated(_PlayerIdOnly, {"player_id": raw}).player_id)
 
 
 class _PlayerIdOnly(BaseModel):
@@ -124,7 +113,7 @@ class Admin:
         self.ledger = ledger
 
     def create_player(self, body: bytes) -> dict[str, Any]:
-        request: CreatePlayer = _validate(CreatePlayer, parse_object(body))
+        request: CreatePlayer = validated(CreatePlayer, parse_object(body))
         currencies = request.all_currencies()
         for currency in currencies:
             money.exponent(currency)
@@ -157,7 +146,7 @@ class Admin:
 
     def _move(self, raw_player_id: str, body: bytes, kind: Kind) -> tuple[dict[str, Any], bool]:
         player_id = _player_id(raw_player_id)
-        request: MoneyRequest = _validate(MoneyRequest, parse_object(body))
+        request: MoneyRequest = validated(MoneyRequest, parse_object(body))
         # Ruby's 2-decimal strings can leave hundredths even in a 0-decimal currency: they can be withdrawn.
         units = money.from_decimal_string(request.amount, max_places=max(2, money.exponent(request.currency)))
         account = AccountKey(player_id, request.currency)

@@ -21,10 +21,11 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
+from croupier.checks import InvalidRequest
 from croupier.clients.http import Transport
 from croupier.clients.rgs import MAX_TTL_SECONDS, MIN_TTL_SECONDS, RgsClient
 from croupier.clients.sportsbook import SportsbookClient
-from croupier.errors import BadRequest, Unavailable
+from croupier.errors import Unavailable
 from croupier.jsonbody import parse_object
 from croupier.ledger import AccountKey, AccountState
 from croupier.secrets import CachedSecrets
@@ -46,10 +47,6 @@ TtlSeconds = Annotated[StrictInt, Field(ge=MIN_TTL_SECONDS, le=MAX_TTL_SECONDS)]
 
 BalanceReader = Callable[[AccountKey], AccountState]
 """A live balance read: :meth:`croupier.ledger.Ledger.balance`; raises ``UnknownAccount`` (404)."""
-
-
-class InvalidRequest(BadRequest):
-    code = "INVALID_REQUEST"
 
 
 class ConfigMissing(Unavailable):

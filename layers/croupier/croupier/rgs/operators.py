@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from croupier import money
-from croupier.errors import BadRequest, Conflict, NotFound
+from croupier.checks import M, validated
+from croupier.errors import Conflict, NotFound
 from croupier.jsonbody import parse_object
 from croupier.rgs.credentials import new_api_key, new_operator_credentials
 from croupier.rgs.store import RgsStore
@@ -35,10 +36,6 @@ CACHE_SECONDS = 60.0
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
-
-
-class InvalidRequest(BadRequest):
-    code = "INVALID_REQUEST"
 
 
 class UnknownOperator(NotFound):
@@ -105,12 +102,9 @@ class Rotation(BaseModel):
     overlap_seconds: StrictInt = Field(default=DEFAULT_OVERLAP_SECONDS, ge=0, le=MAX_OVERLAP_SECONDS)
 
 
-def _validate(model: type[BaseModel], body: bytes) -> Any:
-    try:
-        return model.model_validate(parse_object(body) if body.strip() else {})
-    except ValidationError as error:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
-        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+def _validate(model: type[M], body: bytes) -> M:
+    """An empty body is an empty object here: every field of a rotation or a change is optional."""
+    return validated(model, parse_object(body) if body.strip() else {})
 
 
 def iso(epoch: float) -> str:

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from croupier import fairness
+from croupier.checks import InvalidRequest, validated
 from croupier.clients.operator_wallet import WalletAnswer, WalletCall
-from croupier.errors import BadRequest, Conflict, CroupierError, NotFound, Unauthorized, Unavailable
+from croupier.errors import Conflict, CroupierError, NotFound, Unauthorized, Unavailable
 from croupier.jsonbody import parse_object
 from croupier.observability import count, logger
 from croupier.rgs.credentials import new_server_seed, token_hash
@@ -54,10 +55,6 @@ class InvalidSession(Unauthorized):
 
 class SessionExpired(Unauthorized):
     code = "SESSION_EXPIRED"
-
-
-class InvalidRequest(BadRequest):
-    code = "INVALID_REQUEST"
 
 
 class BetRefused(CroupierError):
@@ -102,14 +99,6 @@ class CashOutRequest(BaseModel):
     round_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^r_[0-9a-f]{32}$")]
 
 
-def _validate(model: type[BaseModel], body: bytes) -> Any:
-    try:
-        return model.model_validate(parse_object(body))
-    except ValidationError as error:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
-        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
-
-
 def day_of(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
@@ -152,7 +141,7 @@ class Game:
 
     def bet(self, token: str, body: bytes) -> dict[str, Any]:
         hashed, session = self.session(token)
-        request: BetRequest = _validate(BetRequest, body)
+        request = validated(BetRequest, parse_object(body))
         settings = self.settings_for(session["operator_id"])
         if settings is None or not settings.enabled:
             raise InvalidSession("the operator is not enabled")
@@ -221,7 +210,7 @@ class Game:
 
     def cash_out(self, token: str, body: bytes) -> dict[str, Any]:
         _, session = self.session(token)
-        request: CashOutRequest = _validate(CashOutRequest, body)
+        request = validated(CashOutRequest, parse_object(body))
         stored = self.store.read_round(request.round_id)
         if stored is None or stored.data["session_id"] != session["session_id"]:
             raise UnknownRound("no such round in this session")

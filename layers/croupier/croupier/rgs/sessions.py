@@ -12,32 +12,20 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from croupier import money
-from croupier.errors import BadRequest, Forbidden, Unauthorized
+from croupier.checks import signature_refused, validated
+from croupier.errors import Forbidden
 from croupier.jsonbody import parse_object
 from croupier.observability import count
 from croupier.rgs.credentials import new_session_token, token_hash
 from croupier.rgs.operators import Operators, iso
 from croupier.rgs.store import RgsStore
-from croupier.signing import Failure, RawRequest, rgs
+from croupier.signing import RawRequest, rgs
 
 MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 24 * 3600
-SIGNATURE_CODES = {
-    Failure.MISSING_HEADER: "SIGNATURE_MISSING",
-    Failure.MALFORMED: "SIGNATURE_MALFORMED",
-    Failure.UNKNOWN_KEY: "UNKNOWN_OPERATOR",
-    Failure.STALE_TIMESTAMP: "TIMESTAMP_STALE",
-    Failure.FUTURE_TIMESTAMP: "TIMESTAMP_IN_FUTURE",
-    Failure.EXPIRED: "TIMESTAMP_STALE",
-    Failure.BAD_SIGNATURE: "SIGNATURE_INVALID",
-}
-
-
-class InvalidRequest(BadRequest):
-    code = "INVALID_REQUEST"
 
 
 class CurrencyNotAllowed(Forbidden):
@@ -63,18 +51,12 @@ class Sessions:
         """The operator id of a correctly signed operator call (401 otherwise)."""
         verdict = rgs.verify(request, self.operators.secrets_for, clock=self.clock)
         if not verdict.ok or verdict.key_id is None:
-            count("SignatureFailures")
-            code = SIGNATURE_CODES.get(verdict.reason, "SIGNATURE_INVALID") if verdict.reason else "SIGNATURE_INVALID"
-            raise Unauthorized(verdict.detail, code=code)
+            raise signature_refused(verdict, "UNKNOWN_OPERATOR")
         return verdict.key_id
 
     def launch(self, request: RawRequest, public_base_url: str) -> dict[str, Any]:
         operator_id = self.authenticate(request)
-        try:
-            body = LaunchRequest.model_validate(parse_object(request.body))
-        except ValidationError as error:
-            fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
-            raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
+        body = validated(LaunchRequest, parse_object(request.body))
         money.exponent(body.currency)
         settings = self.operators.settings(operator_id)
         if settings is None or body.currency not in settings.allowed_currencies:

@@ -44,22 +44,7 @@ class RgsStore:
 
     def create_operator(self, operator_id: str, profile: dict[str, Any]) -> bool:
         """False when the operator exists already."""
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": operator_pk(operator_id)},
-                    "sk": {"S": OPERATOR_SK},
-                    "profile": {"S": json.dumps(profile, sort_keys=True)},
-                    "revision": {"N": "1"},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_operator(operator_id, profile, None)
 
     def read_operator(self, operator_id: str) -> tuple[dict[str, Any], int] | None:
         """The operator's profile and its revision (for conditional updates)."""
@@ -76,23 +61,21 @@ class RgsStore:
 
     def update_operator(self, operator_id: str, profile: dict[str, Any], revision: int) -> bool:
         """Replace the profile if it is still at ``revision`` (False: someone changed it meanwhile)."""
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": operator_pk(operator_id)},
-                    "sk": {"S": OPERATOR_SK},
-                    "profile": {"S": json.dumps(profile, sort_keys=True)},
-                    "revision": {"N": str(revision + 1)},
-                },
-                ConditionExpression="revision = :r",
-                ExpressionAttributeValues={":r": {"N": str(revision)}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_operator(operator_id, profile, revision)
+
+    def _put_operator(self, operator_id: str, profile: dict[str, Any], revision: int | None) -> bool:
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if revision is None
+            else {"ConditionExpression": "revision = :r", "ExpressionAttributeValues": {":r": {"N": str(revision)}}}
+        )
+        item = {
+            "pk": {"S": operator_pk(operator_id)},
+            "sk": {"S": OPERATOR_SK},
+            "profile": {"S": json.dumps(profile, sort_keys=True)},
+            "revision": {"N": str((revision or 0) + 1)},
+        }
+        return _unless_condition_fails(lambda: self.client.put_item(TableName=self.table, Item=item, **condition))
 
     # sessions ----------------------------------------------------------------------------------------
 
@@ -168,8 +151,8 @@ class RgsStore:
             names[f"#f{i}"] = name
             values[f":f{i}"] = {"S": json.dumps(value)}
             update += f", #f{i} = :f{i}"
-        try:
-            self.client.update_item(
+        return _unless_condition_fails(
+            lambda: self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
                 UpdateExpression=update,
@@ -177,11 +160,7 @@ class RgsStore:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def settle_round(
         self, round_id: str, status: str, settlement: dict[str, Any], revenue: tuple[str, str, str], bet: int, win: int
@@ -239,6 +218,17 @@ class RgsStore:
 
 
 ROUND_SK = "ROUND"
+
+
+def _unless_condition_fails(write: Callable[[], Any]) -> bool:
+    """Run a conditional write: False when its condition failed, any other error raised."""
+    try:
+        write()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def round_pk(round_id: str) -> str:

@@ -17,37 +17,24 @@ than the player has.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from croupier import money
-from croupier.errors import BadRequest, PayloadTooLarge, Unauthorized
+from croupier.checks import signature_refused, validated
+from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal
 from croupier.observability import count
 from croupier.secrets import CachedSecrets
-from croupier.signing import Clock, Failure, RawRequest, rgs
+from croupier.signing import Clock, RawRequest, rgs
 from croupier.signing._core import system_clock
 
 Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
 MinorUnits = Annotated[StrictInt, Field(ge=0)]
-
-SIGNATURE_CODES = {
-    Failure.MISSING_HEADER: "SIGNATURE_MISSING",
-    Failure.MALFORMED: "SIGNATURE_MALFORMED",
-    Failure.UNKNOWN_KEY: "UNKNOWN_OPERATOR",
-    Failure.STALE_TIMESTAMP: "TIMESTAMP_STALE",
-    Failure.FUTURE_TIMESTAMP: "TIMESTAMP_IN_FUTURE",
-    Failure.EXPIRED: "TIMESTAMP_STALE",
-    Failure.BAD_SIGNATURE: "SIGNATURE_INVALID",
-}
-
-
-class InvalidRequest(BadRequest):
-    code = "INVALID_REQUEST"
 
 
 class WalletCall(BaseModel):
@@ -66,17 +53,6 @@ class WalletCall(BaseModel):
 
 class WinCall(WalletCall):
     multiplier: Annotated[Any, Field(default=None)]
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _validate(model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
-        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
 
 
 def bet_key(round_id: str) -> str:
@@ -107,14 +83,12 @@ class RgsWallet:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
         verdict = rgs.verify(request, self._secrets_for, clock=self.clock)
         if not verdict.ok or verdict.key_id is None:
-            count("SignatureFailures")
-            code = SIGNATURE_CODES.get(verdict.reason, "SIGNATURE_INVALID") if verdict.reason else "SIGNATURE_INVALID"
-            raise Unauthorized(verdict.detail, code=code)
+            raise signature_refused(verdict, "UNKNOWN_OPERATOR")
         return f"rgs:{verdict.key_id}", parse_object(request.body)
 
     def bet(self, request: RawRequest) -> dict[str, Any]:
         provider, data = self._authenticate(request)
-        call = _validate(WalletCall, data)
+        call = validated(WalletCall, data)
         movement = Movement(
             provider,
             bet_key(call.round_id),
@@ -129,7 +103,7 @@ class RgsWallet:
 
     def win(self, request: RawRequest) -> dict[str, Any]:
         provider, data = self._authenticate(request)
-        call = _validate(WinCall, data)
+        call = validated(WinCall, data)
         meta = call.meta()
         if call.multiplier is not None:
             meta["multiplier"] = json.dumps(call.multiplier, default=str)[:32]
@@ -145,7 +119,7 @@ class RgsWallet:
 
     def refund(self, request: RawRequest) -> dict[str, Any]:
         provider, data = self._authenticate(request)
-        call = _validate(WalletCall, data)
+        call = validated(WalletCall, data)
         reversal = Reversal(
             provider,
             tx_key(call.operator_tx_id),

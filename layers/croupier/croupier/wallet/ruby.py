@@ -8,40 +8,26 @@ ways; the brand's currency comes from its configuration.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from croupier import money
-from croupier.errors import BadRequest, PayloadTooLarge, Unauthorized
+from croupier.checks import signature_refused, validated
+from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount
 from croupier.observability import count
 from croupier.secrets import CachedSecrets
-from croupier.signing import Clock, Failure, RawRequest, ruby_callback
+from croupier.signing import Clock, RawRequest, ruby_callback
 from croupier.signing._core import system_clock
 
 PROVIDER = "ruby"
 TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 ShortText = Annotated[StrictStr, Field(max_length=128)]
 RubyPlayerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-
-SIGNATURE_CODES: Mapping[Failure, str] = {
-    Failure.MISSING_HEADER: "SIGNATURE_MISSING",
-    Failure.MALFORMED: "SIGNATURE_MALFORMED",
-    Failure.UNKNOWN_KEY: "UNKNOWN_BRAND_KEY",
-    Failure.STALE_TIMESTAMP: "TIMESTAMP_STALE",
-    Failure.FUTURE_TIMESTAMP: "TIMESTAMP_IN_FUTURE",
-    Failure.EXPIRED: "TIMESTAMP_STALE",
-    Failure.BAD_SIGNATURE: "SIGNATURE_INVALID",
-}
-
-
-class InvalidRequest(BadRequest):
-    code = "INVALID_REQUEST"
-
 
 # --- requests ---------------------------------------------------------------------------------------
 
@@ -93,17 +79,6 @@ class RollbackRequest(_Request):
     def own_id(self) -> str:
         """The rollback's own idempotency key."""
         return self.transaction_id if self.ref_transaction_id else f"rollback:{self.transaction_id}"
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _validate(model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
-        raise InvalidRequest(f"invalid or missing fields: {', '.join(fields)}") from None
 
 
 # --- brands -----------------------------------------------------------------------------------------
@@ -161,11 +136,6 @@ class PlayerLinks:
 # --- the wallet ---------------------------------------------------------------------------------------
 
 
-def signature_error(failure: Failure | None, detail: str) -> Unauthorized:
-    code = SIGNATURE_CODES.get(failure, "SIGNATURE_INVALID") if failure else "SIGNATURE_INVALID"
-    return Unauthorized(detail, code=code)
-
-
 class RubyWallet:
     def __init__(self, ledger: Ledger, brands: BrandDirectory, links: PlayerLinks, *, clock: Clock = system_clock):
         self.ledger = ledger
@@ -187,13 +157,12 @@ class RubyWallet:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
         verdict = ruby_callback.verify(request, secrets_for, clock=self.clock)
         if not verdict.ok:
-            count("SignatureFailures")
-            raise signature_error(verdict.reason, verdict.detail)
+            raise signature_refused(verdict, "UNKNOWN_BRAND_KEY")
         return found[0], parse_object(request.body)
 
     def balance(self, request: RawRequest) -> dict[str, str]:
         brand, data = self._authenticate(request)
-        body = _validate(BalanceRequest, data)
+        body = validated(BalanceRequest, data)
         account = AccountKey(self.links.player_for(body.player_id), brand.currency)
         state = self.ledger.balance(account)
         return {"balance": money.to_decimal_string(state.balance)}
@@ -206,7 +175,7 @@ class RubyWallet:
 
     def _move(self, request: RawRequest, kind: Kind) -> dict[str, str]:
         brand, data = self._authenticate(request)
-        body = _validate(MoveRequest, data)
+        body = validated(MoveRequest, data)
         amount = money.from_decimal_string(body.amount, max_places=2)
         account = AccountKey(self.links.player_for(body.player_id), brand.currency)
         outcome = self.ledger.move(Movement(PROVIDER, body.transaction_id, account, kind, amount, meta=body.meta()))
@@ -218,7 +187,7 @@ class RubyWallet:
 
     def rollback(self, request: RawRequest) -> dict[str, str]:
         brand, data = self._authenticate(request)
-        body = _validate(RollbackRequest, data)
+        body = validated(RollbackRequest, data)
         account = AccountKey(self.links.player_for(body.player_id), brand.currency)
         meta = {k: v for k, v in (("round_id", body.round_id), ("game_code", body.game_code)) if v}
         outcome = self.ledger.reverse(Reversal(PROVIDER, body.own_id, body.target, account, meta=meta))
