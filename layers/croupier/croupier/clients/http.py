@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from croupier.errors import UpstreamError
+from croupier.errors import BadRequest, UpstreamError
 from croupier.signing import Headers
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -27,6 +28,41 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 """A provider answering more than this is refused rather than read into memory."""
 
 _BODYLESS_METHODS = frozenset({"GET", "HEAD"})
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def check_text(name: str, value: object, max_length: int) -> str:
+    """A required identifier a client sends: non-empty, bounded, no control characters or outer spaces."""
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{name} is required")
+    if len(value) > max_length:
+        raise BadRequest(f"{name} must be at most {max_length} characters")
+    if CONTROL_CHARACTERS.search(value) or value != value.strip():
+        raise BadRequest(f"{name} must not hold control characters or surrounding whitespace")
+    return value
+
+
+MAX_URL_LENGTH = 4096
+
+
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) URL a provider gave us, fit to hand on (bounded, no control characters or spaces)."""
+    if len(url) > MAX_URL_LENGTH or CONTROL_CHARACTERS.search(url) or url != url.strip() or " " in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an invalid port or bracketed host
+        return False
+
+
+def check_currency(currency: object) -> str:
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise BadRequest("currency must be a three-letter upper-case code such as KRW")
+    return currency
 
 
 class TransportError(UpstreamError):

@@ -33,7 +33,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from croupier import __version__
-from croupier.clients.http import HttpResponse, Transport, TransportError, UrllibTransport, dumps_json
+from croupier.clients.http import (
+    HttpResponse,
+    Transport,
+    TransportError,
+    UrllibTransport,
+    check_currency,
+    check_text,
+    dumps_json,
+)
 from croupier.errors import BadRequest, CroupierError
 from croupier.jsonbody import parse_object
 from croupier.signing import Clock, rgs
@@ -50,9 +58,7 @@ Route = Literal["bet", "win", "refund"]
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _MULTIPLIER = re.compile(r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,8})?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _URL_UNSAFE = re.compile(r"[^!-~]")  # a URL sent as is: printable ASCII, no spaces
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_ERROR_TEXT = 200
@@ -85,12 +91,11 @@ class WalletCall:
     multiplier: str | None = None
 
     def __post_init__(self) -> None:
-        _check_id("operator_tx_id", self.operator_tx_id, MAX_ID_LENGTH)
-        _check_id("operator_player_id", self.operator_player_id, MAX_PLAYER_ID_LENGTH)
-        _check_id("session_id", self.session_id, MAX_ID_LENGTH)
-        _check_id("round_id", self.round_id, MAX_ID_LENGTH)
-        if not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency):
-            raise BadRequest("currency must be a three-letter upper-case code such as KRW")
+        check_text("operator_tx_id", self.operator_tx_id, MAX_ID_LENGTH)
+        check_text("operator_player_id", self.operator_player_id, MAX_PLAYER_ID_LENGTH)
+        check_text("session_id", self.session_id, MAX_ID_LENGTH)
+        check_text("round_id", self.round_id, MAX_ID_LENGTH)
+        check_currency(self.currency)
         if isinstance(self.amount_minor, bool) or not isinstance(self.amount_minor, int):
             raise BadRequest("amount_minor must be an integer count of minor units")
         if not 0 <= self.amount_minor <= MAX_AMOUNT_MINOR:
@@ -276,15 +281,6 @@ def _ok_balance(body: bytes) -> tuple[int | None, str]:
     if not -MAX_BALANCE_MINOR <= balance <= MAX_BALANCE_MINOR:
         return None, "a balance_minor out of range"
     return balance, ""
-
-
-def _check_id(name: str, value: object, max_length: int) -> None:
-    if not isinstance(value, str) or not value:
-        raise BadRequest(f"{name} is required")
-    if len(value) > max_length:
-        raise BadRequest(f"{name} must be at most {max_length} characters")
-    if _CONTROL.search(value) or value != value.strip():
-        raise BadRequest(f"{name} must not hold control characters or surrounding whitespace")
 
 
 def _check_callback_url(url: str, *, allow_insecure: bool) -> tuple[str, str]:

@@ -19,12 +19,16 @@ from urllib.parse import urlsplit
 
 from croupier import __version__
 from croupier.clients.http import (
+    CONTROL_CHARACTERS,
     HttpResponse,
     ProviderCallError,
     Transport,
     TransportError,
     UrllibTransport,
+    check_currency,
+    check_text,
     dumps_json,
+    is_web_url,
 )
 from croupier.errors import BadRequest
 from croupier.signing import Clock, rgs
@@ -35,13 +39,10 @@ MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 86_400
 MAX_PLAYER_ID_LENGTH = 64
 MAX_SESSION_ID_LENGTH = 256
-MAX_URL_LENGTH = 4096
 MAX_BALANCE_MINOR = 10**20
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_ERROR_TEXT = 200
 
@@ -116,8 +117,8 @@ class RgsClient:
         """Open a session for our player at the RGS; never retried (a launch creates a session)."""
         raw = dumps_json(
             {
-                "operator_player_id": _check_player_id(operator_player_id),
-                "currency": _check_currency(currency),
+                "operator_player_id": check_text("operator_player_id", operator_player_id, MAX_PLAYER_ID_LENGTH),
+                "currency": check_currency(currency),
                 "balance_minor": _check_balance(balance_minor),
                 "ttl_seconds": _check_ttl(ttl_seconds),
             }
@@ -155,13 +156,13 @@ class RgsClient:
         if answer.get("ok") is not True:
             raise self._bad_answer('a body without "ok": true', response.status)
         launch_url = answer.get("launch_url")
-        if not isinstance(launch_url, str) or not _is_web_url(launch_url):
+        if not isinstance(launch_url, str) or not is_web_url(launch_url):
             raise self._bad_answer("no usable launch_url (an absolute http(s) URL)", response.status)
         session_id = answer.get("session_id")
         if (
             not isinstance(session_id, str)
             or not 0 < len(session_id) <= MAX_SESSION_ID_LENGTH
-            or _CONTROL.search(session_id)
+            or CONTROL_CHARACTERS.search(session_id)
         ):
             raise self._bad_answer("no usable session_id", response.status)
         expires_at = _parse_instant(answer.get("expires_at"))
@@ -215,16 +216,6 @@ def _parse_instant(value: object) -> datetime | None:
     return instant.astimezone(UTC)
 
 
-def _is_web_url(url: str) -> bool:
-    if len(url) > MAX_URL_LENGTH or _CONTROL.search(url) or url != url.strip() or " " in url:
-        return False
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        return False
-
-
 def _check_base_url(base_url: str, *, allow_insecure: bool) -> tuple[str, str]:
     parts = urlsplit(base_url.strip()) if isinstance(base_url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
@@ -234,22 +225,6 @@ def _check_base_url(base_url: str, *, allow_insecure: bool) -> tuple[str, str]:
     if parts.scheme == "http" and not allow_insecure and parts.hostname not in _LOOPBACK_HOSTS:
         raise ValueError("the RGS is called over HTTPS only (plain http is allowed for loopback hosts)")
     return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
-
-
-def _check_player_id(player_id: object) -> str:
-    if not isinstance(player_id, str) or not player_id:
-        raise BadRequest("operator_player_id is required")
-    if len(player_id) > MAX_PLAYER_ID_LENGTH:
-        raise BadRequest(f"operator_player_id must be at most {MAX_PLAYER_ID_LENGTH} characters")
-    if _CONTROL.search(player_id) or player_id != player_id.strip():
-        raise BadRequest("operator_player_id must not hold control characters or surrounding whitespace")
-    return player_id
-
-
-def _check_currency(currency: object) -> str:
-    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
-        raise BadRequest("currency must be a three-letter upper-case code such as KRW")
-    return currency
 
 
 def _check_balance(balance_minor: object) -> int:

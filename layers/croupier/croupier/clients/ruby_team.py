@@ -9,7 +9,6 @@ because it may have had its effect at Ruby.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -27,6 +26,7 @@ from croupier.clients.http import (
     Transport,
     TransportError,
     UrllibTransport,
+    check_currency,
     dumps_json,
 )
 from croupier.errors import BadRequest, UpstreamError
@@ -41,7 +41,6 @@ MAX_NAME_LENGTH = 100
 MAX_CODE_LENGTH = 50
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_ERROR_TEXT = 300
 
@@ -200,7 +199,7 @@ class RubyTeamClient:
             raise BadRequest("callback_url is required for a seamless brand")
         if callback_url is not None:
             body["callback_url"] = _check_callback_url(callback_url)
-        body["currency"] = _check_currency(currency)
+        body["currency"] = check_currency(currency)
         return _parse(BrandCreated, self._call("POST", "/api/brand/create", body=body))
 
     def list_brands(self, page: int = 1, size: int = DEFAULT_PAGE_SIZE) -> Page[Brand]:
@@ -488,12 +487,6 @@ def _check_callback_url(url: object) -> str:
     return url
 
 
-def _check_currency(currency: object) -> str:
-    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
-        raise BadRequest("currency must be a three-letter upper-case code such as KRW")
-    return currency
-
-
 def _check_id(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BadRequest(f"{name} must be a positive integer")
@@ -539,7 +532,7 @@ _FIELD_CHECKS: dict[str, Callable[[object], Any]] = {
     "code": _check_code,
     "wallet_mode": _check_wallet_mode,
     "callback_url": _check_callback_url,
-    "currency": _check_currency,
+    "currency": check_currency,
 }
 
 

@@ -32,7 +32,10 @@ from croupier.clients.http import (
     Transport,
     TransportError,
     UrllibTransport,
+    check_currency,
+    check_text,
     dumps_json,
+    is_web_url,
 )
 from croupier.errors import BadRequest
 from croupier.signing import Clock
@@ -43,11 +46,8 @@ MAX_EXPIRES_IN_SECONDS = 366 * 24 * 3600
 """A token said to live longer than a year is nonsense, not a token to keep."""
 MAX_USER_ID_LENGTH = 64
 MAX_TOKEN_LENGTH = 8192
-MAX_URL_LENGTH = 4096
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _LANG = re.compile(r"[a-z]{2}(?:-[A-Z]{2})?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _VERSION = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: safe in an Authorization header
 _SECONDS = re.compile(r"[0-9]{1,10}")
@@ -130,7 +130,10 @@ class SportsbookClient:
 
     def start_session(self, user_id: str, currency: str, lang: str | None = None) -> str:
         """The iframe URL of a new sportsbook session for our player ``user_id``."""
-        body: dict[str, str] = {"user_id": _check_user_id(user_id), "currency": _check_currency(currency)}
+        body: dict[str, str] = {
+            "user_id": check_text("user_id", user_id, MAX_USER_ID_LENGTH),
+            "currency": check_currency(currency),
+        }
         if lang is not None:
             body["lang"] = _check_lang(lang)
         raw = dumps_json(body)
@@ -154,7 +157,7 @@ class SportsbookClient:
             )
         answer = self._object("start-session", response)
         url = answer.get("url")
-        if not isinstance(url, str) or not _is_web_url(url):
+        if not isinstance(url, str) or not is_web_url(url):
             raise SportsbookApiError(
                 "sportsbook start-session answered without a usable url (an absolute http(s) URL)",
                 reason=Reason.BAD_ANSWER,
@@ -306,16 +309,6 @@ def parse_expires_in(value: object) -> int | None:
     return value
 
 
-def _is_web_url(url: str) -> bool:
-    if len(url) > MAX_URL_LENGTH or _CONTROL.search(url) or url != url.strip() or " " in url:
-        return False
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. an invalid port or bracketed host
-        return False
-
-
 def _check_api_url(api_url: str, *, allow_insecure: bool) -> str:
     parts = urlsplit(api_url.strip()) if isinstance(api_url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
@@ -332,22 +325,6 @@ def _check_api_version(api_version: str) -> str:
     if not _VERSION.fullmatch(version):
         raise ValueError("api_version must be a path segment such as v1")
     return version
-
-
-def _check_user_id(user_id: object) -> str:
-    if not isinstance(user_id, str) or not user_id:
-        raise BadRequest("user_id is required")
-    if len(user_id) > MAX_USER_ID_LENGTH:
-        raise BadRequest(f"user_id must be at most {MAX_USER_ID_LENGTH} characters")
-    if _CONTROL.search(user_id) or user_id != user_id.strip():
-        raise BadRequest("user_id must not hold control characters or surrounding whitespace")
-    return user_id
-
-
-def _check_currency(currency: object) -> str:
-    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
-        raise BadRequest("currency must be a three-letter upper-case code such as KRW")
-    return currency
 
 
 def _check_lang(lang: object) -> str:
