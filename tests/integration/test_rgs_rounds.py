@@ -187,9 +187,26 @@ def test_a_refused_bet_voids_the_round_and_nothing_is_at_stake(world: World) -> 
     world.wallet.refuse_next(1, 402, "INSUFFICIENT_FUNDS")
     with pytest.raises(CroupierError) as refused:
         bet(world, token)
-    assert (refused.value.status, refused.value.code) == (402, "BET_REFUSED")
+    assert (refused.value.status, refused.value.code) == (402, "INSUFFICIENT_FUNDS")
+    world.wallet.refuse_next(1, 403, "PLAYER_BLOCKED")
+    with pytest.raises(CroupierError) as blocked:
+        bet(world, token)
+    assert (blocked.value.status, blocked.value.code) == (402, "BET_REFUSED")
+    assert "PLAYER_BLOCKED" in blocked.value.message
     assert world.wallet.balance("player-1", "USD") == 100_000
     assert world.wallet.calls("refund") == []
+    assert [r["status"] for r in world.game.state(token)["rounds"]] == ["void", "void"]
+
+
+def test_the_state_lists_rounds_newest_first_with_the_balance_the_wallet_last_reported(world: World) -> None:
+    token = world.launch(funds=50_000)
+    assert world.game.state(token)["balance_minor"] is None  # the operator's launch sent no balance
+    placed = [bet(world, token, amount=100 * (i + 1))["round_id"] for i in range(12)]
+    # every round was placed at the same millisecond of the test's clock: the nonce orders them
+    state = world.game.state(token)
+    assert [r["round_id"] for r in state["rounds"]] == placed[::-1][:10]
+    assert state["balance_minor"] == 50_000 - sum(100 * (i + 1) for i in range(12))
+    assert state["balance_minor"] == world.wallet.balance("player-1", "USD")
 
 
 def test_an_unclear_bet_is_refunded_once(world: World) -> None:

@@ -99,6 +99,15 @@ class CashOutRequest(BaseModel):
     round_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^r_[0-9a-f]{32}$")]
 
 
+def last_balance(stored: StoredRound) -> int | None:
+    """The balance the operator's wallet reported last for this round (after its win, refund or bet)."""
+    for name in ("win_balance_minor", "refund_balance_minor", "bet_balance_minor"):
+        value = stored.fields.get(name)
+        if isinstance(value, int):
+            return value
+    return None
+
+
 def day_of(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
@@ -175,7 +184,9 @@ class Game:
         answer = wallet.bet(self._call(data, "bet", data["bet_minor"]))
         if answer.ok:
             started = self.clock_ms()
-            self.store.move_round(round_id, "placing", "open", {"started_at_ms": started})
+            self.store.move_round(
+                round_id, "placing", "open", {"started_at_ms": started, "bet_balance_minor": answer.balance_minor}
+            )
             count("RoundsStarted")
             return {
                 "round_id": round_id,
@@ -191,7 +202,10 @@ class Game:
                 round_id, "placing", "void", {"wallet": {"status": answer.status, "code": answer.code}}
             )
             count("BetsRefused")
-            raise BetRefused(f"the operator's wallet refused the bet ({answer.code or answer.status})")
+            raise BetRefused(
+                f"the operator's wallet refused the bet ({answer.code or answer.status})",
+                code="INSUFFICIENT_FUNDS" if answer.code == "INSUFFICIENT_FUNDS" else None,
+            )
         self._refund(data)
         raise BetNotConfirmed("the bet could not be confirmed with the operator's wallet; it is refunded")
 
@@ -200,7 +214,9 @@ class Game:
         self.store.move_round(round_id, "placing", "refund_pending")
         answer = self.wallet_for(data["operator_id"]).refund(self._call(data, "refund", data["bet_minor"]))
         if answer.ok:
-            self.store.move_round(round_id, "refund_pending", "refunded")
+            self.store.move_round(
+                round_id, "refund_pending", "refunded", {"refund_balance_minor": answer.balance_minor}
+            )
             count("BetsRefunded")
             return
         logger.warning("refund not confirmed; queued", extra={"round_id": round_id})
@@ -287,7 +303,9 @@ class Game:
             self._call(stored.data, "refund", stored.data["bet_minor"])
         )
         if answer.ok:
-            self.store.move_round(round_id, "refund_pending", "refunded")
+            self.store.move_round(
+                round_id, "refund_pending", "refunded", {"refund_balance_minor": answer.balance_minor}
+            )
             count("BetsRefunded")
             return True
         return False
@@ -311,21 +329,26 @@ class Game:
         )
 
     def state(self, token: str, *, last: int = 10) -> dict[str, Any]:
-        """The session and its last rounds. Reading settles the rounds whose time has passed and tries once
-        more to pay a win the operator's wallet has not taken yet (same operator_tx_id)."""
+        """The session, its last rounds (newest first) and the player's balance as the operator's wallet last
+        reported it (``null`` when it never did). Reading settles the rounds whose time has passed and tries
+        once more to pay a win the operator's wallet has not taken yet (same operator_tx_id)."""
         _, session = self.session(token)
         now = self.clock_ms()
-        rounds = []
+        rounds: list[dict[str, Any]] = []
+        balances: list[int | None] = []
         for stored in self.store.session_rounds(session["session_id"], last):
             stored = self.settle_if_due(stored, now)
             if stored.status == "cashed_out" and self.pay_win(stored.data["round_id"]):
                 stored = self._reread(stored.data["round_id"])
             rounds.append(self.player_view(stored, now))
+            balances.append(last_balance(stored))
+        reported = [balance for balance in balances if balance is not None]
         return {
             "session_id": session["session_id"],
             "currency": session["currency"],
             "expires_at": session["expires_at"],
             "server_time_ms": now,
+            "balance_minor": reported[0] if reported else session.get("balance_minor"),
             "rounds": rounds,
         }
 

@@ -74,6 +74,8 @@ class Sessions:
             "expires_at": iso(expires),
             "nonce": 0,
         }
+        if body.balance_minor is not None:
+            session["balance_minor"] = body.balance_minor  # shown to the player until a wallet call reports one
         self.store.create_session(token_hash(token), session, expires)
         count("SessionsLaunched")
         return {

@@ -5,7 +5,7 @@
 - session: ``SESSION#<sha256(token)>`` / ``SESSION``: operator, player, currency, expiry (TTL
   ``expires_at_epoch``), the round ``nonce``.
 - round: ``ROUND#<round_id>`` / ``ROUND``: the round (seeds, crash point, bet), its ``status`` and
-  settlement; gsi1 lists a session's rounds.
+  settlement; gsi1 lists a session's rounds in the order they were placed (by nonce).
 - revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>``: ``bets_minor``, ``wins_minor`` and
   ``rounds``, added in the settlement's own transaction (no scans at read time).
 """
@@ -128,7 +128,7 @@ class RgsStore:
                 "round": {"S": json.dumps(data, sort_keys=True)},
                 "status": {"S": status},
                 "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
-                "gsi1sk": {"S": round_id},
+                "gsi1sk": {"S": f"{int(data['nonce']):012d}"},  # the session's nonce: in the order placed
             },
             ConditionExpression="attribute_not_exists(pk)",
         )
