@@ -1,7 +1,8 @@
 """``python -m croupier_local`` / ``croupier-local``: serve the whole API on loopback until Ctrl-C or SIGTERM.
 
 Environment: ``PORT`` (default 3000), ``LOCAL_MAX_CONCURRENCY`` (execution environments per function,
-default 10), ``CROUPIER_SECRETS_FILE`` (default ``local/dev-secrets.json``).
+default 10), ``CROUPIER_SECRETS_FILE`` (default ``local/dev-secrets.json``), ``LOCAL_SCHEDULE_SECONDS``
+(run the template's ``rate(...)`` schedules this often instead of their own period).
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def _banner(stack: LocalStack) -> str:
         )
     if not routes:
         lines.append("    (none)")
+    for schedule in stack.template.schedules:
+        every = f"every {stack.schedule_seconds:g} s" if stack.schedule_seconds else schedule.expression
+        lines.append(f"  Schedule:  {schedule.function} {every}")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 
@@ -108,7 +112,8 @@ def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, request_stop)
 
-    stack = LocalStack(repo_root, port=port)
+    every = os.environ.get("LOCAL_SCHEDULE_SECONDS")
+    stack = LocalStack(repo_root, port=port, run_schedules=True, schedule_seconds=float(every) if every else None)
     try:
         try:
             stack.start()

@@ -26,7 +26,9 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,7 +58,14 @@ from croupier_local.dynamodb import (
     create_tables,
     local_dynamodb,
 )
-from croupier_local.template import FunctionSpec, Template, load_template
+from croupier_local.template import (
+    LOCAL_ACCOUNT_ID,
+    LOCAL_REGION,
+    LOCAL_STACK_NAME,
+    FunctionSpec,
+    Template,
+    load_template,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +75,6 @@ MAX_CONCURRENCY_ENV = "LOCAL_MAX_CONCURRENCY"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's request payload
 INTEGRATION_TIMEOUT = 30.0  # HTTP API's maximum integration timeout
-LOCAL_REGION = "us-east-1"
 SECRETS_FILE_ENV = "CROUPIER_SECRETS_FILE"
 DEV_SECRETS_FILE = Path("local") / "dev-secrets.json"
 
@@ -263,6 +271,8 @@ class LocalStack:
         max_concurrency: int | None = None,
         template: str | Path = "template.yaml",
         allow_moto_fallback: bool = True,
+        run_schedules: bool = False,
+        schedule_seconds: float | None = None,
     ) -> None:
         self.repo_root = Path(repo_root).resolve()
         self.host = host
@@ -281,6 +291,10 @@ class LocalStack:
         self._saved_environ: dict[str, str | None] = {}
         self._added_sys_path: list[str] = []
         self._lock = threading.Lock()
+        self.run_schedules = run_schedules
+        self.schedule_seconds = schedule_seconds
+        self._scheduler: threading.Thread | None = None
+        self._scheduler_stop = threading.Event()
 
     # -- lifecycle --
 
@@ -323,6 +337,30 @@ class LocalStack:
         )
         self._thread.start()
         logger.info("local stack serving %s", self.base_url)
+        if self.run_schedules and template.schedules:
+            self._scheduler_stop.clear()
+            self._scheduler = threading.Thread(target=self._run_schedules, name="croupier-local-schedules", daemon=True)
+            self._scheduler.start()
+
+    def _run_schedules(self) -> None:
+        """Invoke each ``rate(...)`` function on its period (or every ``schedule_seconds``), as EventBridge would:
+        with a "Scheduled Event", one run at a time per schedule, a failure logged and the next run kept."""
+        assert self.template is not None
+        schedules = self.template.schedules
+        period = {s.name + s.function: float(self.schedule_seconds or s.seconds) for s in schedules}
+        due = {key: time.monotonic() + seconds for key, seconds in period.items()}
+        while not self._scheduler_stop.is_set():
+            now = time.monotonic()
+            for schedule in schedules:
+                key = schedule.name + schedule.function
+                if now < due[key]:
+                    continue
+                due[key] = now + period[key]
+                try:
+                    self.invoke(schedule.function, scheduled_event(schedule.function, schedule.name))
+                except Exception:
+                    logger.exception("scheduled run of %s failed", schedule.function)
+            self._scheduler_stop.wait(max(0.05, min(due.values()) - time.monotonic()))
 
     def stop(self) -> None:
         """Stop serving, stop what the stack started, restore the environment. Safe to call twice."""
@@ -330,6 +368,10 @@ class LocalStack:
             self._stop()
 
     def _stop(self) -> None:
+        self._scheduler_stop.set()
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.join(timeout=70)
         server, self._server = self._server, None
         thread, self._thread = self._thread, None
         self.router = None
@@ -600,3 +642,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - " + format, self.address_string(), *args)
+
+
+def scheduled_event(function: str, schedule: str) -> dict[str, Any]:
+    """The EventBridge event a ``rate(...)`` schedule delivers."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": LOCAL_ACCOUNT_ID,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": LOCAL_REGION,
+        "resources": [f"arn:aws:events:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:rule/{LOCAL_STACK_NAME}-{function}{schedule}"],
+        "detail": {},
+    }

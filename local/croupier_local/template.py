@@ -1,4 +1,5 @@
-"""Read what the local stack needs from ``template.yaml``: functions, their HTTP API routes, and the tables.
+"""Read what the local stack needs from ``template.yaml``: functions, their HTTP API routes, their
+``rate(...)`` schedules, and the tables.
 
 The template stays the single source of truth: the local stack and the tests create their tables from it,
 so the schema never drifts. Only the intrinsics that matter locally are resolved (``Ref``, ``Fn::Sub``,
@@ -123,6 +124,28 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """One ``Schedule``/``ScheduleV2`` event with a ``rate(...)`` expression (cron ones are not run locally)."""
+
+    name: str
+    expression: str
+    seconds: int
+    function: str
+
+
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int | None:
+    """The period of an EventBridge ``rate(...)`` expression in seconds; None for anything else."""
+    match = _RATE.fullmatch(expression.strip())
+    if match is None or int(match.group(1)) < 1:
+        return None
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_uri: Path
@@ -132,6 +155,7 @@ class FunctionSpec:
     runtime: str | None
     environment: Mapping[str, str]
     routes: tuple[Route, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
 
     @property
     def module_path(self) -> Path:
@@ -168,6 +192,10 @@ class Template:
     @property
     def routes(self) -> tuple[Route, ...]:
         return tuple(route for function in self.functions for route in function.routes)
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        return tuple(schedule for function in self.functions for schedule in function.schedules)
 
     def function(self, logical_id: str) -> FunctionSpec:
         for function in self.functions:
@@ -374,11 +402,30 @@ def _environment(logical_id: str, variables: Mapping[str, Any], resolver: _Resol
     return resolved
 
 
+def _schedules(logical_id: str, events: Mapping[str, Any]) -> tuple[Schedule, ...]:
+    schedules: list[Schedule] = []
+    for event_name, event in (events or {}).items():
+        if not isinstance(event, dict) or event.get("Type") not in ("Schedule", "ScheduleV2"):
+            continue
+        properties = event.get("Properties") or {}
+        expression = properties.get("Schedule", properties.get("ScheduleExpression"))
+        seconds = rate_seconds(expression) if isinstance(expression, str) else None
+        if seconds is None or not isinstance(expression, str):
+            warnings.warn(
+                f"{logical_id} event {event_name}: only rate(...) schedules run locally, not {expression!r}",
+                TemplateWarning,
+                stacklevel=3,
+            )
+            continue
+        schedules.append(Schedule(name=event_name, expression=expression, seconds=seconds, function=logical_id))
+    return tuple(schedules)
+
+
 def _routes(logical_id: str, events: Mapping[str, Any]) -> tuple[Route, ...]:
     routes: list[Route] = []
     for event_name, event in (events or {}).items():
         if not isinstance(event, dict) or event.get("Type") != "HttpApi":
-            if isinstance(event, dict):
+            if isinstance(event, dict) and event.get("Type") not in ("Schedule", "ScheduleV2"):
                 warnings.warn(
                     f"{logical_id} event {event_name} of type {event.get('Type')} is not served locally",
                     TemplateWarning,
@@ -435,6 +482,7 @@ def _function(
         runtime=runtime if isinstance(runtime, str) else None,
         environment=environment,
         routes=_routes(logical_id, properties.get("Events") or {}),
+        schedules=_schedules(logical_id, properties.get("Events") or {}),
     )
 
 

@@ -27,7 +27,7 @@ import pytest
 
 from croupier_local.dynamodb import LocalDynamoDB, dynamodb_client, free_port, java_available
 from croupier_local.server import LocalStack
-from croupier_local.template import load_template
+from croupier_local.template import TemplateWarning, load_template, rate_seconds
 
 pytestmark = pytest.mark.e2e
 
@@ -445,3 +445,74 @@ def test_head_gets_headers_without_a_body(echo_stack: LocalStack) -> None:
     assert head.startswith(b"HTTP/1.1 201")
     assert b"Content-Length:" in head
     assert body == b""
+
+
+SCHEDULED_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  TickFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      CodeUri: functions/tick/
+      Handler: app.handler
+      Events:
+        Often: {Type: Schedule, Properties: {Schedule: "rate(1 minute)"}}
+        Never: {Type: Schedule, Properties: {Schedule: "cron(0 12 * * ? *)"}}
+"""
+
+TICK_FUNCTION = """
+import json
+import os
+
+
+def handler(event, context):
+    with open(os.path.join(os.path.dirname(__file__), "ticks.jsonl"), "a") as ticks:
+        ticks.write(json.dumps(event) + "\\n")
+    return {"ok": True}
+"""
+
+
+def test_rate_schedules_run_on_their_period_and_cron_ones_are_named_as_not_run(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(SCHEDULED_TEMPLATE, encoding="utf-8")
+    (tmp_path / "functions" / "tick").mkdir(parents=True)
+    (tmp_path / "functions" / "tick" / "app.py").write_text(TICK_FUNCTION, encoding="utf-8")
+    with pytest.warns(TemplateWarning, match=r"only rate\(\.\.\.\) schedules run locally"):
+        template = load_template(tmp_path / "template.yaml")
+    (schedule,) = template.schedules
+    assert (schedule.function, schedule.seconds) == ("TickFunction", 60)
+    ticks = tmp_path / "functions" / "tick" / "ticks.jsonl"
+    stack = LocalStack(
+        tmp_path, port=0, dynamodb_endpoint="http://127.0.0.1:9", run_schedules=True, schedule_seconds=0.2
+    )
+    with pytest.warns(TemplateWarning):
+        stack.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (not ticks.exists() or len(ticks.read_text().splitlines()) < 2):
+            time.sleep(0.05)
+    finally:
+        stack.stop()
+    events = [json.loads(line) for line in ticks.read_text().splitlines()]
+    assert len(events) >= 2
+    assert {(e["source"], e["detail-type"]) for e in events} == {("aws.events", "Scheduled Event")}
+    stopped_at = len(events)
+    time.sleep(0.5)
+    assert len(ticks.read_text().splitlines()) == stopped_at  # stopping the stack stops the schedule
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [
+        ("rate(1 minute)", 60),
+        ("rate(5 minutes)", 300),
+        ("rate(2 hours)", 7200),
+        ("rate(1 day)", 86400),
+        ("rate(0 minutes)", None),
+        ("cron(0 12 * * ? *)", None),
+        ("rate(1 fortnight)", None),
+    ],
+)
+def test_rate_expressions(expression: str, seconds: int | None) -> None:
+    assert rate_seconds(expression) == seconds

@@ -26,6 +26,9 @@ def test_every_function_has_a_sample_event_for_one_of_its_routes(function: Funct
     path = event_path(str(function.code_uri))
     assert path.exists(), f"missing sample event {path.relative_to(REPO_ROOT)}"
     event = json.loads(path.read_text(encoding="utf-8"))
+    if function.schedules:  # a scheduled function: EventBridge's event
+        assert (event["source"], event["detail-type"]) == ("aws.events", "Scheduled Event")
+        return
     if not function.routes:  # a queue worker: an SQS batch
         assert event["Records"]
         assert {record["eventSource"] for record in event["Records"]} == {"aws:sqs"}
@@ -195,3 +198,10 @@ def test_the_retry_worker_event_runs_through_its_handler(local_stack: LocalStack
     failure, so SQS does not deliver it again."""
     result = local_stack.invoke("RgsWalletRetryFunction", _event("rgs_wallet_retry"))
     assert result == {"batchItemFailures": []}
+
+
+def test_the_sweeper_event_runs_through_its_handler(local_stack: LocalStack) -> None:
+    """The sweeper answers what it did; whatever the other tests left due, nothing fails."""
+    result = local_stack.invoke("RgsSweeperFunction", _event("rgs_sweeper"))
+    assert set(result) == {"settled", "paid", "refunded", "postponed", "failed"}
+    assert result["failed"] == 0

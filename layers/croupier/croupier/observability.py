@@ -5,9 +5,12 @@ Service name, namespace and level come from the POWERTOOLS_* environment set in 
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -37,3 +40,23 @@ def publish_counts() -> None:
         for name, value in counter.items():
             metrics.add_metric(name=name, unit="Count", value=value)
         counter.clear()
+
+
+Job = TypeVar("Job", bound=Callable[..., Any])
+
+
+def instrumented_job(handler: Job) -> Job:
+    """Wrap a Lambda handler that no HTTP request triggers (a queue worker, a schedule) with structured
+    logging, tracing and metrics, the counts of the invocation included."""
+
+    @functools.wraps(handler)
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def wrapper(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            publish_counts()
+
+    return wrapper  # type: ignore[return-value]

@@ -5,6 +5,13 @@ A round's life (its ``status``): ``placing`` (stored before the operator's walle
 once, by a conditional write that also adds the round to the day's revenue) → ``paid`` (the win reached the
 wallet). A bet the wallet refuses is ``void``; a bet whose answer is unclear is refunded (``refunded``, or
 ``refund_pending`` until the retry queue gets it through). The server's clock is the only clock.
+
+Every round the server still has to act on is in the store's ``due`` index with the time to act, and the
+scheduled sweeper (:meth:`Game.sweep`) acts on those whose time has come, so nothing waits for a player to
+come back: an open round is settled at its automatic cash-out or its crash point; a round still
+``placing`` a minute after it was stored (its request died between storing the round and hearing from the
+wallet) is refunded; a win or refund still unpaid 15 minutes after it was due (the queue's tries failed,
+or the message was lost or dead-lettered) is sent again, then every 15 minutes until the wallet takes it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ from croupier.rgs.store import RgsStore, StoredRound
 
 REVEALED = frozenset({"crashed", "cashed_out", "paid", "refunded"})
 MAX_BET_MINOR = 10**12
+PLACING_TIMEOUT_MS = 60_000
+"""A round still ``placing`` this long after it was stored lost its request (functions time out after 10 s)."""
+BACKSTOP_MS = 15 * 60_000
+"""When the sweeper sends an unpaid win or refund again (the retry queue tries sooner, and keeps trying)."""
 _CLIENT_SEED = re.compile(r"[\x21-\x7e]{1,64}")
 
 
@@ -97,6 +108,16 @@ class CashOutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     round_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^r_[0-9a-f]{32}$")]
+
+
+def settles_after_ms(data: dict[str, Any]) -> int:
+    """How long after its start an open round settles by itself: at its automatic cash-out when the crash
+    point reaches it, else at the crash point."""
+    target = data.get("auto_cash_out_cents")
+    crash = int(data["crash_cents"])
+    if target is not None and auto_cash_out(target, crash).honoured:
+        return time_to_reach(target)
+    return time_to_reach(max(crash, 100))
 
 
 def last_balance(stored: StoredRound) -> int | None:
@@ -179,14 +200,20 @@ class Game:
             "max_win_multiplier": cap,
             "created_at_ms": self.clock_ms(),
         }
-        self.store.create_round(round_id, data, "placing")
+        self.store.create_round(round_id, data, "placing", due_at_ms=data["created_at_ms"] + PLACING_TIMEOUT_MS)
         wallet = self.wallet_for(session["operator_id"])
         answer = wallet.bet(self._call(data, "bet", data["bet_minor"]))
         if answer.ok:
             started = self.clock_ms()
-            self.store.move_round(
-                round_id, "placing", "open", {"started_at_ms": started, "bet_balance_minor": answer.balance_minor}
+            opened = self.store.move_round(
+                round_id,
+                "placing",
+                "open",
+                {"started_at_ms": started, "bet_balance_minor": answer.balance_minor},
+                due_at_ms=started + settles_after_ms(data),
             )
+            if not opened:  # the sweeper gave this request up for lost and refunded the bet
+                raise BetNotConfirmed("the bet took too long to confirm; it is refunded")
             count("RoundsStarted")
             return {
                 "round_id": round_id,
@@ -199,7 +226,7 @@ class Game:
             }
         if answer.refused:
             self.store.move_round(
-                round_id, "placing", "void", {"wallet": {"status": answer.status, "code": answer.code}}
+                round_id, "placing", "void", {"wallet": {"status": answer.status, "code": answer.code}}, due_at_ms=None
             )
             count("BetsRefused")
             raise BetRefused(
@@ -211,16 +238,28 @@ class Game:
 
     def _refund(self, data: dict[str, Any]) -> None:
         round_id = data["round_id"]
-        self.store.move_round(round_id, "placing", "refund_pending")
-        answer = self.wallet_for(data["operator_id"]).refund(self._call(data, "refund", data["bet_minor"]))
-        if answer.ok:
-            self.store.move_round(
-                round_id, "refund_pending", "refunded", {"refund_balance_minor": answer.balance_minor}
-            )
-            count("BetsRefunded")
+        if not self.store.move_round(
+            round_id, "placing", "refund_pending", due_at_ms=self.clock_ms() + BACKSTOP_MS
+        ):  # the sweeper took it first and refunds it
+            return
+        if self._send_refund(data):
             return
         logger.warning("refund not confirmed; queued", extra={"round_id": round_id})
         self.retries.enqueue("refund", round_id)
+
+    def _send_refund(self, data: dict[str, Any]) -> bool:
+        answer = self.wallet_for(data["operator_id"]).refund(self._call(data, "refund", data["bet_minor"]))
+        if not answer.ok:
+            return False
+        self.store.move_round(
+            data["round_id"],
+            "refund_pending",
+            "refunded",
+            {"refund_balance_minor": answer.balance_minor},
+            due_at_ms=None,
+        )
+        count("BetsRefunded")
+        return True
 
     # cash-out and settlement ----------------------------------------------------------------------
 
@@ -247,17 +286,15 @@ class Game:
         """Settle an open round whose automatic cash-out or crash time has passed (reads and the sweeper)."""
         if stored.status != "open":
             return stored
-        elapsed = now - int(stored.fields["started_at_ms"])
-        crash = stored.data["crash_cents"]
-        target = stored.data.get("auto_cash_out_cents")
+        if now - int(stored.fields["started_at_ms"]) < settles_after_ms(stored.data):
+            return stored
         round_id = stored.data["round_id"]
-        if target is not None and auto_cash_out(target, crash).honoured and elapsed >= time_to_reach(target):
+        target = stored.data.get("auto_cash_out_cents")
+        if target is not None and auto_cash_out(target, stored.data["crash_cents"]).honoured:
             if self._settle(stored, "cashed_out", target, now):
                 self.pay_win(round_id)
-        elif elapsed >= time_to_reach(max(crash, 100)):
-            self._settle(stored, "crashed", 0, now)
         else:
-            return stored
+            self._settle(stored, "crashed", 0, now)
         return self._reread(round_id)
 
     def _settle(self, stored: StoredRound, status: str, cash_out_cents: int, now: int) -> bool:
@@ -272,6 +309,7 @@ class Game:
             (data["operator_id"], day, data["currency"]),
             data["bet_minor"],
             payout,
+            due_at_ms=now + BACKSTOP_MS if status == "cashed_out" else None,
         )
         if settled:
             count("RoundsSettled")
@@ -282,33 +320,79 @@ class Game:
         stored = self._reread(round_id)
         if stored.status != "cashed_out":
             return stored.status == "paid"
-        settlement = stored.fields["settlement"]
-        multiplier = f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}"
-        call = self._call(stored.data, "win", settlement["payout_minor"], multiplier)
-        answer = self.wallet_for(stored.data["operator_id"]).win(call)
-        if answer.ok:
-            self.store.move_round(round_id, "cashed_out", "paid", {"win_balance_minor": answer.balance_minor})
-            count("WinsPaid")
+        if self._send_win(stored):
             return True
         count("WinRetries")
         self.retries.enqueue("win", round_id)
         return False
+
+    def _send_win(self, stored: StoredRound) -> bool:
+        settlement = stored.fields["settlement"]
+        multiplier = f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}"
+        call = self._call(stored.data, "win", settlement["payout_minor"], multiplier)
+        answer = self.wallet_for(stored.data["operator_id"]).win(call)
+        if not answer.ok:
+            return False
+        self.store.move_round(
+            stored.data["round_id"],
+            "cashed_out",
+            "paid",
+            {"win_balance_minor": answer.balance_minor},
+            due_at_ms=None,
+        )
+        count("WinsPaid")
+        return True
 
     def retry_refund(self, round_id: str) -> bool:
         """Send a pending refund again (same operator_tx_id); True once the wallet has taken it."""
         stored = self._reread(round_id)
         if stored.status != "refund_pending":
             return stored.status == "refunded"
-        answer = self.wallet_for(stored.data["operator_id"]).refund(
-            self._call(stored.data, "refund", stored.data["bet_minor"])
-        )
-        if answer.ok:
-            self.store.move_round(
-                round_id, "refund_pending", "refunded", {"refund_balance_minor": answer.balance_minor}
-            )
-            count("BetsRefunded")
-            return True
-        return False
+        return self._send_refund(stored.data)
+
+    # the sweeper -----------------------------------------------------------------------------------
+
+    def sweep(self, *, limit: int = 200, time_left_ms: Callable[[], int] = lambda: 60_000) -> dict[str, int]:
+        """Act on every round whose time has come (up to ``limit``, while more than 10 s are left): settle
+        open rounds, refund abandoned bets, send unpaid wins and refunds again. One round's failure never
+        stops the others; whatever is not done stays due and is found by the next run."""
+        done = {"settled": 0, "paid": 0, "refunded": 0, "postponed": 0, "failed": 0}
+        for round_id in self.store.due_rounds(self.clock_ms(), limit):
+            if time_left_ms() < 10_000:
+                break
+            try:
+                done[self._sweep_one(round_id)] += 1
+            except Exception:
+                logger.exception("sweeping a round failed; it stays due", extra={"round_id": round_id})
+                done["failed"] += 1
+        for outcome, n in done.items():
+            if n:
+                count(f"Sweeper{outcome.capitalize()}", n)
+        return done
+
+    def _sweep_one(self, round_id: str) -> str:
+        stored = self._reread(round_id)
+        now = self.clock_ms()
+        if stored.status == "open":
+            after = self.settle_if_due(stored, now)
+            return "settled" if after.status != "open" else "postponed"
+        if stored.status == "placing":
+            if not self.store.move_round(round_id, "placing", "refund_pending", due_at_ms=now + BACKSTOP_MS):
+                return "postponed"  # its request answered after all; the round moved on
+            logger.warning("a bet lost its request; refunding it", extra={"round_id": round_id})
+            stored = self._reread(round_id)
+        if stored.status == "refund_pending":
+            if self._send_refund(stored.data):
+                return "refunded"
+            self.store.postpone(round_id, "refund_pending", now + BACKSTOP_MS)
+            return "postponed"
+        if stored.status == "cashed_out":
+            if self._send_win(stored):
+                return "paid"
+            self.store.postpone(round_id, "cashed_out", now + BACKSTOP_MS)
+            return "postponed"
+        self.store.move_round(round_id, stored.status, stored.status, due_at_ms=None)  # nothing left to do
+        return "postponed"
 
     def _reread(self, round_id: str) -> StoredRound:
         stored = self.store.read_round(round_id)

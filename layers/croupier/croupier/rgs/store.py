@@ -8,6 +8,10 @@
   settlement; gsi1 lists a session's rounds in the order they were placed (by nonce).
 - revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>``: ``bets_minor``, ``wins_minor`` and
   ``rounds``, added in the settlement's own transaction (no scans at read time).
+- the sweeper's index ``due`` (sparse, keys only): a round that still needs the server to act carries
+  ``due_pk`` (``DUE#<shard>``, one of :data:`DUE_SHARDS` so no partition runs hot) and ``due_at`` (unix ms:
+  when to act); every status change sets or removes them in the same write, so only rounds awaiting
+  settlement, a win or a refund are in the index.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from botocore.exceptions import ClientError
 
 OPERATOR_SK = "PROFILE"
 SESSION_SK = "SESSION"
+DUE_INDEX = "due"
+DUE_SHARDS = 8
 
 
 def operator_pk(operator_id: str) -> str:
@@ -119,7 +125,7 @@ class RgsStore:
 
     # rounds ------------------------------------------------------------------------------------------
 
-    def create_round(self, round_id: str, data: dict[str, Any], status: str) -> None:
+    def create_round(self, round_id: str, data: dict[str, Any], status: str, *, due_at_ms: int) -> None:
         self.client.put_item(
             TableName=self.table,
             Item={
@@ -129,6 +135,8 @@ class RgsStore:
                 "status": {"S": status},
                 "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
                 "gsi1sk": {"S": f"{int(data['nonce']):012d}"},  # the session's nonce: in the order placed
+                "due_pk": {"S": due_shard(round_id)},
+                "due_at": {"N": str(due_at_ms)},
             },
             ConditionExpression="attribute_not_exists(pk)",
         )
@@ -142,8 +150,17 @@ class RgsStore:
         item = answer.get("Item")
         return _round(item) if item else None
 
-    def move_round(self, round_id: str, expected: str, status: str, fields: dict[str, Any] | None = None) -> bool:
-        """Change the round's status from ``expected`` (False: it was not in that status any more)."""
+    def move_round(
+        self,
+        round_id: str,
+        expected: str,
+        status: str,
+        fields: dict[str, Any] | None = None,
+        *,
+        due_at_ms: int | None,
+    ) -> bool:
+        """Change the round's status from ``expected`` (False: it was not in that status any more), and when
+        the sweeper should look at it next (``None``: never, the server has nothing left to do)."""
         names = {"#s": "status"}
         values: dict[str, Any] = {":e": {"S": expected}, ":s": {"S": status}}
         update = "SET #s = :s"
@@ -151,6 +168,7 @@ class RgsStore:
             names[f"#f{i}"] = name
             values[f":f{i}"] = {"S": json.dumps(value)}
             update += f", #f{i} = :f{i}"
+        update += _due_update(round_id, due_at_ms, values)
         return _unless_condition_fails(
             lambda: self.client.update_item(
                 TableName=self.table,
@@ -163,10 +181,24 @@ class RgsStore:
         )
 
     def settle_round(
-        self, round_id: str, status: str, settlement: dict[str, Any], revenue: tuple[str, str, str], bet: int, win: int
+        self,
+        round_id: str,
+        status: str,
+        settlement: dict[str, Any],
+        revenue: tuple[str, str, str],
+        bet: int,
+        win: int,
+        *,
+        due_at_ms: int | None,
     ) -> bool:
         """Settle an open round and add it to the day's revenue, in one transaction (False: already settled)."""
         operator_id, day, currency = revenue
+        values: dict[str, Any] = {
+            ":s": {"S": status},
+            ":open": {"S": "open"},
+            ":settlement": {"S": json.dumps(settlement, sort_keys=True)},
+        }
+        update = "SET #s = :s, settlement = :settlement" + _due_update(round_id, due_at_ms, values)
         try:
             self.client.transact_write_items(
                 TransactItems=[
@@ -174,14 +206,10 @@ class RgsStore:
                         "Update": {
                             "TableName": self.table,
                             "Key": {"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
-                            "UpdateExpression": "SET #s = :s, settlement = :settlement",
+                            "UpdateExpression": update,
                             "ConditionExpression": "#s = :open",
                             "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {
-                                ":s": {"S": status},
-                                ":open": {"S": "open"},
-                                ":settlement": {"S": json.dumps(settlement, sort_keys=True)},
-                            },
+                            "ExpressionAttributeValues": values,
                         }
                     },
                     {
@@ -204,6 +232,35 @@ class RgsStore:
                 return False
             raise
         return True
+
+    def postpone(self, round_id: str, status: str, due_at_ms: int) -> bool:
+        """Look at a round again at ``due_at_ms`` if it is still in ``status`` (the sweeper's retries)."""
+        return _unless_condition_fails(
+            lambda: self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+                UpdateExpression="SET due_at = :at",
+                ConditionExpression="#s = :s AND attribute_exists(due_pk)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": {"S": status}, ":at": {"N": str(due_at_ms)}},
+            )
+        )
+
+    def due_rounds(self, now_ms: int, limit: int) -> list[str]:
+        """Up to ``limit`` rounds whose time to act has come, the longest overdue of each shard first
+        (one query per shard; the index holds keys only)."""
+        found: list[tuple[int, str]] = []
+        for shard in range(DUE_SHARDS):
+            answer = self.client.query(
+                TableName=self.table,
+                IndexName=DUE_INDEX,
+                KeyConditionExpression="due_pk = :pk AND due_at <= :now",
+                ExpressionAttributeValues={":pk": {"S": f"DUE#{shard}"}, ":now": {"N": str(now_ms)}},
+                Limit=limit,
+            )
+            for item in answer.get("Items", []):
+                found.append((int(item["due_at"]["N"]), item["pk"]["S"].removeprefix("ROUND#")))
+        return [round_id for _, round_id in sorted(found)[:limit]]
 
     def session_rounds(self, session_id: str, limit: int) -> list[StoredRound]:
         answer = self.client.query(
@@ -235,6 +292,20 @@ def round_pk(round_id: str) -> str:
     return f"ROUND#{round_id}"
 
 
+def due_shard(round_id: str) -> str:
+    """The round's shard of the ``due`` index, from the last hex digits of its random id."""
+    return f"DUE#{int(round_id[-2:], 16) % DUE_SHARDS}"
+
+
+def _due_update(round_id: str, due_at_ms: int | None, values: dict[str, Any]) -> str:
+    """The update clause that puts the round in the sweeper's index at ``due_at_ms`` or takes it out."""
+    if due_at_ms is None:
+        return " REMOVE due_pk, due_at"
+    values[":due_pk"] = {"S": due_shard(round_id)}
+    values[":due_at"] = {"N": str(due_at_ms)}
+    return ", due_pk = :due_pk, due_at = :due_at"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredRound:
     data: dict[str, Any]
@@ -246,7 +317,7 @@ def _round(item: dict[str, Any]) -> StoredRound:
     fields = {
         name: json.loads(value["S"])
         for name, value in item.items()
-        if name not in ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk") and "S" in value
+        if name not in ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk", "due_pk") and "S" in value
     }
     return StoredRound(data=json.loads(item["round"]["S"]), status=item["status"]["S"], fields=fields)
 

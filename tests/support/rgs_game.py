@@ -1,0 +1,110 @@
+"""A crash game on DynamoDB Local against a fake operator wallet over HTTP, with the test's own clock and
+retry queue: what the RGS round tests and the sweeper tests play with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from croupier.clients.operator_wallet import OperatorWalletClient
+from croupier.rgs.game import time_to_reach
+from croupier.rgs.operators import Operators
+from croupier.rgs.rounds import Game
+from croupier.rgs.sessions import Sessions
+from croupier.rgs.store import RgsStore
+from croupier.secrets import FileSecretStore
+from croupier.signing import RawRequest, rgs
+from tests.fakes.operator_wallet_server import FakeOperatorWallet
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = 1_795_000_000_000
+
+    def seconds(self) -> float:
+        return self.ms / 1000
+
+
+class Retries:
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, str]] = []
+
+    def enqueue(self, kind: str, round_id: str) -> None:
+        self.queued.append((kind, round_id))
+
+
+class World:
+    def __init__(self, client: Any, tmp_path: Path, table: str = "RgsTable") -> None:
+        self.clock = Clock()
+        self.table = table
+        self.store = RgsStore(table, lambda: client)
+        self.operators = Operators(self.store, FileSecretStore(tmp_path / "s.json"), clock=self.clock.seconds)
+        self.sessions = Sessions(self.store, self.operators, clock=self.clock.seconds)
+        self.wallet = FakeOperatorWallet().start()
+        self.operator = self.operators.provision(
+            json.dumps({"wallet_callback_url": self.wallet.url, "allowed_currencies": ["USD"]}).encode()
+        )
+        self.wallet.operator_id = self.operator["operator_id"]
+        self.wallet.api_key = self.operator["api_key"]
+        self.wallet.hmac_secret = self.operator["hmac_secret"]
+        self.retries = Retries()
+        self.game = Game(
+            self.store,
+            self.operators.settings,
+            lambda operator_id: OperatorWalletClient(
+                self.wallet.url, operator_id, self.operator["api_key"], self.operator["hmac_secret"], timeout=0.5
+            ),
+            self.retries,
+            clock_ms=lambda: self.clock.ms,
+        )
+
+    def launch(self, player: str = "player-1", funds: int = 100_000) -> str:
+        self.wallet.fund(player, funds, "USD")
+        raw = json.dumps({"operator_player_id": player, "currency": "USD"}).encode()
+        op = self.operator
+        headers = rgs.headers(
+            op["operator_id"],
+            op["api_key"],
+            op["hmac_secret"],
+            "POST",
+            "/api/public/rgs/launch",
+            raw,
+            clock=self.clock.seconds,
+        )
+        answer = self.sessions.launch(RawRequest.of("POST", "/api/public/rgs/launch", headers, raw), "http://rgs")
+        return parse_qs(urlsplit(answer["launch_url"]).query)["session"][0]
+
+    def revenue(self, day: str) -> dict[str, Any] | None:
+        item = self.store.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"REVENUE#{self.operator['operator_id']}"}, "sk": {"S": f"{day}#USD"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else {k: int(v["N"]) for k, v in item.items() if "N" in v}
+
+
+def bet(world: World, token: str, amount: int = 1_000, **extra: Any) -> dict[str, Any]:
+    return world.game.bet(token, json.dumps({"amount_minor": amount, **extra}).encode())
+
+
+def cash_out(world: World, token: str, round_id: str) -> dict[str, Any]:
+    return world.game.cash_out(token, json.dumps({"round_id": round_id}).encode())
+
+
+def crash_of(world: World, round_id: str) -> int:
+    stored = world.store.read_round(round_id)
+    assert stored is not None
+    return int(stored.data["crash_cents"])
+
+
+def winning_round(world: World, token: str) -> dict[str, Any]:
+    """Bet until a round whose crash point is at least 1.50x (one in ~1.6): a win can then be taken."""
+    for _ in range(40):
+        placed = bet(world, token)
+        if crash_of(world, placed["round_id"]) >= 150:
+            return placed
+        world.clock.ms += time_to_reach(100 + crash_of(world, placed["round_id"]))  # past its crash: it settles
+        cash_out(world, token, placed["round_id"])
+    raise AssertionError("no round reached 1.50x in 40 tries")
