@@ -125,6 +125,48 @@ def test_a_rotated_key_overlaps_then_the_old_one_retires(
         operators.rotate_key("00000000-0000-4000-8000-000000000000", b"{}")
 
 
+class CachingSecrets(FileSecretStore):
+    """A secret store that caches like Secrets Manager through Powertools, unless asked for a fresh read."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.cached: dict[str, dict[str, Any]] = {}
+        self.fresh_reads = 0
+
+    def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
+        if fresh or name not in self.cached:
+            self.fresh_reads += fresh
+            self.cached[name] = super().get(name)
+        return self.cached[name]
+
+
+def test_a_key_rotated_elsewhere_is_taken_at_once_and_unknown_keys_cannot_flood_the_stores(
+    real_client: Any, tmp_path: Path
+) -> None:
+    clock = Clock()
+    store = RgsStore("RgsTable", lambda: real_client)
+    here = Operators(store, CachingSecrets(tmp_path / "s.json"), clock=clock)  # caches for a minute
+    elsewhere = Operators(store, CachingSecrets(tmp_path / "s.json"), clock=clock)
+    first = elsewhere.provision(json.dumps(SETTINGS).encode())
+    operator_id = first["operator_id"]
+    assert here.secrets_for(operator_id, first["api_key"]) == [first["hmac_secret"]]  # now cached here
+    second = elsewhere.rotate_key(operator_id, b"{}")
+    assert here.secrets_for(operator_id, second["api_key"]) == [second["hmac_secret"]]  # no 401 for a minute
+    assert here.secrets_for(operator_id, first["api_key"]) == [first["hmac_secret"]]  # the overlap holds
+    secrets = here.secrets
+    assert isinstance(secrets, CachingSecrets)
+    reads = secrets.fresh_reads
+    for i in range(50):
+        assert here.secrets_for(operator_id, f"guess-{i}") == []
+    assert secrets.fresh_reads == reads  # refreshed less than 5 s ago: the guesses read nothing
+    third = elsewhere.rotate_key(operator_id, b"{}")
+    assert here.secrets_for(operator_id, third["api_key"]) == []  # within the 5 s: not yet
+    here_refreshed = here._refreshed[operator_id]
+    here._refreshed[operator_id] = here_refreshed - 5  # five seconds later
+    assert here.secrets_for(operator_id, third["api_key"]) == [third["hmac_secret"]]
+    assert secrets.fresh_reads == reads + 1
+
+
 def test_launch_opens_a_session_whose_token_is_stored_only_as_its_hash(world: World, real_client: Any) -> None:
     operators, sessions, _, clock = world
     op = operators.provision(json.dumps(SETTINGS).encode())

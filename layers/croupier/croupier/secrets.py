@@ -26,8 +26,8 @@ class SecretNotFound(LookupError):
 
 
 class SecretStore(Protocol):
-    def get(self, name: str) -> dict[str, Any]:
-        """The secret's JSON object; :class:`SecretNotFound` when there is none."""
+    def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
+        """The secret's JSON object; :class:`SecretNotFound` when there is none. ``fresh`` skips any cache."""
         ...
 
     def put(self, name: str, value: dict[str, Any]) -> str:
@@ -52,8 +52,8 @@ class FileSecretStore:
         document.setdefault("secrets", {})
         return document
 
-    def get(self, name: str) -> dict[str, Any]:
-        value = self._load()["secrets"].get(name)
+    def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
+        value = self._load()["secrets"].get(name)  # read from the file every time: always fresh
         if not isinstance(value, dict):
             raise SecretNotFound(name)
         return value
@@ -89,13 +89,13 @@ class SecretsManagerStore:
     def _full_name(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    def get(self, name: str) -> dict[str, Any]:
+    def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
         from aws_lambda_powertools.utilities import parameters
 
         client = self._client_factory()
         try:
             value = parameters.get_secret(
-                self._full_name(name), transform="json", max_age=self.max_age, boto3_client=client
+                self._full_name(name), transform="json", max_age=self.max_age, boto3_client=client, force_fetch=fresh
             )
         except parameters.exceptions.GetParameterError as exc:
             if "ResourceNotFoundException" in repr(exc.__cause__ or exc):

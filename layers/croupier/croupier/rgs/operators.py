@@ -33,6 +33,8 @@ DEFAULT_HOUSE_SHARE = Decimal("0.15")
 DEFAULT_OVERLAP_SECONDS = 24 * 3600
 MAX_OVERLAP_SECONDS = 30 * 24 * 3600
 CACHE_SECONDS = 60.0
+REFRESH_ON_MISS_SECONDS = 5.0
+"""At most this often per operator, a key not seen yet makes an environment read the operator again, fresh."""
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
@@ -125,6 +127,7 @@ class Operators:
         self.clock = clock
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dict[str, Any] | None, dict[str, str]]] = {}
+        self._refreshed: dict[str, float] = {}
         self._lock = threading.Lock()
 
     # provisioning -----------------------------------------------------------------------------------
@@ -152,7 +155,7 @@ class Operators:
         now = self.clock()
         api_key, hmac_secret = new_api_key()
         try:
-            stored = self.secrets.get(secret_name(operator_id))
+            stored = self.secrets.get(secret_name(operator_id), fresh=True)  # never a cached, older key set
         except SecretNotFound:
             stored = {"keys": {}}
         keys = {**stored.get("keys", {}), api_key: hmac_secret}
@@ -193,16 +196,25 @@ class Operators:
     # verification ---------------------------------------------------------------------------------------
 
     def secrets_for(self, operator_id: str, api_key: str) -> list[str]:
-        """The secret of ``api_key`` if the operator is enabled and the key has not retired (for rgs.verify)."""
+        """The secret of ``api_key`` if the operator is enabled and the key has not retired (for rgs.verify).
+
+        A key this environment has not seen yet (rotated in another one while this one cached the operator)
+        makes it read the operator and its secret again, fresh, at most once every
+        :data:`REFRESH_ON_MISS_SECONDS` per operator, so unknown keys cannot flood the stores."""
+        found = self._secret_of(operator_id, api_key)
+        if found is None and self._cached(operator_id)[0] is not None and self._refresh(operator_id):
+            found = self._secret_of(operator_id, api_key)
+        return [found] if found else []
+
+    def _secret_of(self, operator_id: str, api_key: str) -> str | None:
         profile, keys = self._cached(operator_id)
         if profile is None or not profile["settings"]["enabled"]:
-            return []
+            return None
         now = iso(self.clock())
         for key in profile["keys"]:
             if key["api_key"] == api_key and (key["retires_at"] is None or key["retires_at"] > now):
-                secret = keys.get(api_key)
-                return [secret] if secret else []
-        return []
+                return keys.get(api_key) or None
+        return None
 
     def signing_key(self, operator_id: str) -> tuple[str, str] | None:
         """The newest live key of the operator: what the RGS signs its wallet calls with."""
@@ -221,16 +233,34 @@ class Operators:
         profile, _ = self._cached(operator_id)
         return OperatorSettings.model_validate(profile["settings"]) if profile else None
 
-    def _cached(self, operator_id: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    def _refresh(self, operator_id: str) -> bool:
+        """Read the operator again, fresh, unless that was done less than REFRESH_ON_MISS_SECONDS ago."""
         now = time.monotonic()
         with self._lock:
+            last = self._refreshed.get(operator_id)
+            if last is not None and now - last < REFRESH_ON_MISS_SECONDS:
+                return False
+            if len(self._refreshed) > 1000:
+                self._refreshed.clear()
+            self._refreshed[operator_id] = now
+        self._load(operator_id, fresh=True)
+        return True
+
+    def _cached(self, operator_id: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        with self._lock:
             hit = self._cache.get(operator_id)
-        if hit is not None and now - hit[0] < self.cache_seconds:
+        if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
             return hit[1], hit[2]
+        return self._load(operator_id, fresh=False)
+
+    def _load(self, operator_id: str, *, fresh: bool) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        now = time.monotonic()
         found = self.store.read_operator(operator_id)
         profile = found[0] if found else None
         try:
-            keys: dict[str, str] = self.secrets.get(secret_name(operator_id)).get("keys", {}) if profile else {}
+            keys: dict[str, str] = (
+                self.secrets.get(secret_name(operator_id), fresh=fresh).get("keys", {}) if profile else {}
+            )
         except SecretNotFound:
             keys = {}
         with self._lock:
