@@ -1,0 +1,121 @@
+"""The RGS end to end over HTTP on the local stack, with Croupier as its own operator: an admin provisions
+an operator whose wallet is the local ``/rgs-wallet`` adapter, the operator launches a session, the player
+bets and cashes out, the player's balance in the ledger moves by exactly the bet and the win, the round
+verifies from its published data, and the revenue shows it."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from croupier import aws, fairness
+from croupier.rgs.game import payout_minor, time_to_reach
+from croupier_local.server import LocalStack
+from tests.support.rgs_http import Player, RgsOperator, admin
+
+pytestmark = pytest.mark.e2e
+
+
+def balance(stack: LocalStack, player_id: str) -> Decimal:
+    answer = admin(stack, "GET", f"/admin/players/{player_id}")
+    assert answer.status == 200, answer.body
+    return Decimal(answer.json()["balances"]["USD"])
+
+
+def crash_point(stack: LocalStack, round_id: str) -> int:
+    """The round's crash point, read behind the server's back (the test's privilege, never the player's)."""
+    item = aws.dynamodb().get_item(
+        TableName="RgsTable", Key={"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}}, ConsistentRead=True
+    )["Item"]
+    return int(json.loads(item["round"]["S"])["crash_cents"])
+
+
+def play_until_a_win(player: Player, stack: LocalStack, bet_minor: int) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """Bet until a round crashes at 1.10x or later, then cash out at about 1.03x, in real time. Rounds that
+    crash earlier are left to crash (the player loses them). Returns the bet, the cash-out and the number of
+    bets lost on the way."""
+    lost = 0
+    for _ in range(30):
+        placed = player.bet(bet_minor, client_seed=f"e2e-{uuid.uuid4().hex[:8]}")
+        assert placed.status == 200, placed.body
+        bet = placed.json()
+        crash = crash_point(stack, bet["round_id"])
+        if crash < 110:
+            time.sleep(time_to_reach(max(crash, 100)) / 1000 + 0.05)
+            view = player.cash_out(bet["round_id"]).json()
+            assert (view["status"], view["payout_minor"]) == ("crashed", 0), view
+            lost += 1
+            continue
+        wait_ms = bet["started_at_ms"] + time_to_reach(103) - int(time.time() * 1000)
+        time.sleep(max(0, wait_ms) / 1000)
+        answer = player.cash_out(bet["round_id"])
+        assert answer.status == 200, answer.body
+        return bet, answer.json(), lost
+    raise AssertionError("no round reached 1.10x in 30 bets")
+
+
+def test_launch_bet_cash_out_moves_the_ledger_by_bet_and_win_verifies_and_shows_in_revenue(
+    local_stack: LocalStack,
+) -> None:
+    player_id = f"rgs-e2e-{uuid.uuid4().hex[:8]}"
+    assert admin(local_stack, "POST", "/admin/players", {"player_id": player_id, "currency": "USD"}).status == 201
+    deposit = {"currency": "USD", "amount": "100.00", "reference": f"dep-{player_id}"}
+    assert admin(local_stack, "POST", f"/admin/players/{player_id}/deposits", deposit).status == 201
+    operator = RgsOperator.self_operated(local_stack)
+    player = operator.launch(player_id, balance_minor=10_000)
+    assert player.launched["launch_url"].startswith(f"{local_stack.base_url}/play?session=")
+    assert player.state().json()["balance_minor"] == 10_000
+
+    bet, cashed, lost = play_until_a_win(player, local_stack, bet_minor=250)
+
+    assert cashed["status"] == "paid", cashed
+    multiplier = Decimal(cashed["cash_out"])
+    assert Decimal("1.03") <= multiplier < Decimal(cashed["crash_point"])
+    win = payout_minor(250, int(multiplier * 100), 2000)
+    assert cashed["payout_minor"] == win
+    spent = 250 * (lost + 1)
+    assert balance(local_stack, player_id) == Decimal(10_000 - spent + win) / 100  # exactly bet and win
+    state = player.state().json()
+    assert state["balance_minor"] == 10_000 - spent + win  # what the wallet reported after the win
+    assert state["rounds"][0]["round_id"] == bet["round_id"]
+
+    # the round verifies from what the operator's round route publishes
+    published = operator.round(bet["round_id"])
+    assert published.status == 200, published.body
+    view = published.json()
+    assert fairness.seed_hash(view["server_seed"]) == view["server_seed_hash"] == bet["server_seed_hash"]
+    recomputed = fairness.outcome(view["server_seed"], view["client_seed"], view["nonce"])
+    assert view["outcome"] == recomputed.as_dict()
+    assert Decimal(view["outcome"]["crashPoint"]) == Decimal(cashed["crash_point"])
+    assert view["payout_minor"] == win
+
+    # the revenue of the day shows every round of this fresh operator
+    today = datetime.fromtimestamp(bet["started_at_ms"] / 1000, UTC).strftime("%Y-%m-%d")
+    revenue = operator.revenue(today, today)
+    assert revenue.status == 200, revenue.body
+    (day,) = revenue.json()["days"]
+    assert (day["period_day"], day["currency"], day["rounds"]) == (today, "USD", lost + 1)
+    assert day["ggr_minor"] == spent - win
+    assert day["house_share_minor"] + day["operator_share_minor"] == day["ggr_minor"]
+
+
+def test_the_players_wallet_refuses_a_bet_above_the_balance_and_nothing_moves(local_stack: LocalStack) -> None:
+    player_id = f"rgs-e2e-{uuid.uuid4().hex[:8]}"
+    assert admin(local_stack, "POST", "/admin/players", {"player_id": player_id, "currency": "USD"}).status == 201
+    deposit = {"currency": "USD", "amount": "1.00", "reference": f"dep-{player_id}"}
+    assert admin(local_stack, "POST", f"/admin/players/{player_id}/deposits", deposit).status == 201
+    operator = RgsOperator.self_operated(local_stack)
+    player = operator.launch(player_id)
+    refused = player.bet(101)
+    assert refused.status == 402, refused.body
+    assert refused.json()["error"] == "INSUFFICIENT_FUNDS"
+    assert balance(local_stack, player_id) == Decimal("1.00")
+    (void,) = player.state().json()["rounds"]
+    assert void["status"] == "void"
+    assert operator.revenue("2000-01-01", "2000-12-31").json()["days"] == []
