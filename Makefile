@@ -11,10 +11,11 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup dev test lint typecheck validate build unit bench deploy clean
+.PHONY: help setup dev demo test lint typecheck validate build unit bench deploy clean
 
 help:
 	@echo "make dev       run the local stack on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local inside)"
+	@echo "make demo      a player, an operator and a game session on the running 'make dev' (prints the URLs)"
 	@echo "make test      lint, type checks, sam validate --lint, sam build, and every test"
 	@echo "make bench     benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make deploy    sam build && sam deploy --guided"
@@ -39,6 +40,9 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed
 
 dev: $(VENV)/.installed node_modules/.installed
 	$(PY) -m croupier_local
+
+demo: $(VENV)/.installed
+	$(PY) -m croupier_local.demo
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
