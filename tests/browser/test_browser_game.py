@@ -89,7 +89,7 @@ def play_until_a_win(frame: Any, page: Any, shot: Screenshots, label: str) -> tu
         assert before is not None
         first, second = bet_and_watch(frame, page)
         if phase_of(frame) == "open" and frame.locator("#cashout").is_enabled():
-            shot(page, f"{label}-in-play", readme="game.png" if label == "page" else None)
+            shot(page, f"{label}-in-play")
             frame.locator("#cashout").click()
         if wait_for_phase(frame, "won", "crashed") == "won":
             assert second > first >= 100, "the multiplier rises while the round is open"
@@ -123,7 +123,6 @@ def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
     shot(page, "launched")
 
     before, _ = play_until_a_win(page, page, shot, "page")
-    shot(page, "cashed-out")
     state = player_state(local_stack, token)
     won = state["rounds"][0]
     assert won["status"] == "paid"
@@ -132,6 +131,8 @@ def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
     wait_for_balance(page, before - BET_MINOR + payout)
     assert state["balance_minor"] == before - BET_MINOR + payout
     assert "Cashed out at " + won["cash_out"] in page.locator("#round-status").inner_text()
+    page.wait_for_selector(f"tr[data-round-id='{won['round_id']}'][data-status='paid'] a.verify")
+    shot(page, "cashed-out", readme="game.png")
 
     # the ledger: the round's bet and its win, exactly
     moves = [e for e in entries(local_stack, game.player_id) if won["round_id"] in json.dumps(e)]
