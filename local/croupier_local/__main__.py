@@ -1,8 +1,9 @@
 """``python -m croupier_local`` / ``croupier-local``: serve the whole API on loopback until Ctrl-C or SIGTERM.
 
 Environment: ``PORT`` (default 3000), ``LOCAL_MAX_CONCURRENCY`` (execution environments per function,
-default 10), ``CROUPIER_SECRETS_FILE`` (default ``local/dev-secrets.json``), ``LOCAL_SCHEDULE_SECONDS``
-(run the template's ``rate(...)`` schedules this often instead of their own period).
+default 10), ``CROUPIER_SECRETS_FILE`` (default ``.local/secrets.json``, copied afresh from the committed
+``local/dev-secrets.json`` at every start: the committed file is only ever read), ``LOCAL_SCHEDULE_SECONDS`` (run
+the template's ``rate(...)`` schedules this often instead of their own period).
 """
 
 from __future__ import annotations

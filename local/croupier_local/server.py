@@ -23,6 +23,7 @@ import itertools
 import json
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -77,6 +78,10 @@ LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's request pay
 INTEGRATION_TIMEOUT = 30.0  # HTTP API's maximum integration timeout
 SECRETS_FILE_ENV = "CROUPIER_SECRETS_FILE"
 DEV_SECRETS_FILE = Path("local") / "dev-secrets.json"
+RUNTIME_SECRETS_FILE = Path(".local") / "secrets.json"
+"""Where the stack keeps its secrets unless ``CROUPIER_SECRETS_FILE`` names a file: a gitignored copy of the
+committed dev secrets, made afresh at every start (DynamoDB Local starts empty too), so what the handlers
+write (provisioned operators, the demo's wallet credentials) never touches a tracked file."""
 
 
 class PoolExhausted(RuntimeError):
@@ -421,7 +426,7 @@ class LocalStack:
 
     @property
     def secrets_file(self) -> str:
-        return os.environ.get(SECRETS_FILE_ENV) or str(self.repo_root / DEV_SECRETS_FILE)
+        return os.environ.get(SECRETS_FILE_ENV) or str(self.repo_root / RUNTIME_SECRETS_FILE)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invoke one function directly with ``event`` (e.g. a sample from ``events/``), through its pool."""
@@ -483,7 +488,8 @@ class LocalStack:
         # DEV-ONLY dummy credentials: DynamoDB Local accepts any; nothing real is behind them.
         self._set_env_default("AWS_ACCESS_KEY_ID", DEV_ONLY_ACCESS_KEY_ID)
         self._set_env_default("AWS_SECRET_ACCESS_KEY", DEV_ONLY_SECRET_ACCESS_KEY)
-        self._set_env_default(SECRETS_FILE_ENV, str(self.repo_root / DEV_SECRETS_FILE))
+        if not os.environ.get(SECRETS_FILE_ENV):
+            self._set_env(SECRETS_FILE_ENV, str(fresh_runtime_secrets(self.repo_root)))
         self._set_env("POWERTOOLS_TRACE_DISABLED", "true")
         self._set_env_default("POWERTOOLS_METRICS_DISABLED", "true")
         self._set_env("POWERTOOLS_DEV", "false")
@@ -507,6 +513,15 @@ class LocalStack:
             if entry in sys.path:
                 sys.path.remove(entry)
         self._added_sys_path = []
+
+
+def fresh_runtime_secrets(repo_root: Path) -> Path:
+    """Copy the committed dev secrets to the gitignored runtime file (mode 0600), replacing any older copy."""
+    target = repo_root / RUNTIME_SECRETS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(repo_root / DEV_SECRETS_FILE, target)
+    target.chmod(0o600)
+    return target
 
 
 def _check_runtime(function: FunctionSpec) -> None:

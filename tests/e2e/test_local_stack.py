@@ -516,3 +516,28 @@ def test_rate_schedules_run_on_their_period_and_cron_ones_are_named_as_not_run(t
 )
 def test_rate_expressions(expression: str, seconds: int | None) -> None:
     assert rate_seconds(expression) == seconds
+
+
+# --- The demo -------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_launches_a_playable_session_on_the_stack(
+    local_stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m croupier_local.demo``: a funded player, Croupier as its own operator, a signed launch."""
+    from croupier_local import demo
+
+    assert demo.main(["--base-url", local_stack.base_url, "--secrets-file", local_stack.secrets_file]) == 0
+    printed = capsys.readouterr().out
+    play = next(line.split()[-1] for line in printed.splitlines() if line.strip().startswith("play:"))
+    assert play.startswith(f"{local_stack.base_url}/play?session=")
+    assert f"verify:    {local_stack.base_url}/verify" in printed
+    token = play.split("session=", 1)[1]
+    request = urllib.request.Request(
+        f"{local_stack.base_url}/rgs/play/bet",
+        data=json.dumps({"amount_minor": 250}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # the wallet call reaches /rgs-wallet, signed
+        assert json.loads(response.read())["balance_minor"] == 100_000 - 250

@@ -45,6 +45,21 @@ def test_the_health_event_runs_through_its_handler(local_stack: LocalStack) -> N
     assert json.loads(result["body"])["status"] == "ok"
 
 
+def test_the_play_page_event_runs_through_its_handler_with_a_strict_policy(local_stack: LocalStack) -> None:
+    event = json.loads(event_path("functions/rgs_play_page/").read_text(encoding="utf-8"))
+    result = local_stack.invoke("RgsPlayPageFunction", event)
+    assert result["statusCode"] == 200
+    headers = {name.lower(): value for name, value in result["headers"].items()}
+    assert headers["content-type"].startswith("text/html")
+    policy = headers["content-security-policy"]
+    assert "'unsafe-inline'" not in policy
+    assert "script-src 'sha256-" in policy
+    assert "frame-ancestors *" in policy
+    assert headers["referrer-policy"] == "no-referrer"
+    assert "x-frame-options" not in headers
+    assert "<title>Croupier crash</title>" in result["body"]
+
+
 SEQUENCE = [
     ("AdminCreatePlayerFunction", "admin_create_player", 201),
     ("AdminGetPlayerFunction", "admin_get_player", 200),

@@ -35,6 +35,7 @@ def test_a_bet_publishes_the_seed_hash_and_withholds_the_seed_and_crash_point(wo
     view = Game.player_view(world.store.read_round(placed["round_id"]), world.clock.ms)  # type: ignore[arg-type]
     assert "server_seed" not in view
     assert "crash_point" not in view
+    assert (view["rtp_target"], view["max_win_multiplier"]) == ("0.96", 2000)  # what a verifier needs with the seed
     assert bet(world, token)["nonce"] == 1
 
 

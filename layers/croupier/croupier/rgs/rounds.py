@@ -448,6 +448,8 @@ class Game:
             "server_seed_hash": data["server_seed_hash"],
             "client_seed": data["client_seed"],
             "nonce": data["nonce"],
+            "rtp_target": data["rtp_target"],
+            "max_win_multiplier": data["max_win_multiplier"],
         }
         if "started_at_ms" in stored.fields:
             view["started_at_ms"] = int(stored.fields["started_at_ms"])

@@ -1,0 +1,79 @@
+"""GET /play and GET /verify: the crash game's page and its fairness verifier. Static HTML; no table, no secret.
+
+Each page is one self-contained file beside this module (packaged with the function): its one inline
+``<script>`` and one ``<style>`` are allowed by their SHA-256 in the Content-Security-Policy, so no
+'unsafe-inline' is needed and the verifier still works saved to disk. The game runs inside the operator's
+iframe (``frame-ancestors *``); its token is in the launch URL, so no page sends a referrer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from croupier.web import build_resolver, instrumented
+
+app = build_resolver()
+
+HERE = Path(__file__).resolve().parent
+_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def _sources(kind: str, blocks: list[str]) -> str:
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode() + "'" for block in blocks
+    )
+    return f"{kind} {hashes}" if hashes else f"{kind} 'none'"
+
+
+@cache
+def page(name: str, connect: str) -> tuple[str, dict[str, str]]:
+    """The page's HTML and its headers, read and hashed once per execution environment."""
+    html = (HERE / name).read_text(encoding="utf-8")
+    policy = "; ".join(
+        [
+            "default-src 'none'",
+            _sources("script-src", _SCRIPT.findall(html)),
+            _sources("style-src", _STYLE.findall(html)),
+            "img-src data:",
+            f"connect-src {connect}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors *",  # operators embed the game in an iframe on their own sites
+        ]
+    )
+    headers = {
+        "Content-Security-Policy": policy,
+        "Referrer-Policy": "no-referrer",  # the launch URL carries the session token
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    return html, headers
+
+
+def html_response(name: str, connect: str) -> Response[str]:
+    html, headers = page(name, connect)
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=html, headers=headers)
+
+
+@app.get("/play")
+def play() -> Response[str]:
+    return html_response("play.html", "'self'")  # the game calls /rgs/play/* on this API, nothing else
+
+
+@app.get("/verify")
+def verify() -> Response[str]:
+    return html_response("verify.html", "'none'")  # the verifier never calls a server
+
+
+@instrumented
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,211 @@
+"""``python -m croupier_local.demo``: a real crash game on the running local stack (``make dev``), in a browser.
+
+Croupier plays its own operator, through the very routes real parties use:
+
+1. a player with money: ``POST /admin/players`` and ``POST /admin/players/<id>/deposits``;
+2. an RGS operator whose ``wallet_callback_url`` is the stack's own ``/rgs-wallet`` adapter:
+   ``POST /admin/rgs/operators`` (the answer shows the operator's ``api_key`` and ``hmac_secret`` once);
+3. the same credentials stored as ``rgs-wallet/operators/<operator_id>`` in the stack's secret store (the
+   runtime secrets file locally), so the adapter accepts the RGS's signed wallet calls;
+4. a session launched with an RGS v1 signed ``POST /api/public/rgs/launch``.
+
+It prints the launch URL (open it, or embed it in an iframe) and the verifier's URL. DEV ONLY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from croupier import money
+from croupier.secrets import SECRETS_FILE_ENV, FileSecretStore
+from croupier.signing import rgs
+
+DEFAULT_BASE_URL = "http://127.0.0.1:3000"
+
+
+class DemoError(RuntimeError):
+    """A step of the demo failed; the message says which and what the stack answered."""
+
+
+@dataclass(frozen=True)
+class Demo:
+    player_id: str
+    currency: str
+    operator_id: str
+    session_id: str
+    launch_url: str
+    verify_url: str
+    expires_at: str
+    balance_minor: int
+
+
+def call(
+    method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """One HTTP call to the stack: the status and the JSON answer."""
+    data = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 (the URL is the local stack's, http on loopback)
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+    except urllib.error.URLError as error:
+        raise DemoError(f"cannot reach {url} ({error.reason}): is the local stack running (make dev)?") from None
+
+
+def expect(step: str, answer: tuple[int, Any], *statuses: int) -> Any:
+    status, body = answer
+    if status not in statuses:
+        raise DemoError(f"{step}: HTTP {status} {json.dumps(body)}")
+    return body
+
+
+def run(
+    base_url: str = DEFAULT_BASE_URL,
+    secrets_file: str | os.PathLike[str] | None = None,
+    *,
+    player_id: str | None = None,
+    currency: str = "USD",
+    deposit: str = "1000.00",
+    ttl_seconds: int = 3600,
+    clock: Callable[[], float] = time.time,
+) -> Demo:
+    """Provision everything a game needs on the stack at ``base_url`` and launch a session."""
+    base = base_url.rstrip("/")
+    store = FileSecretStore(secrets_file or default_secrets_file())
+    player = player_id or "demo-" + uuid.uuid4().hex[:8]
+
+    created = call("POST", f"{base}/admin/players", {"player_id": player, "currency": currency})
+    expect("create the player", created, 201, 409)  # 409: the player exists already; top it up
+    expect(
+        "deposit",
+        call(
+            "POST",
+            f"{base}/admin/players/{player}/deposits",
+            {"currency": currency, "amount": deposit, "reference": "demo-" + uuid.uuid4().hex},
+        ),
+        201,
+    )
+    account = expect("read the player", call("GET", f"{base}/admin/players/{player}"), 200)
+    balance_minor = _balance_minor(account, currency)
+
+    operator = expect(
+        "provision the RGS operator",
+        call(
+            "POST",
+            f"{base}/admin/rgs/operators",
+            {"wallet_callback_url": f"{base}/rgs-wallet", "allowed_currencies": [currency]},
+        ),
+        200,
+        201,
+    )
+    operator_id, api_key, hmac_secret = operator["operator_id"], operator["api_key"], operator["hmac_secret"]
+    # The wallet side: Croupier, as this operator, accepts the RGS's calls signed with the same credentials.
+    store.put(f"rgs-wallet/operators/{operator_id}", {"api_key": api_key, "hmac_secrets": [hmac_secret]})
+
+    path = "/api/public/rgs/launch"
+    body = {
+        "operator_player_id": player,
+        "currency": currency,
+        "balance_minor": balance_minor,
+        "ttl_seconds": ttl_seconds,
+    }
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    signed = rgs.headers(operator_id, api_key, hmac_secret, "POST", path, raw, clock=clock)
+    request = urllib.request.Request(  # noqa: S310
+        base + path, data=raw, method="POST", headers={"Content-Type": "application/json", **signed}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            launched = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise DemoError(f"launch the session: HTTP {error.code} {error.read().decode(errors='replace')}") from None
+    return Demo(
+        player_id=player,
+        currency=currency,
+        operator_id=operator_id,
+        session_id=launched["session_id"],
+        launch_url=launched["launch_url"],
+        verify_url=f"{base}/verify",
+        expires_at=launched["expires_at"],
+        balance_minor=balance_minor,
+    )
+
+
+def _balance_minor(account: dict[str, Any], currency: str) -> int:
+    """The player's balance in the currency's minor units, as the launch reports it to the game."""
+    balances = account.get("balances") or {}
+    value = balances.get(currency) if isinstance(balances, dict) else None
+    if value is None:
+        return 0
+    amount = Decimal(str(value["balance"] if isinstance(value, dict) else value))
+    return int(amount.scaleb(money.exponent(currency)))
+
+
+def default_secrets_file() -> Path:
+    """The running stack's secret store: ``CROUPIER_SECRETS_FILE``, else the runtime copy ``make dev`` uses."""
+    named = os.environ.get(SECRETS_FILE_ENV)
+    if named:
+        return Path(named)
+    from croupier_local.__main__ import find_repo_root
+    from croupier_local.server import RUNTIME_SECRETS_FILE
+
+    return find_repo_root() / RUNTIME_SECRETS_FILE
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m croupier_local.demo", description="Launch a crash game on the running local stack."
+    )
+    parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the local stack (default {DEFAULT_BASE_URL})")
+    parser.add_argument(
+        "--secrets-file", help="the stack's secrets file (default: $CROUPIER_SECRETS_FILE or .local/secrets.json)"
+    )
+    parser.add_argument("--player", help="the player id (default: a new demo-xxxxxxxx)")
+    parser.add_argument("--currency", default="USD")
+    parser.add_argument("--deposit", default="1000.00", help="deposited before the launch (default 1000.00)")
+    parser.add_argument("--ttl", type=int, default=3600, help="session lifetime in seconds (default 3600)")
+    args = parser.parse_args(argv)
+    secrets = args.secrets_file or default_secrets_file()
+    if not Path(secrets).is_file():
+        print(f"no secrets file at {secrets}: start the local stack first (make dev)", file=sys.stderr)
+        return 1
+    try:
+        demo = run(
+            args.base_url,
+            secrets,
+            player_id=args.player,
+            currency=args.currency,
+            deposit=args.deposit,
+            ttl_seconds=args.ttl,
+        )
+    except DemoError as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
+    print("Croupier crash demo (DEV ONLY)")
+    print(f"  player:    {demo.player_id} ({demo.balance_minor} minor units of {demo.currency})")
+    print(f"  operator:  {demo.operator_id} (wallet: {args.base_url.rstrip('/')}/rgs-wallet)")
+    print(f"  expires:   {demo.expires_at}")
+    print(f"  play:      {demo.launch_url}")
+    print(f"  verify:    {demo.verify_url}")
+    print(f"  ledger:    {args.base_url.rstrip('/')}/admin/players/{demo.player_id}/entries?currency={demo.currency}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
