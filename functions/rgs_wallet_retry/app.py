@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier import aws
-from croupier.observability import logger, metrics, tracer
 from croupier.rgs.retries import process_batch
 from croupier.rgs.wiring import game
+from croupier.web import instrumented
 
 
 def change_visibility(receipt_handle: str, seconds: int) -> None:
@@ -19,8 +19,6 @@ def change_visibility(receipt_handle: str, seconds: int) -> None:
     )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_batch(event.get("Records", []), game(), change_visibility)
