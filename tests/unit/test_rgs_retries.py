@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from croupier.errors import NotFound
-from croupier.rgs.retries import SqsRetryQueue, backoff_seconds, process_batch
+from croupier.rgs.retries import MAX_RECEIVES, SqsRetryQueue, backoff_seconds, process_batch
 
 
 class Game:
@@ -80,3 +80,21 @@ def test_the_queue_sends_the_kind_and_round_after_the_first_delay() -> None:
         ("https://sqs.example/retries", {"kind": "win", "round_id": "r_1"}, 10),
         ("https://sqs.example/retries", {"kind": "refund", "round_id": "r_2"}, 10),
     ]
+
+
+def test_the_last_failed_receive_is_counted_as_a_dead_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After MAX_RECEIVES receives SQS moves the message to the dead-letter queue: that failure is counted as
+    ``DeadLetters`` (and still reported, so SQS does move it); earlier failures are not."""
+    counted: list[str] = []
+    monkeypatch.setattr("croupier.rgs.retries.count", counted.append)
+    game = Game({"r-busy": False})
+    answer = process_batch(
+        [
+            record("early", {"kind": "win", "round_id": "r-busy"}, receives=MAX_RECEIVES - 1),
+            record("last", {"kind": "win", "round_id": "r-busy"}, receives=MAX_RECEIVES),
+        ],
+        game,
+        lambda handle, seconds: None,
+    )
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "early"}, {"itemIdentifier": "last"}]}
+    assert counted == ["WalletRetriesFailed", "WalletRetriesFailed", "DeadLetters"]

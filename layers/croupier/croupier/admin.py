@@ -16,6 +16,7 @@ from croupier.errors import Conflict, NotFound
 from croupier.jsonbody import parse_object
 from croupier.ledger import AccountKey, AccountState, Entry, Kind, Ledger, Movement, Outcome
 from croupier.ledger.service import utc_now_iso
+from croupier.observability import count_movement
 
 ADMIN_PROVIDER = "admin"
 PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -151,6 +152,7 @@ class Admin:
         units = money.from_decimal_string(request.amount, max_places=max(2, money.exponent(request.currency)))
         account = AccountKey(player_id, request.currency)
         outcome: Outcome = self.ledger.move(Movement(ADMIN_PROVIDER, request.reference, account, kind, units))
+        count_movement(outcome.replayed)
         return {"player_id": player_id, "reference": request.reference, **entry_view(outcome.entry)}, outcome.replayed
 
     def entries(self, raw_player_id: str, query: Mapping[str, str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ class CroupierError(Exception):
 
     status: int = 500
     code: str = "INTERNAL_ERROR"
+    metric: str | None = None  # counted (croupier.observability) when the error is answered, if set
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

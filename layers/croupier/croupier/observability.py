@@ -1,6 +1,8 @@
 """One Logger, Tracer and Metrics for every function, created once and imported everywhere.
 
-Service name, namespace and level come from the POWERTOOLS_* environment set in template.yaml.
+Service name, namespace and level come from the POWERTOOLS_* environment set in template.yaml. Every metric is
+published in the ``Croupier`` namespace with one dimension, ``service=croupier``: the alarms and the dashboard
+of template.yaml read them there. The names are listed in :data:`METRIC_NAMES` (and in the README).
 """
 
 from __future__ import annotations
@@ -15,10 +17,39 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 NAMESPACE = "Croupier"
+SERVICE = "croupier"
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "croupier"))
+# Every name passed to count(): a test keeps this list and the code in step, the README documents each one.
+METRIC_NAMES = frozenset(
+    {
+        "MoneyMovements",  # a movement of money written (debit, credit, reversal, deposit, withdrawal)
+        "Replays",  # a provider's retry answered from the stored entry, nothing written
+        "Conflicts",  # a transaction id reused with other content (409 IDEMPOTENCY_CONFLICT...)
+        "Declines",  # refused for the player's money or a rollback that came first (402, ALREADY_ROLLED_BACK)
+        "RetryLater",  # the ledger's retry budget ran out (503, nothing written)
+        "NegativeBalances",  # a sportsbook result rollback took a balance below zero
+        "LateAfterRollback",  # a sportsbook result arrived after its rollback: acknowledged, not paid
+        "SignatureFailures",  # a request refused for its signature, key or timestamp (401)
+        "SessionsLaunched",
+        "RoundsStarted",
+        "RoundsSettled",
+        "BetsRefused",
+        "BetsRefunded",
+        "WinsPaid",
+        "WinRetries",  # a win the operator's wallet did not take, queued to retry
+        "WalletRetriesQueued",
+        "WalletRetriesFailed",
+        "RetryMessagesDropped",
+        "DeadLetters",  # a retry's last receive failed: SQS moves it to the dead-letter queue
+    }
+)
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
 tracer = Tracer()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE),
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE),
+)
 
 
 _counts = threading.local()
@@ -31,6 +62,11 @@ def count(name: str, value: int = 1) -> None:
     if counter is None:
         counter = _counts.counter = Counter()
     counter[name] += value
+
+
+def count_movement(replayed: bool) -> None:
+    """A ledger outcome: a replay answered from the stored entry, or money that moved."""
+    count("Replays" if replayed else "MoneyMovements")
 
 
 def publish_counts() -> None:

@@ -8,11 +8,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.errors import CroupierError
-from croupier.observability import logger, metrics, publish_counts, tracer
+from croupier.observability import count, logger, metrics, publish_counts, tracer
 
 Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
 
@@ -39,6 +38,8 @@ def build_resolver(*, error_fields: Mapping[str, Any] | None = None) -> APIGatew
 
     @app.exception_handler(CroupierError)  # type: ignore[untyped-decorator]
     def _domain_error(error: CroupierError) -> Response[str]:
+        if error.metric:
+            count(error.metric)
         if error.status >= 500:
             logger.warning("request failed", extra={"error_code": error.code, "status": error.status})
         return error_response(error.status, error.code, error.message, error_fields)
@@ -50,14 +51,28 @@ def build_resolver(*, error_fields: Mapping[str, Any] | None = None) -> APIGatew
     return app
 
 
+def correlation_id(event: Mapping[str, Any], context: LambdaContext) -> str:
+    """API Gateway's request id (the ``apigw-requestid`` a caller sees, and the access logs' ``requestId``);
+    the Lambda request id for events that do not come through API Gateway (an SQS batch)."""
+    request_context = event.get("requestContext")
+    if isinstance(request_context, Mapping):
+        request_id = request_context.get("requestId")
+        if isinstance(request_id, str) and request_id:
+            return request_id
+    return str(getattr(context, "aws_request_id", "") or "")
+
+
 def instrumented(handler: Handler) -> Handler:
-    """Wrap a Lambda handler with structured logging (correlation id from API Gateway), tracing and metrics."""
+    """Wrap a Lambda handler with structured logging (every line carries ``correlation_id``, see
+    :func:`correlation_id`, next to Powertools' ``function_request_id``), tracing and metrics (this
+    invocation's counts published once, at the end)."""
 
     @functools.wraps(handler)
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @logger.inject_lambda_context
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def wrapper(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        logger.set_correlation_id(correlation_id(event, context))
         try:
             return handler(event, context)
         finally:

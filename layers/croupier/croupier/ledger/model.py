@@ -152,12 +152,14 @@ class UnknownAccount(NotFound):
 class InsufficientFunds(CroupierError):
     status = 402
     code = "INSUFFICIENT_FUNDS"
+    metric = "Declines"
 
 
 class IdempotencyConflict(Conflict):
     """The transaction id was used before with different content (amount, player, kind or target)."""
 
     code = "IDEMPOTENCY_CONFLICT"
+    metric = "Conflicts"
 
 
 class ReversalAmountMismatch(IdempotencyConflict):
@@ -170,6 +172,7 @@ class ReversedBeforeArrival(Conflict):
     """The transaction was reversed (a tombstone) before it arrived: it has no effect."""
 
     code = "ALREADY_ROLLED_BACK"
+    metric = "Declines"
 
     def __init__(self, message: str, tombstone: Entry) -> None:
         super().__init__(message)

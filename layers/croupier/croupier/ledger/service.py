@@ -63,6 +63,7 @@ class LedgerStore(Protocol):
 
 class RetriesExhausted(Unavailable):
     code = "RETRY_LATER"
+    metric = "RetryLater"
 
 
 def utc_now_iso() -> str:

@@ -18,6 +18,7 @@ from croupier.observability import count, logger
 
 BASE_DELAY_SECONDS = 10
 MAX_DELAY_SECONDS = 900
+MAX_RECEIVES = 12  # WalletRetryQueue's maxReceiveCount in template.yaml (a test keeps them equal)
 KINDS = ("win", "refund")
 
 
@@ -78,4 +79,10 @@ def process_batch(
         change_visibility(record["receiptHandle"], backoff_seconds(receives))
         failures.append({"itemIdentifier": message_id})
         count("WalletRetriesFailed")
+        if receives >= MAX_RECEIVES:  # SQS moves it to the dead-letter queue instead of delivering it again
+            count("DeadLetters")
+            logger.error(
+                "a wallet retry failed for the last time; it goes to the dead-letter queue",
+                extra={"message_id": message_id, "kind": kind, "round_id": round_id, "receives": receives},
+            )
     return {"batchItemFailures": failures}

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from croupier import money
 from croupier.checks import signature_refused, validated
-from croupier.errors import Forbidden
-from croupier.jsonbody import parse_object
+from croupier.errors import Forbidden, PayloadTooLarge
+from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.observability import count
 from croupier.rgs.credentials import new_session_token, token_hash
 from croupier.rgs.operators import Operators, iso
@@ -48,7 +48,10 @@ class Sessions:
         self.clock = clock
 
     def authenticate(self, request: RawRequest) -> str:
-        """The operator id of a correctly signed operator call (401 otherwise)."""
+        """The operator id of a correctly signed operator call (413 for a body over 16 KiB, before anything is
+        hashed; 401 otherwise)."""
+        if len(request.body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
         verdict = rgs.verify(request, self.operators.secrets_for, clock=self.clock)
         if not verdict.ok or verdict.key_id is None:
             raise signature_refused(verdict, "UNKNOWN_OPERATOR")

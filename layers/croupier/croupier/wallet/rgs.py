@@ -26,7 +26,7 @@ from croupier.checks import signature_refused, validated
 from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal
-from croupier.observability import count
+from croupier.observability import count_movement
 from croupier.secrets import CachedSecrets
 from croupier.signing import Clock, RawRequest, rgs
 from croupier.signing._core import system_clock
@@ -138,5 +138,5 @@ def balance_minor(units: int, currency: str) -> int:
 
 
 def _answer(outcome: Outcome, currency: str) -> dict[str, Any]:
-    count("Replays" if outcome.replayed else "MoneyMovements")
+    count_movement(outcome.replayed)
     return {"ok": True, "balance_minor": balance_minor(outcome.balance_after, currency)}

@@ -19,7 +19,7 @@ from croupier.checks import signature_refused, validated
 from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount
-from croupier.observability import count
+from croupier.observability import count_movement
 from croupier.secrets import CachedSecrets
 from croupier.signing import Clock, RawRequest, ruby_callback
 from croupier.signing._core import system_clock
@@ -196,4 +196,4 @@ class RubyWallet:
 
 
 def _count(outcome: Outcome) -> None:
-    count("Replays" if outcome.replayed else "MoneyMovements")
+    count_movement(outcome.replayed)

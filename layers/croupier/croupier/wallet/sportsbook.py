@@ -33,7 +33,7 @@ from croupier.ledger import (
     ReversedBeforeArrival,
     UnknownAccount,
 )
-from croupier.observability import count, logger
+from croupier.observability import count, count_movement, logger
 from croupier.secrets import CachedSecrets
 from croupier.signing import RawRequest, sportsbook
 
@@ -198,6 +198,8 @@ class SportsbookWallet:
             count("Conflicts")
             return refused(DUPLICATE_TRANSACTION)
         except CroupierError as error:
+            if error.metric:
+                count(error.metric)
             if error.status == 503:
                 return refused(TEMPORARY_ERROR, 503)
             logger.exception("sportsbook callback failed")
@@ -208,4 +210,4 @@ class SportsbookWallet:
 
 
 def _counted(outcome: Outcome) -> None:
-    count("Replays" if outcome.replayed else "MoneyMovements")
+    count_movement(outcome.replayed)
