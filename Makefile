@@ -11,12 +11,13 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup dev test lint typecheck validate build unit bench deploy clean
+.PHONY: help setup dev test lint typecheck validate build unit bench openapi deploy clean
 
 help:
 	@echo "make dev       run the local stack on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local inside)"
 	@echo "make test      lint, type checks, sam validate --lint, sam build, and every test"
 	@echo "make bench     benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make openapi   regenerate docs/openapi.json from template.yaml and the handlers' models"
 	@echo "make deploy    sam build && sam deploy --guided"
 
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
@@ -60,6 +61,9 @@ test: setup lint typecheck validate build unit
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) -m bench
+
+openapi: $(VENV)/.installed
+	$(PY) -m croupier_local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 deploy: build
 	$(SAM) deploy --guided
