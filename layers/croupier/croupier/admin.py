@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, NotRequired, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, model_validator
 from typing_extensions import TypedDict
 
 from croupier import money
@@ -23,6 +23,7 @@ PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
 Reference = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 MAX_PAGE = 100
+RUBY_MAX_PLAYER_ID = 2**63 - 1  # what a Ruby callback's player_id can be (croupier.wallet.ruby)
 Amount = Annotated[
     str,
     Field(
@@ -55,9 +56,10 @@ class CreatePlayer(BaseModel):
     player_id: PlayerId
     currency: Currency | None = None
     currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=20)
-    links: dict[Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")], StrictInt | StrictStr] = Field(
-        default_factory=dict, max_length=10
-    )
+    links: dict[
+        Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
+        Annotated[StrictInt, Field(ge=0, lt=10**64)] | Annotated[StrictStr, Field(min_length=1, max_length=128)],
+    ] = Field(default_factory=dict, max_length=10)
 
     @model_validator(mode="after")
     def _one_currency_at_least(self) -> CreatePlayer:
@@ -76,7 +78,17 @@ class MoneyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     currency: Currency
-    amount: StrictStr
+    amount: Annotated[  # checked by croupier.money (INVALID_AMOUNT), not by the model (INVALID_REQUEST)
+        StrictStr,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,4})?$",
+                "description": "a plain non-negative decimal string, at most max(2, the currency's) decimals",
+                "examples": ["100.00"],
+            }
+        ),
+    ]
     reference: Reference
 
 
@@ -164,7 +176,7 @@ class Admin:
         for currency in currencies:
             money.exponent(currency)
         links = {provider: str(value) for provider, value in request.links.items()}
-        if "ruby" in links and not (links["ruby"].isdigit() and int(links["ruby"]) >= 1):
+        if "ruby" in links and not (links["ruby"].isdigit() and 1 <= int(links["ruby"]) <= RUBY_MAX_PLAYER_ID):
             raise InvalidRequest("links.ruby must be Ruby's positive integer player id")
         created_at = utc_now_iso()
         if not self.store.create_player(request.player_id, currencies, links, created_at):
