@@ -44,6 +44,7 @@ from croupier.ledger import (
     UnknownAccount,
 )
 from croupier.rgs import operators, reports, rounds, sessions
+from croupier.rgs.store import MAX_ID_BYTES
 from croupier.wallet import rgs as rgs_wallet
 from croupier.wallet import ruby, sportsbook
 from croupier.web import HealthAnswer
@@ -341,7 +342,7 @@ OPERATIONS: dict[str, Operation] = {
         {201: Answer("The new key pair (the secret is shown in this answer only)", operators.IssuedKey)},
         body=operators.Rotation,
         body_required=False,
-        params=[Param("operator_id", "path", {"type": "string", "format": "uuid"})],
+        params=[Param("operator_id", "path", {"type": "string", "format": "uuid", "maxLength": 36})],
         errors=[*BODY_ERRORS, operators.UnknownOperator, operators.OperatorChanged],
     ),
     # The RGS: operators call us (RGS v1 signed)
@@ -360,7 +361,7 @@ OPERATIONS: dict[str, Operation] = {
         "rgs",
         Auth.RGS_OPERATOR,
         {200: Answer("The round", reports.RoundView)},
-        params=[Param("round_id", "path", {"type": "string", "minLength": 1})],
+        params=[Param("round_id", "path", {"type": "string", "minLength": 1, "maxLength": MAX_ID_BYTES})],
         errors=[*RGS_OPERATOR_ERRORS, reports.UnknownRound],
         error_fields=RGS_ERROR_FIELDS,
     ),

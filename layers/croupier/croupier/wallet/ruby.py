@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, model_validator
 from typing_extensions import TypedDict
 
 from croupier import money
@@ -29,6 +29,17 @@ PROVIDER = "ruby"
 TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 ShortText = Annotated[StrictStr, Field(max_length=128)]
 RubyPlayerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+AmountString = Annotated[  # checked by croupier.money (INVALID_AMOUNT), not by the model (INVALID_REQUEST)
+    StrictStr,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$",
+            "description": "a plain non-negative decimal string with at most 2 decimals",
+            "examples": ["1250.00"],
+        }
+    ),
+]
 Balance = Annotated[
     str,
     Field(
@@ -53,7 +64,7 @@ class BalanceRequest(_Request):
 
 class MoveRequest(_Request):
     player_id: RubyPlayerId
-    amount: StrictStr
+    amount: AmountString
     transaction_id: TxId
     round_id: ShortText | None = None
     provider_code: ShortText | None = None
