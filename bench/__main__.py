@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from bench import signing, wallet
+from bench import coldstart, signing, stack, wallet
 
 
 def main() -> None:
     signing.main()
     wallet.main()
+    coldstart.main()
+    stack.main()
 
 
 if __name__ == "__main__":
