@@ -278,6 +278,9 @@ def running_stack() -> Iterator[Fixture]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with LocalStack(ROOT, port=0) as stack:
+                from croupier import aws
+
+                aws.dynamodb.cache_clear()  # a client cached by an earlier benchmark names its stopped DynamoDB
                 yield prepare(stack, secrets)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
