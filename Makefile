@@ -14,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench deploy deploy-dev deploy-prod clean
+.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench openapi deploy deploy-dev deploy-prod clean
 
 help:
 	@echo "make dev       run the local stack on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local inside)"
@@ -22,6 +22,7 @@ help:
 	@echo "make test      audit, lint, type checks, sam validate --lint, sam build, and every test"
 	@echo "make audit     checkov over template.yaml, pip-audit over every pinned requirement file"
 	@echo "make bench     benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make openapi   regenerate docs/openapi.json from template.yaml and the handlers' models"
 	@echo "make deploy-dev / deploy-prod   sam build && sam deploy --config-env dev|prod (samconfig.toml)"
 
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
@@ -99,6 +100,9 @@ deploy-dev: build
 
 deploy-prod: build
 	$(SAM) deploy --config-env prod
+
+openapi: $(VENV)/.installed
+	$(PY) -m croupier_local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

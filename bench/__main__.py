@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from bench import signing, wallet
+import os
+
+# Before anything imports croupier.observability: its Metrics read these once.
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+from bench import coldstart, signing, stack, wallet
 
 
 def main() -> None:
     signing.main()
     wallet.main()
+    coldstart.main()
+    stack.main()
 
 
 if __name__ == "__main__":

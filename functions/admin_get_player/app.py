@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from croupier.admin import PlayerView
 from croupier.wallet.wiring import admin
 from croupier.web import build_resolver, instrumented
 
@@ -13,7 +14,7 @@ app = build_resolver()
 
 
 @app.get("/admin/players/<player_id>")
-def get_player(player_id: str) -> dict[str, Any]:
+def get_player(player_id: str) -> PlayerView:
     return admin().player(player_id)
 
 

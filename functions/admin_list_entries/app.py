@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from croupier.admin import EntriesPage
 from croupier.wallet.wiring import admin
 from croupier.web import build_resolver, instrumented
 
@@ -13,7 +14,7 @@ app = build_resolver()
 
 
 @app.get("/admin/players/<player_id>/entries")
-def list_entries(player_id: str) -> dict[str, Any]:
+def list_entries(player_id: str) -> EntriesPage:
     return admin().entries(player_id, app.current_event.query_string_parameters or {})
 
 

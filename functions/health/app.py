@@ -7,13 +7,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier import __version__
-from croupier.web import build_resolver, instrumented
+from croupier.web import HealthAnswer, build_resolver, instrumented
 
 app = build_resolver()
 
 
 @app.get("/health")
-def health() -> dict[str, str]:
+def health() -> HealthAnswer:
     return {"status": "ok", "service": "croupier", "version": __version__}
 
 

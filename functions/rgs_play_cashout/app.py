@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from croupier.rgs.rounds import PlayerRound
 from croupier.rgs.wiring import bearer_token, game
 from croupier.signing import RawRequest
 from croupier.web import build_resolver, instrumented
@@ -14,7 +15,7 @@ app = build_resolver()
 
 
 @app.post("/rgs/play/cashout")
-def play() -> dict[str, Any]:
+def play() -> PlayerRound:
     request = RawRequest.from_apigw_v2(app.current_event.raw_event)
     return game().cash_out(bearer_token(request.headers), request.body)
 

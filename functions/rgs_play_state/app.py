@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from croupier.rgs.rounds import SessionState
 from croupier.rgs.wiring import bearer_token, game
 from croupier.signing import Headers
 from croupier.web import build_resolver, instrumented
@@ -14,7 +15,7 @@ app = build_resolver()
 
 
 @app.get("/rgs/play/state")
-def state() -> dict[str, Any]:
+def state() -> SessionState:
     return game().state(bearer_token(Headers(app.current_event.headers)))
 
 

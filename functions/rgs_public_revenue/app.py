@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.rgs import reports
 from croupier.rgs.operators import UnknownOperator
+from croupier.rgs.reports import RevenueAnswer
 from croupier.rgs.wiring import operators, rgs_store, sessions
 from croupier.signing import RawRequest
 from croupier.web import build_resolver, instrumented
@@ -16,7 +17,7 @@ app = build_resolver(error_fields={"ok": False})
 
 
 @app.get("/api/public/rgs/revenue")
-def revenue() -> dict[str, Any]:
+def revenue() -> RevenueAnswer:
     operator_id = sessions().authenticate(RawRequest.from_apigw_v2(app.current_event.raw_event))
     settings = operators().settings(operator_id)
     if settings is None:

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.rgs import reports
+from croupier.rgs.reports import RoundView
 from croupier.rgs.wiring import rgs_store, sessions
 from croupier.signing import RawRequest
 from croupier.web import build_resolver, instrumented
@@ -15,7 +16,7 @@ app = build_resolver(error_fields={"ok": False})
 
 
 @app.get("/api/public/rgs/round/<round_id>")
-def read_round(round_id: str) -> dict[str, Any]:
+def read_round(round_id: str) -> RoundView:
     operator_id = sessions().authenticate(RawRequest.from_apigw_v2(app.current_event.raw_event))
     return reports.round_view(rgs_store().read_round(round_id), operator_id)
 

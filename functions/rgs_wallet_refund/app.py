@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.signing import RawRequest
+from croupier.wallet.rgs import WalletAnswer
 from croupier.wallet.wiring import rgs_wallet
 from croupier.web import build_resolver, instrumented
 
@@ -14,7 +15,7 @@ app = build_resolver(error_fields={"ok": False})
 
 
 @app.post("/rgs-wallet/refund")
-def refund() -> dict[str, Any]:
+def refund() -> WalletAnswer:
     return rgs_wallet().refund(RawRequest.from_apigw_v2(app.current_event.raw_event))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.signing import RawRequest
+from croupier.wallet.ruby import MoveAnswer
 from croupier.wallet.wiring import ruby_wallet
 from croupier.web import build_resolver, instrumented
 
@@ -14,7 +15,7 @@ app = build_resolver()
 
 
 @app.post("/ruby/credit")
-def credit() -> dict[str, str]:
+def credit() -> MoveAnswer:
     return ruby_wallet().credit(RawRequest.from_apigw_v2(app.current_event.raw_event))
 
 

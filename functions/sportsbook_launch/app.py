@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from croupier.launch import SportsbookLaunchAnswer
 from croupier.signing import RawRequest
 from croupier.wallet.wiring import launcher
 from croupier.web import build_resolver, instrumented
@@ -14,7 +15,7 @@ app = build_resolver()
 
 
 @app.post("/sportsbook/launch")
-def launch() -> dict[str, Any]:
+def launch() -> SportsbookLaunchAnswer:
     return launcher().sportsbook(RawRequest.from_apigw_v2(app.current_event.raw_event).body)
 
 

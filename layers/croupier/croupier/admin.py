@@ -6,9 +6,10 @@ IAM-authorised in AWS (template.yaml); open on the loopback local stack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, NotRequired, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, model_validator
+from typing_extensions import TypedDict
 
 from croupier import money
 from croupier.checks import InvalidRequest, validated
@@ -23,6 +24,15 @@ PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
 Reference = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 MAX_PAGE = 100
+RUBY_MAX_PLAYER_ID = 2**63 - 1  # what a Ruby callback's player_id can be (croupier.wallet.ruby)
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,4})?$",
+        description="a decimal string with the currency's decimals (more only when the amount needs them)",
+        examples=["1250.00"],
+    ),
+]
 
 
 class AdminStore(Protocol):
@@ -47,9 +57,10 @@ class CreatePlayer(BaseModel):
     player_id: PlayerId
     currency: Currency | None = None
     currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=20)
-    links: dict[Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")], StrictInt | StrictStr] = Field(
-        default_factory=dict, max_length=10
-    )
+    links: dict[
+        Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
+        Annotated[StrictInt, Field(ge=0, lt=10**64)] | Annotated[StrictStr, Field(min_length=1, max_length=128)],
+    ] = Field(default_factory=dict, max_length=10)
 
     @model_validator(mode="after")
     def _one_currency_at_least(self) -> CreatePlayer:
@@ -68,8 +79,55 @@ class MoneyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     currency: Currency
-    amount: StrictStr
+    amount: Annotated[  # checked by croupier.money (INVALID_AMOUNT), not by the model (INVALID_REQUEST)
+        StrictStr,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,4})?$",
+                "description": "a plain non-negative decimal string, at most max(2, the currency's) decimals",
+                "examples": ["100.00"],
+            }
+        ),
+    ]
     reference: Reference
+
+
+class PlayerView(TypedDict):
+    player_id: str
+    currencies: list[str]
+    links: dict[str, str]
+    created_at: str
+    balances: dict[str, Amount]
+
+
+class EntryView(TypedDict):
+    provider: str
+    transaction_id: str
+    kind: str
+    currency: str
+    amount: Amount
+    delta: Amount
+    balance_before: Amount
+    balance_after: Amount
+    version: int
+    created_at: str
+    effect: str
+    target_transaction_id: NotRequired[str]
+    reversed_by: NotRequired[str]
+    meta: NotRequired[dict[str, str]]
+
+
+class MoneyAnswer(EntryView):
+    player_id: str
+    reference: str
+
+
+class EntriesPage(TypedDict):
+    player_id: str
+    currency: str
+    items: list[EntryView]
+    next_cursor: str | None
 
 
 def _player_id(raw: str) -> str:
@@ -84,9 +142,9 @@ def format_amount(units: int, currency: str) -> str:
     return money.to_decimal_string(units, min_places=money.exponent(currency))
 
 
-def entry_view(entry: Entry) -> dict[str, Any]:
+def entry_view(entry: Entry) -> EntryView:
     currency = entry.account.currency
-    view: dict[str, Any] = {
+    view: EntryView = {
         "provider": entry.provider,
         "transaction_id": entry.tx_id,
         "kind": entry.kind.value,
@@ -113,13 +171,13 @@ class Admin:
         self.store = store
         self.ledger = ledger
 
-    def create_player(self, body: bytes) -> dict[str, Any]:
+    def create_player(self, body: bytes) -> PlayerView:
         request: CreatePlayer = validated(CreatePlayer, parse_object(body))
         currencies = request.all_currencies()
         for currency in currencies:
             money.exponent(currency)
         links = {provider: str(value) for provider, value in request.links.items()}
-        if "ruby" in links and not (links["ruby"].isdigit() and int(links["ruby"]) >= 1):
+        if "ruby" in links and not (links["ruby"].isdigit() and 1 <= int(links["ruby"]) <= RUBY_MAX_PLAYER_ID):
             raise InvalidRequest("links.ruby must be Ruby's positive integer player id")
         created_at = utc_now_iso()
         if not self.store.create_player(request.player_id, currencies, links, created_at):
@@ -132,20 +190,26 @@ class Admin:
             "balances": {c: format_amount(0, c) for c in currencies},
         }
 
-    def player(self, raw_player_id: str) -> dict[str, Any]:
+    def player(self, raw_player_id: str) -> PlayerView:
         player_id = _player_id(raw_player_id)
         profile, accounts = self.store.read_player(player_id)
         if profile is None:
             raise UnknownPlayer(f"unknown player {player_id!r}")
-        return {**profile, "balances": {c: format_amount(s.balance, c) for c, s in sorted(accounts.items())}}
+        return {
+            "player_id": profile["player_id"],
+            "currencies": profile["currencies"],
+            "links": profile["links"],
+            "created_at": profile["created_at"],
+            "balances": {c: format_amount(s.balance, c) for c, s in sorted(accounts.items())},
+        }
 
-    def deposit(self, raw_player_id: str, body: bytes) -> tuple[dict[str, Any], bool]:
+    def deposit(self, raw_player_id: str, body: bytes) -> tuple[MoneyAnswer, bool]:
         return self._move(raw_player_id, body, Kind.CREDIT)
 
-    def withdraw(self, raw_player_id: str, body: bytes) -> tuple[dict[str, Any], bool]:
+    def withdraw(self, raw_player_id: str, body: bytes) -> tuple[MoneyAnswer, bool]:
         return self._move(raw_player_id, body, Kind.DEBIT)
 
-    def _move(self, raw_player_id: str, body: bytes, kind: Kind) -> tuple[dict[str, Any], bool]:
+    def _move(self, raw_player_id: str, body: bytes, kind: Kind) -> tuple[MoneyAnswer, bool]:
         player_id = _player_id(raw_player_id)
         request: MoneyRequest = validated(MoneyRequest, parse_object(body))
         # Ruby's 2-decimal strings can leave hundredths even in a 0-decimal currency: they can be withdrawn.
@@ -155,7 +219,7 @@ class Admin:
         count_movement(outcome.replayed)
         return {"player_id": player_id, "reference": request.reference, **entry_view(outcome.entry)}, outcome.replayed
 
-    def entries(self, raw_player_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+    def entries(self, raw_player_id: str, query: Mapping[str, str]) -> EntriesPage:
         player_id = _player_id(raw_player_id)
         currency = query.get("currency")
         if currency is None:

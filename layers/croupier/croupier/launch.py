@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from typing_extensions import TypedDict
 
 from croupier.checks import InvalidRequest
 from croupier.clients.http import Transport
@@ -77,6 +78,16 @@ class RgsLaunchRequest(BaseModel):
     ttl_seconds: TtlSeconds = DEFAULT_TTL_SECONDS
 
 
+class SportsbookLaunchAnswer(TypedDict):
+    url: Annotated[str, Field(description="the sportsbook iframe for the player")]
+
+
+class RgsLaunchAnswer(TypedDict):
+    launch_url: str
+    session_id: str
+    expires_at: Annotated[str, Field(description="ISO-8601 UTC")]
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -100,14 +111,14 @@ class Launcher:
         self._lock = threading.Lock()
         self._sportsbook_clients: dict[tuple[str, str], tuple[str, SportsbookClient]] = {}
 
-    def sportsbook(self, body: bytes) -> dict[str, Any]:
+    def sportsbook(self, body: bytes) -> SportsbookLaunchAnswer:
         """``{"player_id", "currency", "lang"?}`` → ``{"url"}``: the player's sportsbook iframe."""
         request = _validate(SportsbookLaunchRequest, parse_object(body))
         self._balance(AccountKey(request.player_id, request.currency))  # the account must exist
         client = self._sportsbook_client()
         return {"url": client.start_session(request.player_id, request.currency, request.lang)}
 
-    def rgs(self, body: bytes) -> dict[str, Any]:
+    def rgs(self, body: bytes) -> RgsLaunchAnswer:
         """``{"player_id", "currency", "ttl_seconds"?}`` → ``{"launch_url", "session_id", "expires_at"}``."""
         request = _validate(RgsLaunchRequest, parse_object(body))
         state = self._balance(AccountKey(request.player_id, request.currency))

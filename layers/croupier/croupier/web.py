@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing_extensions import TypedDict
 
 from croupier.errors import CroupierError
 from croupier.observability import count, logger, metrics, publish_counts, tracer
@@ -16,6 +17,12 @@ from croupier.observability import count, logger, metrics, publish_counts, trace
 Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
 
 JSON = "application/json"
+
+
+class HealthAnswer(TypedDict):
+    status: str
+    service: str
+    version: str
 
 
 def error_response(status: int, code: str, message: str, extra: Mapping[str, Any] | None = None) -> Response[str]:

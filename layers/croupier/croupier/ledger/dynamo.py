@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
 from botocore.exceptions import ReadTimeoutError as BotoReadTimeout
@@ -465,8 +465,16 @@ class DynamoLedgerStore:
             "Limit": limit,
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
-        answer = self.client.query(**kwargs)
+            start = decode_cursor(cursor)
+            if start["gsi1pk"]["S"] != entries_gsi_pk(account):  # another account's page: DynamoDB would refuse it
+                raise_invalid_cursor()
+            kwargs["ExclusiveStartKey"] = start
+        try:
+            answer = self.client.query(**kwargs)
+        except ClientError as error:
+            if cursor and error.response.get("Error", {}).get("Code") == "ValidationException":
+                raise_invalid_cursor()  # a cursor that was never ours, however well-formed
+            raise
         last = answer.get("LastEvaluatedKey")
         return [entry_from_item(i) for i in answer.get("Items", [])], encode_cursor(last) if last else None
 
@@ -499,8 +507,6 @@ def encode_cursor(key: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
-    from croupier.errors import BadRequest
-
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -509,8 +515,14 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         if not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in key.values()):
             raise ValueError("not a cursor")
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest("cursor is not one this API returned", code="INVALID_CURSOR") from None
+        raise_invalid_cursor()
     return key
+
+
+def raise_invalid_cursor() -> NoReturn:
+    from croupier.errors import BadRequest
+
+    raise BadRequest("cursor is not one this API returned", code="INVALID_CURSOR") from None
 
 
 def _cancelled(error: ClientError, roles: list[Failed]) -> CommitResult:

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from typing_extensions import TypedDict
 
 from croupier import money
 from croupier.checks import M, validated
@@ -104,6 +105,33 @@ class Rotation(BaseModel):
     overlap_seconds: StrictInt = Field(default=DEFAULT_OVERLAP_SECONDS, ge=0, le=MAX_OVERLAP_SECONDS)
 
 
+class KeyView(TypedDict):
+    api_key: str
+    created_at: str
+    retires_at: Annotated[str | None, Field(description="when the key stops verifying; null while it is current")]
+
+
+class OperatorView(TypedDict):
+    """An operator as an admin sees it: settings and key ids, never a secret."""
+
+    operator_id: str
+    created_at: str
+    wallet_callback_url: str
+    rtp_target: Annotated[str, Field(examples=["0.96"])]
+    max_win_multiplier: int
+    allowed_currencies: list[str]
+    house_share: Annotated[str, Field(examples=["0.15"])]
+    enabled: bool
+    keys: list[KeyView]
+
+
+class IssuedKey(OperatorView):
+    """The operator with a new key pair: the only answer that ever shows its ``hmac_secret``."""
+
+    api_key: str
+    hmac_secret: str
+
+
 def _validate(model: type[M], body: bytes) -> M:
     """An empty body is an empty object here: every field of a rotation or a change is optional."""
     return validated(model, parse_object(body) if body.strip() else {})
@@ -132,7 +160,7 @@ class Operators:
 
     # provisioning -----------------------------------------------------------------------------------
 
-    def provision(self, body: bytes) -> dict[str, Any]:
+    def provision(self, body: bytes) -> IssuedKey:
         """A new operator; the answer is the only place its ``hmac_secret`` is ever shown."""
         settings: OperatorSettings = _validate(OperatorSettings, body)
         issued = new_operator_credentials()
@@ -148,7 +176,7 @@ class Operators:
             raise OperatorChanged("operator id collision; provision again")
         return {**public_view(profile), "api_key": issued.api_key, "hmac_secret": issued.hmac_secret}
 
-    def rotate_key(self, operator_id: str, body: bytes) -> dict[str, Any]:
+    def rotate_key(self, operator_id: str, body: bytes) -> IssuedKey:
         """A new key pair (shown once); every older key retires after the overlap window."""
         rotation: Rotation = _validate(Rotation, body)
         profile, revision = self._profile(operator_id)
@@ -172,7 +200,7 @@ class Operators:
         self._forget(operator_id)
         return {**public_view(profile), "api_key": api_key, "hmac_secret": hmac_secret}
 
-    def change(self, operator_id: str, body: bytes) -> dict[str, Any]:
+    def change(self, operator_id: str, body: bytes) -> OperatorView:
         change: SettingsChange = _validate(SettingsChange, body)
         profile, revision = self._profile(operator_id)
         if change.enabled is not None:
@@ -184,7 +212,7 @@ class Operators:
         self._forget(operator_id)
         return public_view(profile)
 
-    def view(self, operator_id: str) -> dict[str, Any]:
+    def view(self, operator_id: str) -> OperatorView:
         return public_view(self._profile(operator_id)[0])
 
     def _profile(self, operator_id: str) -> tuple[dict[str, Any], int]:
@@ -274,11 +302,20 @@ class Operators:
             self._cache.pop(operator_id, None)
 
 
-def public_view(profile: dict[str, Any]) -> dict[str, Any]:
+def public_view(profile: dict[str, Any]) -> OperatorView:
     """The operator as shown to an admin: settings and key ids, never a secret."""
+    settings = profile["settings"]
     return {
         "operator_id": profile["operator_id"],
         "created_at": profile["created_at"],
-        **profile["settings"],
-        "keys": [{k: key[k] for k in ("api_key", "created_at", "retires_at")} for key in profile["keys"]],
+        "wallet_callback_url": settings["wallet_callback_url"],
+        "rtp_target": settings["rtp_target"],
+        "max_win_multiplier": settings["max_win_multiplier"],
+        "allowed_currencies": settings["allowed_currencies"],
+        "house_share": settings["house_share"],
+        "enabled": settings["enabled"],
+        "keys": [
+            {"api_key": key["api_key"], "created_at": key["created_at"], "retires_at": key["retires_at"]}
+            for key in profile["keys"]
+        ],
     }

@@ -7,7 +7,10 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Literal, cast
+
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from croupier.errors import BadRequest, NotFound
 from croupier.rgs.game import revenue_shares
@@ -25,6 +28,46 @@ class InvalidRange(BadRequest):
 
 class UnknownRound(NotFound):
     code = "UNKNOWN_ROUND"
+
+
+class RevenueDay(TypedDict):
+    period_day: Annotated[str, Field(description="YYYY-MM-DD (UTC), the day the rounds started")]
+    currency: str
+    ggr_minor: int
+    house_share_minor: int
+    operator_share_minor: int
+    rounds: int
+
+
+class RevenueAnswer(TypedDict):
+    ok: Literal[True]
+    days: list[RevenueDay]
+
+
+class Outcome(TypedDict):
+    crashPoint: str
+    mapSeed: str
+    lootSeed: str
+    guardSeed: str
+
+
+class RoundView(TypedDict):
+    """A round for its operator: ``server_seed`` and the outcome are null until it is settled or refunded."""
+
+    ok: Literal[True]
+    round_id: str
+    status: str
+    server_seed_hash: str
+    client_seed: str
+    nonce: int
+    currency: str
+    bet_minor: int
+    rtp_target: str
+    max_win_multiplier: int
+    server_seed: str | None
+    outcome: Outcome | None
+    realized_multiplier: str | None
+    payout_minor: int | None
 
 
 def parse_range(query: Mapping[str, str]) -> tuple[date, date]:
@@ -46,9 +89,9 @@ def parse_range(query: Mapping[str, str]) -> tuple[date, date]:
     return first, last
 
 
-def revenue(store: RgsStore, operator_id: str, settings: OperatorSettings, query: Mapping[str, str]) -> dict[str, Any]:
+def revenue(store: RgsStore, operator_id: str, settings: OperatorSettings, query: Mapping[str, str]) -> RevenueAnswer:
     first, last = parse_range(query)
-    days = []
+    days: list[RevenueDay] = []
     for row in revenue_rows(store, operator_id, first.isoformat(), last.isoformat()):
         ggr = row["bets_minor"] - row["wins_minor"]
         shares = revenue_shares(ggr, Decimal(settings.house_share))
@@ -65,12 +108,12 @@ def revenue(store: RgsStore, operator_id: str, settings: OperatorSettings, query
     return {"ok": True, "days": sorted(days, key=lambda d: (d["period_day"], d["currency"]))}
 
 
-def round_view(stored: StoredRound | None, operator_id: str) -> dict[str, Any]:
+def round_view(stored: StoredRound | None, operator_id: str) -> RoundView:
     """providers.md's round: ``server_seed`` and the outcome only once the round is settled or refunded."""
     if stored is None or stored.data["operator_id"] != operator_id:
         raise UnknownRound("no such round for this operator")
     data = stored.data
-    view: dict[str, Any] = {
+    view: RoundView = {
         "ok": True,
         "round_id": data["round_id"],
         "status": stored.status,
@@ -97,7 +140,7 @@ def round_view(stored: StoredRound | None, operator_id: str) -> dict[str, Any]:
             max_win_multiplier=data["max_win_multiplier"],
         )
         view["server_seed"] = data["server_seed"]
-        view["outcome"] = outcome.as_dict()
+        view["outcome"] = cast(Outcome, outcome.as_dict())
         settlement = stored.fields.get("settlement") or {}
         cents = settlement.get("cash_out_cents") or 0
         view["realized_multiplier"] = f"{Decimal(cents).scaleb(-2):.2f}" if cents else "0.00"

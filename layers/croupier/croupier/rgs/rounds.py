@@ -22,9 +22,10 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, NotRequired, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from typing_extensions import TypedDict
 
 from croupier import fairness
 from croupier.checks import InvalidRequest, validated
@@ -129,6 +130,47 @@ def last_balance(stored: StoredRound) -> int | None:
     return None
 
 
+class BetAnswer(TypedDict):
+    round_id: str
+    server_seed_hash: Annotated[str, Field(description="sha256 of the round's server seed, published before play")]
+    client_seed: str
+    nonce: int
+    started_at: Annotated[str, Field(description="ISO-8601 UTC, milliseconds")]
+    started_at_ms: int
+    balance_minor: Annotated[int | None, Field(description="the balance the operator's wallet answered")]
+
+
+class PlayerRound(TypedDict):
+    """A round as its player sees it: the seed and the crash point only once it is settled or refunded."""
+
+    round_id: str
+    status: str
+    bet_minor: int
+    server_seed_hash: str
+    client_seed: str
+    nonce: int
+    rtp_target: Annotated[str, Field(description="the operator's RTP when the round was placed (for verifying)")]
+    max_win_multiplier: Annotated[int, Field(description="the cap on the crash point when the round was placed")]
+    started_at_ms: NotRequired[int]
+    multiplier: NotRequired[Annotated[str, Field(description="the multiplier now, while the round is open")]]
+    cash_out: NotRequired[str | None]
+    payout_minor: NotRequired[int]
+    server_seed: NotRequired[str]
+    crash_point: NotRequired[str]
+
+
+class SessionState(TypedDict):
+    session_id: str
+    currency: str
+    expires_at: str
+    server_time_ms: int
+    balance_minor: Annotated[
+        int | None,
+        Field(description="the balance the operator's wallet reported last (or the launch's), null if never"),
+    ]
+    rounds: list[PlayerRound]
+
+
 def day_of(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
@@ -169,7 +211,7 @@ class Game:
 
     # bet ------------------------------------------------------------------------------------------
 
-    def bet(self, token: str, body: bytes) -> dict[str, Any]:
+    def bet(self, token: str, body: bytes) -> BetAnswer:
         hashed, session = self.session(token)
         request = validated(BetRequest, parse_object(body))
         settings = self.settings_for(session["operator_id"])
@@ -263,7 +305,7 @@ class Game:
 
     # cash-out and settlement ----------------------------------------------------------------------
 
-    def cash_out(self, token: str, body: bytes) -> dict[str, Any]:
+    def cash_out(self, token: str, body: bytes) -> PlayerRound:
         _, session = self.session(token)
         request = validated(CashOutRequest, parse_object(body))
         stored = self.store.read_round(request.round_id)
@@ -412,13 +454,13 @@ class Game:
             multiplier=multiplier,
         )
 
-    def state(self, token: str, *, last: int = 10) -> dict[str, Any]:
+    def state(self, token: str, *, last: int = 10) -> SessionState:
         """The session, its last rounds (newest first) and the player's balance as the operator's wallet last
         reported it (``null`` when it never did). Reading settles the rounds whose time has passed and tries
         once more to pay a win the operator's wallet has not taken yet (same operator_tx_id)."""
         _, session = self.session(token)
         now = self.clock_ms()
-        rounds: list[dict[str, Any]] = []
+        rounds: list[PlayerRound] = []
         balances: list[int | None] = []
         for stored in self.store.session_rounds(session["session_id"], last):
             stored = self.settle_if_due(stored, now)
@@ -439,9 +481,9 @@ class Game:
     # views ----------------------------------------------------------------------------------------
 
     @staticmethod
-    def player_view(stored: StoredRound, now: int) -> dict[str, Any]:
+    def player_view(stored: StoredRound, now: int) -> PlayerRound:
         data = stored.data
-        view: dict[str, Any] = {
+        view: PlayerRound = {
             "round_id": data["round_id"],
             "status": stored.status,
             "bet_minor": data["bet_minor"],

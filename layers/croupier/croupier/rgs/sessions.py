@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from typing_extensions import TypedDict
 
 from croupier import money
 from croupier.checks import signature_refused, validated
@@ -41,6 +42,13 @@ class LaunchRequest(BaseModel):
     ttl_seconds: Annotated[StrictInt, Field(ge=MIN_TTL_SECONDS, le=MAX_TTL_SECONDS)] = 3600
 
 
+class LaunchAnswer(TypedDict):
+    ok: Literal[True]
+    session_id: str
+    launch_url: Annotated[str, Field(description="https://<host>/play?session=<token>: embed it in an iframe")]
+    expires_at: Annotated[str, Field(description="ISO-8601 UTC")]
+
+
 class Sessions:
     def __init__(self, store: RgsStore, operators: Operators, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
@@ -57,7 +65,7 @@ class Sessions:
             raise signature_refused(verdict, "UNKNOWN_OPERATOR")
         return verdict.key_id
 
-    def launch(self, request: RawRequest, public_base_url: str) -> dict[str, Any]:
+    def launch(self, request: RawRequest, public_base_url: str) -> LaunchAnswer:
         operator_id = self.authenticate(request)
         body = validated(LaunchRequest, parse_object(request.body))
         money.exponent(body.currency)

@@ -54,6 +54,8 @@ class RgsStore:
 
     def read_operator(self, operator_id: str) -> tuple[dict[str, Any], int] | None:
         """The operator's profile and its revision (for conditional updates)."""
+        if not _could_be_a_key(operator_id):
+            return None
         answer = self.client.get_item(
             TableName=self.table,
             Key={"pk": {"S": operator_pk(operator_id)}, "sk": {"S": OPERATOR_SK}},
@@ -142,6 +144,8 @@ class RgsStore:
         )
 
     def read_round(self, round_id: str) -> StoredRound | None:
+        if not _could_be_a_key(round_id):
+            return None
         answer = self.client.get_item(
             TableName=self.table,
             Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
@@ -311,6 +315,15 @@ class StoredRound:
     data: dict[str, Any]
     status: str
     fields: dict[str, Any]
+
+
+MAX_ID_BYTES = 256
+"""Ids we issue are far shorter (uuids, ``r_`` + 32 hex digits). A longer one, as a caller may put in a URL,
+names nothing, and as part of a key it could exceed DynamoDB's key size (a ValidationException, a 500)."""
+
+
+def _could_be_a_key(identifier: str) -> bool:
+    return 0 < len(identifier.encode("utf-8", "surrogatepass")) <= MAX_ID_BYTES
 
 
 def _round(item: dict[str, Any]) -> StoredRound:

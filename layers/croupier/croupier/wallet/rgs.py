@@ -17,9 +17,10 @@ than the player has.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
+from typing_extensions import TypedDict
 
 from croupier import money
 from croupier.checks import signature_refused, validated
@@ -52,7 +53,12 @@ class WalletCall(BaseModel):
 
 
 class WinCall(WalletCall):
-    multiplier: Annotated[Any, Field(default=None)]
+    multiplier: Annotated[Any, Field(default=None), WithJsonSchema({"description": "informative; any JSON value"})]
+
+
+class WalletAnswer(TypedDict):
+    ok: Literal[True]
+    balance_minor: Annotated[int, Field(description="the balance in minor units, rounded down")]
 
 
 def bet_key(round_id: str) -> str:
@@ -86,7 +92,7 @@ class RgsWallet:
             raise signature_refused(verdict, "UNKNOWN_OPERATOR")
         return f"rgs:{verdict.key_id}", parse_object(request.body)
 
-    def bet(self, request: RawRequest) -> dict[str, Any]:
+    def bet(self, request: RawRequest) -> WalletAnswer:
         provider, data = self._authenticate(request)
         call = validated(WalletCall, data)
         movement = Movement(
@@ -101,7 +107,7 @@ class RgsWallet:
         )
         return _answer(self.ledger.move(movement), call.currency)
 
-    def win(self, request: RawRequest) -> dict[str, Any]:
+    def win(self, request: RawRequest) -> WalletAnswer:
         provider, data = self._authenticate(request)
         call = validated(WinCall, data)
         meta = call.meta()
@@ -117,7 +123,7 @@ class RgsWallet:
         )
         return _answer(self.ledger.move(movement), call.currency)
 
-    def refund(self, request: RawRequest) -> dict[str, Any]:
+    def refund(self, request: RawRequest) -> WalletAnswer:
         provider, data = self._authenticate(request)
         call = validated(WalletCall, data)
         reversal = Reversal(
@@ -137,6 +143,6 @@ def balance_minor(units: int, currency: str) -> int:
     return units // factor
 
 
-def _answer(outcome: Outcome, currency: str) -> dict[str, Any]:
+def _answer(outcome: Outcome, currency: str) -> WalletAnswer:
     count_movement(outcome.replayed)
     return {"ok": True, "balance_minor": balance_minor(outcome.balance_after, currency)}

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, model_validator
+from typing_extensions import TypedDict
 
 from croupier import money
 from croupier.checks import signature_refused, validated
@@ -28,6 +29,25 @@ PROVIDER = "ruby"
 TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 ShortText = Annotated[StrictStr, Field(max_length=128)]
 RubyPlayerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+AmountString = Annotated[  # checked by croupier.money (INVALID_AMOUNT), not by the model (INVALID_REQUEST)
+    StrictStr,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$",
+            "description": "a plain non-negative decimal string with at most 2 decimals",
+            "examples": ["1250.00"],
+        }
+    ),
+]
+Balance = Annotated[
+    str,
+    Field(
+        pattern=r"^-?(0|[1-9][0-9]*)\.[0-9]{2,4}$",
+        description="a decimal string with at least 2 decimals (more only when the amount needs them)",
+        examples=["48500.00"],
+    ),
+]
 
 # --- requests ---------------------------------------------------------------------------------------
 
@@ -44,7 +64,7 @@ class BalanceRequest(_Request):
 
 class MoveRequest(_Request):
     player_id: RubyPlayerId
-    amount: StrictStr
+    amount: AmountString
     transaction_id: TxId
     round_id: ShortText | None = None
     provider_code: ShortText | None = None
@@ -79,6 +99,22 @@ class RollbackRequest(_Request):
     def own_id(self) -> str:
         """The rollback's own idempotency key."""
         return self.transaction_id if self.ref_transaction_id else f"rollback:{self.transaction_id}"
+
+
+# --- answers ----------------------------------------------------------------------------------------
+
+
+class BalanceAnswer(TypedDict):
+    balance: Balance
+
+
+class MoveAnswer(TypedDict):
+    balance: Balance
+    balance_before: Balance
+
+
+class RollbackAnswer(TypedDict):
+    balance: Balance
 
 
 # --- brands -----------------------------------------------------------------------------------------
@@ -160,20 +196,20 @@ class RubyWallet:
             raise signature_refused(verdict, "UNKNOWN_BRAND_KEY")
         return found[0], parse_object(request.body)
 
-    def balance(self, request: RawRequest) -> dict[str, str]:
+    def balance(self, request: RawRequest) -> BalanceAnswer:
         brand, data = self._authenticate(request)
         body = validated(BalanceRequest, data)
         account = AccountKey(self.links.player_for(body.player_id), brand.currency)
         state = self.ledger.balance(account)
         return {"balance": money.to_decimal_string(state.balance)}
 
-    def debit(self, request: RawRequest) -> dict[str, str]:
+    def debit(self, request: RawRequest) -> MoveAnswer:
         return self._move(request, Kind.DEBIT)
 
-    def credit(self, request: RawRequest) -> dict[str, str]:
+    def credit(self, request: RawRequest) -> MoveAnswer:
         return self._move(request, Kind.CREDIT)
 
-    def _move(self, request: RawRequest, kind: Kind) -> dict[str, str]:
+    def _move(self, request: RawRequest, kind: Kind) -> MoveAnswer:
         brand, data = self._authenticate(request)
         body = validated(MoveRequest, data)
         amount = money.from_decimal_string(body.amount, max_places=2)
@@ -185,7 +221,7 @@ class RubyWallet:
             "balance_before": money.to_decimal_string(outcome.balance_before),
         }
 
-    def rollback(self, request: RawRequest) -> dict[str, str]:
+    def rollback(self, request: RawRequest) -> RollbackAnswer:
         brand, data = self._authenticate(request)
         body = validated(RollbackRequest, data)
         account = AccountKey(self.links.player_for(body.player_id), brand.currency)

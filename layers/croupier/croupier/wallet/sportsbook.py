@@ -14,7 +14,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, WithJsonSchema, model_validator
+from typing_extensions import TypedDict
 
 from croupier import money
 from croupier.errors import CroupierError, PayloadTooLarge
@@ -43,6 +44,10 @@ DEFAULT_FUNDS_CODE = "INSUFFICENT_FUNDS"  # the provider's own spelling
 TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 UserId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+JsonAmount = Annotated[
+    Any,  # a JSON number, already a Decimal or int: croupier.money checks it exactly
+    WithJsonSchema({"type": "number", "minimum": 0, "description": "a JSON decimal number, parsed exactly"}),
+]
 
 # The documented error codes (HTTP 200 unless said otherwise).
 INVALID_HASH = "INVALID_HASH"
@@ -63,7 +68,7 @@ class TransactionRequest(BaseModel):
     action: Literal["bet", "result"]
     user_id: UserId
     currency: Currency
-    amount: Any  # a JSON number, already a Decimal or int: croupier.money checks it exactly
+    amount: JsonAmount
 
 
 class RollbackRequest(BaseModel):
@@ -74,7 +79,7 @@ class RollbackRequest(BaseModel):
     action: Literal["rollback"]
     user_id: UserId
     currency: Currency
-    amount: Any  # a JSON number, already a Decimal or int: croupier.money checks it exactly
+    amount: JsonAmount
 
     @model_validator(mode="after")
     def _not_itself(self) -> RollbackRequest:
@@ -83,10 +88,19 @@ class RollbackRequest(BaseModel):
         return self
 
 
+class Processed(TypedDict):
+    error: None
+    transaction_id: Annotated[str, Field(description="ours: the same for every repeat of their transaction")]
+
+
+class Refused(TypedDict):
+    error: str
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    body: dict[str, Any]
+    body: Processed | Refused
 
 
 def our_transaction_id(their_id: str) -> str:

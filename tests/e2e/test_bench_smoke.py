@@ -1,0 +1,32 @@
+"""The benchmarks run (tiny iteration counts, no figures checked: timings are for `make bench`, not tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import coldstart, stack
+from croupier_local.server import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_cold_start_measures_a_handler_and_the_baseline() -> None:
+    baseline, found = coldstart.measure(repeats=1, names=["health"])
+
+    assert baseline > 0
+    assert found["health"] > 0
+
+
+def test_the_stack_report_runs_and_counts_dynamodb_work(
+    local_stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixture = stack.prepare(local_stack, Path(local_stack.secrets_file))
+
+    work = stack.work_per_operation(fixture, repeats=1)
+    stack.report(fixture, calls=2, rounds=1, warmup=1, repeats=1)
+
+    assert work["ruby debit"][0].calls == {"TransactWriteItems": 1}
+    assert work["ruby balance"][0].calls == {"GetItem": 1}
+    assert "cost per million callbacks" in capsys.readouterr().out
