@@ -109,6 +109,7 @@ class Operation:
     params: Sequence[Param] = ()
     description: str = ""
     error_fields: Mapping[str, Any] = field(default_factory=dict)  # build_resolver(error_fields=...)
+    operation_id: str | None = None  # needed when one function serves more than one route
 
 
 # --- the errors each kind of route can answer ---------------------------------------------------------------
@@ -389,6 +390,7 @@ OPERATIONS: dict[str, Operation] = {
             *PLAYER_ERRORS,
             *BODY_ERRORS,
             rounds.BetRefused,
+            Code(402, "INSUFFICIENT_FUNDS"),  # a BetRefused naming the wallet's reason
             rounds.BetNotConfirmed,
             Code(503, "CONFIG_MISSING"),
         ],
@@ -416,12 +418,14 @@ OPERATIONS: dict[str, Operation] = {
         {200: Answer("The game, one self-contained HTML page", None, "text/html")},
         params=[Param("session", "query", {"type": "string"}, "the session token of the launch URL", False)],
         description="Served to anyone: the page holds no authority, the token it carries does.",
+        operation_id="rgsPlayPage",
     ),
     "GET /verify": Operation(
         "The in-browser fairness verifier",
         "pages",
         Auth.NONE,
         {200: Answer("The verifier, one self-contained HTML page (works offline)", None, "text/html")},
+        operation_id="rgsVerifyPage",
     ),
 }
 
@@ -529,7 +533,7 @@ def _json(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 def _operation(route: Route, op: Operation, components: _Components) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "operationId": route.function[0].lower() + route.function[1:].removesuffix("Function"),
+        "operationId": op.operation_id or route.function[0].lower() + route.function[1:].removesuffix("Function"),
         "summary": op.summary,
         "tags": [op.tag],
         "security": SECURITY[op.auth],
