@@ -149,7 +149,9 @@ def test_a_changed_timestamp_digit_fails_where_the_timestamp_is_signed(
 
 
 @settings(max_examples=200)
-@given(bodies, paths, st.sampled_from(METHODS), timestamps, secrets, st.integers(0, 10_000), st.characters())
+@given(
+    bodies, paths, st.sampled_from(METHODS), timestamps, secrets, st.integers(0, 10_000), st.characters(codec="utf-8")
+)
 def test_a_changed_secret_character_fails_everywhere(
     body: bytes, path: str, method: str, ts: int, secret: str, index: int, new: str
 ) -> None:
