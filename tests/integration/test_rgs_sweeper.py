@@ -51,8 +51,16 @@ def status(world: World, round_id: str) -> str:
 
 def test_an_open_round_is_due_at_its_crash_point_and_the_sweeper_settles_it_once(world: World) -> None:
     token = world.launch()
-    placed = bet(world, token, amount=700)
-    crash = crash_of(world, placed["round_id"])
+    for _ in range(20):
+        placed = bet(world, token, amount=700)
+        crash = crash_of(world, placed["round_id"])
+        if crash > 100:
+            break
+        assert due(world) == [placed["round_id"]]  # a round crashing at 1.00x is due at its very start
+        assert world.game.sweep()["settled"] == 1
+    else:
+        raise AssertionError("20 rounds in a row crashed at 1.00x")
+    rounds = placed["nonce"] + 1
     assert due(world) == []  # placed and open, but its time has not come
     world.clock.ms += time_to_reach(max(crash, 100)) - 1
     assert world.game.sweep() == {"settled": 0, "paid": 0, "refunded": 0, "postponed": 0, "failed": 0}
@@ -60,11 +68,15 @@ def test_an_open_round_is_due_at_its_crash_point_and_the_sweeper_settles_it_once
     assert due(world) == [placed["round_id"]]
     assert world.game.sweep()["settled"] == 1
     assert status(world, placed["round_id"]) == "crashed"
-    assert world.revenue(day_of(placed["started_at_ms"])) == {"bets_minor": 700, "wins_minor": 0, "rounds": 1}
+    assert world.revenue(day_of(placed["started_at_ms"])) == {
+        "bets_minor": 700 * rounds,
+        "wins_minor": 0,
+        "rounds": rounds,
+    }
     world.clock.ms += 10**9
     assert due(world) == []  # settled: out of the index for good
     assert world.game.sweep()["settled"] == 0
-    assert world.revenue(day_of(placed["started_at_ms"]))["rounds"] == 1  # type: ignore[index]
+    assert world.revenue(day_of(placed["started_at_ms"]))["rounds"] == rounds  # type: ignore[index]
 
 
 def test_an_automatic_cash_out_is_settled_and_paid_by_the_sweeper_without_the_player(world: World) -> None:
