@@ -115,8 +115,7 @@ def run(
         201,
     )
     operator_id, api_key, hmac_secret = operator["operator_id"], operator["api_key"], operator["hmac_secret"]
-    # The wallet side: Croupier, as this operator, accepts the RGS's calls signed with the same credentials.
-    store.put(f"rgs-wallet/operators/{operator_id}", {"api_key": api_key, "hmac_secrets": [hmac_secret]})
+    accept_own_wallet_calls(store, operator_id, api_key, hmac_secret)
 
     path = "/api/public/rgs/launch"
     body = {
@@ -145,6 +144,12 @@ def run(
         expires_at=launched["expires_at"],
         balance_minor=balance_minor,
     )
+
+
+def accept_own_wallet_calls(store: FileSecretStore, operator_id: str, api_key: str, hmac_secret: str) -> None:
+    """The wallet side of Croupier as its own operator: the RGS-wallet adapter accepts the RGS's calls signed
+    with the operator's credentials (its ``rgs-wallet/operators/<operator_id>`` secret)."""
+    store.put(f"rgs-wallet/operators/{operator_id}", {"api_key": api_key, "hmac_secrets": [hmac_secret]})
 
 
 def _balance_minor(account: dict[str, Any], currency: str) -> int:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from croupier.secrets import FileSecretStore
 from croupier.signing import rgs
+from croupier_local.demo import accept_own_wallet_calls
 from croupier_local.server import LocalStack
 
 
@@ -65,9 +66,8 @@ class RgsOperator:
     def self_operated(cls, stack: LocalStack, **settings: Any) -> RgsOperator:
         """An operator whose wallet is the local stack's own ``/rgs-wallet`` adapter."""
         operator = cls.provision(stack, f"{stack.base_url}/rgs-wallet", **settings)
-        FileSecretStore(stack.secrets_file).put(
-            f"rgs-wallet/operators/{operator.operator_id}",
-            {"api_key": operator.api_key, "hmac_secrets": [operator.hmac_secret]},
+        accept_own_wallet_calls(
+            FileSecretStore(stack.secrets_file), operator.operator_id, operator.api_key, operator.hmac_secret
         )
         return operator
 
