@@ -24,6 +24,7 @@ from croupier_local.server import LocalStack
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
 from tests.support.requests import start_of_a_second
 from tests.support.rgs_http import Answer, Player, RgsOperator, http
+from tests.support.wallet_table import scan_table
 
 pytestmark = pytest.mark.e2e
 
@@ -258,19 +259,13 @@ CASES = [
 ]  # fmt: skip
 
 
-def rgs_table(world: World) -> str:
-    items: list[Any] = []
-    kwargs: dict[str, Any] = {"TableName": "RgsTable", "ConsistentRead": True}
-    while True:
-        page = aws.dynamodb().scan(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return json.dumps(sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"])), sort_keys=True)
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def written(world: World) -> tuple[str, str, int]:
-    return rgs_table(world), Path(world.stack.secrets_file).read_text(), len(world.wallet.requests)
+def written(world: World) -> tuple[dict[tuple[str, str], Any], str, int]:
+    """The whole RgsTable, the secret store's file and how many calls the operator's wallet received."""
+    return (
+        scan_table(aws.dynamodb(), "RgsTable"),
+        Path(world.stack.secrets_file).read_text(),
+        len(world.wallet.requests),
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.label for case in CASES])
