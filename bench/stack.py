@@ -16,9 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import statistics
-import tempfile
 import time
 import uuid
 import warnings
@@ -270,27 +268,21 @@ def running_stack() -> Iterator[Fixture]:
             "LOCAL_LOG_LEVEL": "WARNING",
         }
     )
-    folder = Path(tempfile.mkdtemp(prefix="croupier-bench-"))
-    secrets = folder / "dev-secrets.json"
-    shutil.copyfile(ROOT / "local" / "dev-secrets.json", secrets)
-    os.environ["CROUPIER_SECRETS_FILE"] = str(secrets)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with LocalStack(ROOT, port=0) as stack:
-                from croupier import aws
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with LocalStack(ROOT, port=0) as stack:
+            from croupier import aws
 
-                aws.dynamodb.cache_clear()  # a client cached by an earlier benchmark names its stopped DynamoDB
-                yield prepare(stack, secrets)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+            # clients cached by an earlier benchmark name its stopped DynamoDB and moto
+            aws.dynamodb.cache_clear()
+            aws.secretsmanager.cache_clear()
+            aws.sqs.cache_clear()
+            yield prepare(stack, stack.secret_store)
 
 
-def prepare(stack: Any, secrets_file: Path) -> Fixture:
-    """A funded player linked to a Ruby id on ``stack``, and the dev-only secrets to sign with."""
-    from croupier.secrets import FileSecretStore
-
-    store = FileSecretStore(secrets_file)
+def prepare(stack: Any, store: Any) -> Fixture:
+    """A funded player linked to a Ruby id on ``stack``, and the dev-only secrets to sign with (``store``: the
+    stack's Secrets Manager)."""
     player, ruby_id = f"bench-{uuid.uuid4().hex[:8]}", 800_000_000 + uuid.uuid4().int % 99_999_999
     for path, data in (
         ("/admin/players", {"player_id": player, "currency": "KRW", "links": {"ruby": ruby_id}}),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import boto3
 import pytest
 
 from croupier import aws, cli
+from croupier_local.aws_services import MotoServer
 from croupier_local.dynamodb import LocalDynamoDB, create_tables, local_dynamodb
 from croupier_local.server import LocalStack
 from croupier_local.template import load_template
@@ -42,15 +42,21 @@ def dynamodb_local() -> Iterator[LocalDynamoDB]:
 
 
 @pytest.fixture(scope="session")
-def local_stack(dynamodb_local: LocalDynamoDB, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """Every route of template.yaml served in-process on loopback, on the session's DynamoDB Local. Its secret
-    store is a copy of the dev secrets file: what the handlers write (provisioned operators) stays out of git."""
-    secrets = tmp_path_factory.mktemp("secrets") / "dev-secrets.json"
-    shutil.copyfile(REPO_ROOT / "local" / "dev-secrets.json", secrets)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CROUPIER_SECRETS_FILE", str(secrets))
-        with LocalStack(REPO_ROOT, port=0, dynamodb_endpoint=dynamodb_local.endpoint_url) as stack:
-            yield stack
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server for the whole session: Secrets Manager and SQS, reached through the AWS SDK as in AWS.
+    (The layer caches its clients per process, so every stack of the session shares this endpoint.)"""
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def local_stack(dynamodb_local: LocalDynamoDB, moto_server: MotoServer) -> Iterator[LocalStack]:
+    """Every route of template.yaml served in-process on loopback, on the session's DynamoDB Local, its secrets
+    in Secrets Manager and its queues in SQS (the session's moto server), seeded with the dev-only secrets."""
+    with LocalStack(
+        REPO_ROOT, port=0, dynamodb_endpoint=dynamodb_local.endpoint_url, aws_endpoint=moto_server.endpoint_url
+    ) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

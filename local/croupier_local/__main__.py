@@ -1,14 +1,20 @@
 """``python -m croupier_local`` / ``croupier-local``: serve the whole API on loopback until Ctrl-C or SIGTERM.
 
+DynamoDB Local holds the tables; moto's server is Secrets Manager (seeded at every start with the committed
+dev-only ``local/dev-secrets.json``) and SQS (the template's queues, drained into their functions as Lambda's
+event source mapping would). The functions reach both through the AWS SDK, as in AWS. The endpoints are written
+to ``.local/stack.json`` for ``make demo`` and other tools.
+
 Environment: ``PORT`` (default 3000), ``LOCAL_MAX_CONCURRENCY`` (execution environments per function,
-default 10), ``CROUPIER_SECRETS_FILE`` (default ``.local/secrets.json``, copied afresh from the committed
-``local/dev-secrets.json`` at every start: the committed file is only ever read), ``LOCAL_SCHEDULE_SECONDS`` (run
-the template's ``rate(...)`` schedules this often instead of their own period).
+default 10), ``LOCAL_SCHEDULE_SECONDS`` (run the template's ``rate(...)`` schedules this often instead of their own
+period), ``LOCAL_AWS_HOST`` (where moto's server listens, default 127.0.0.1; ``0.0.0.0`` lets Lambda containers
+reach it).
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import signal
@@ -18,8 +24,9 @@ import warnings
 from pathlib import Path
 from types import FrameType
 
+from croupier_local.demo import STACK_FILE
 from croupier_local.dynamodb import MOTO_WARNING, DynamoDBLocalError, MotoFallbackWarning, java_available
-from croupier_local.server import LocalStack
+from croupier_local.server import DEV_SECRETS_FILE, LocalStack
 from croupier_local.template import TemplateError
 
 DEFAULT_PORT = 3000
@@ -49,7 +56,10 @@ def _banner(stack: LocalStack) -> str:
         f"  API:       {stack.base_url}",
         f"  DynamoDB:  {stack.dynamodb_endpoint} ({backend})",
         f"  Tables:    {', '.join(table.table_name for table in stack.template.tables) or '-'}",
-        f"  Dev-only credentials: {stack.secrets_file} (public values: never use them anywhere real)",
+        f"  Secrets Manager, SQS: {stack.aws_endpoint} (moto's server)",
+        f"  Queues:    {', '.join(stack.queues) or '-'}",
+        f"  Dev-only secrets: seeded from {DEV_SECRETS_FILE} under {stack.secrets_prefix} "
+        "(public values: never use them anywhere real)",
         f"  Concurrency: up to {stack.max_concurrency} execution environments per function",
         "  Routes:",
     ]
@@ -68,11 +78,26 @@ def _banner(stack: LocalStack) -> str:
         )
     if not routes:
         lines.append("    (none)")
+    for source in stack.template.sqs_sources:
+        lines.append(f"  Queue:     {source.queue} -> {source.function} (batches of {source.batch_size})")
     for schedule in stack.template.schedules:
         every = f"every {stack.schedule_seconds:g} s" if stack.schedule_seconds else schedule.expression
         lines.append(f"  Schedule:  {schedule.function} {every}")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def write_stack_file(path: Path, stack: LocalStack) -> None:
+    """The running stack's endpoints (no secret in it), for ``make demo`` and other local tools."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "base_url": stack.base_url,
+        "dynamodb_endpoint": stack.dynamodb_endpoint,
+        "aws_endpoint": stack.aws_endpoint,
+        "secrets_prefix": stack.secrets_prefix,
+        **{f"queue_url_{name}": queue.url for name, queue in stack.queues.items()},
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def _configure_logging() -> None:
@@ -114,7 +139,14 @@ def main() -> int:
         signal.signal(signum, request_stop)
 
     every = os.environ.get("LOCAL_SCHEDULE_SECONDS")
-    stack = LocalStack(repo_root, port=port, run_schedules=True, schedule_seconds=float(every) if every else None)
+    stack = LocalStack(
+        repo_root,
+        port=port,
+        run_schedules=True,
+        schedule_seconds=float(every) if every else None,
+        run_event_sources=True,
+        aws_host=os.environ.get("LOCAL_AWS_HOST") or "127.0.0.1",
+    )
     try:
         try:
             stack.start()
@@ -127,6 +159,7 @@ def main() -> int:
             print(f"croupier-local: port {port} is in use; set PORT to another one", file=sys.stderr, flush=True)
             return 1
         serving.set()
+        write_stack_file(repo_root / STACK_FILE, stack)
         print(_banner(stack), flush=True)
         while not stop_requested.wait(0.5):
             pass
@@ -137,6 +170,7 @@ def main() -> int:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # stop() is bounded: let it finish and stop Java
         stack.stop()
+        (repo_root / STACK_FILE).unlink(missing_ok=True)
     print("Stopped.", flush=True)
     return 0
 

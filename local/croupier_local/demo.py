@@ -5,8 +5,9 @@ Croupier plays its own operator, through the very routes real parties use:
 1. a player with money: ``POST /admin/players`` and ``POST /admin/players/<id>/deposits``;
 2. an RGS operator whose ``wallet_callback_url`` is the stack's own ``/rgs-wallet`` adapter:
    ``POST /admin/rgs/operators`` (the answer shows the operator's ``api_key`` and ``hmac_secret`` once);
-3. the same credentials stored as ``rgs-wallet/operators/<operator_id>`` in the stack's secret store (the
-   runtime secrets file locally), so the adapter accepts the RGS's signed wallet calls;
+3. the same credentials stored as ``rgs-wallet/operators/<operator_id>`` in the stack's Secrets Manager
+   (moto's server, whose endpoint the running stack writes to ``.local/stack.json``), so the adapter accepts
+   the RGS's signed wallet calls;
 4. a session launched with an RGS v1 signed ``POST /api/public/rgs/launch``.
 
 It prints the launch URL (open it, or embed it in an iframe) and the verifier's URL. DEV ONLY.
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from croupier import money
-from croupier.secrets import SECRETS_FILE_ENV, FileSecretStore
+from croupier.secrets import SecretsManagerStore, SecretStore
 from croupier.signing import rgs
 
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
@@ -77,7 +78,7 @@ def expect(step: str, answer: tuple[int, Any], *statuses: int) -> Any:
 
 def run(
     base_url: str = DEFAULT_BASE_URL,
-    secrets_file: str | os.PathLike[str] | None = None,
+    store: SecretStore | None = None,
     *,
     player_id: str | None = None,
     currency: str = "USD",
@@ -87,7 +88,7 @@ def run(
 ) -> Demo:
     """Provision everything a game needs on the stack at ``base_url`` and launch a session."""
     base = base_url.rstrip("/")
-    store = FileSecretStore(secrets_file or default_secrets_file())
+    store = store or stack_secret_store()
     player = player_id or "demo-" + uuid.uuid4().hex[:8]
 
     created = call("POST", f"{base}/admin/players", {"player_id": player, "currency": currency})
@@ -146,7 +147,7 @@ def run(
     )
 
 
-def accept_own_wallet_calls(store: FileSecretStore, operator_id: str, api_key: str, hmac_secret: str) -> None:
+def accept_own_wallet_calls(store: SecretStore, operator_id: str, api_key: str, hmac_secret: str) -> None:
     """The wallet side of Croupier as its own operator: the RGS-wallet adapter accepts the RGS's calls signed
     with the operator's credentials (its ``rgs-wallet/operators/<operator_id>`` secret)."""
     store.put(f"rgs-wallet/operators/{operator_id}", {"api_key": api_key, "hmac_secrets": [hmac_secret]})
@@ -162,15 +163,35 @@ def _balance_minor(account: dict[str, Any], currency: str) -> int:
     return int(amount.scaleb(money.exponent(currency)))
 
 
-def default_secrets_file() -> Path:
-    """The running stack's secret store: ``CROUPIER_SECRETS_FILE``, else the runtime copy ``make dev`` uses."""
-    named = os.environ.get(SECRETS_FILE_ENV)
-    if named:
-        return Path(named)
-    from croupier_local.__main__ import find_repo_root
-    from croupier_local.server import RUNTIME_SECRETS_FILE
+STACK_FILE = Path(".local") / "stack.json"
+"""What the running ``make dev`` stack writes at start: its URL, DynamoDB and AWS (moto) endpoints, secrets prefix."""
 
-    return find_repo_root() / RUNTIME_SECRETS_FILE
+
+def running_stack(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """The endpoints of the running local stack, from ``.local/stack.json``."""
+    if path is None:
+        from croupier_local.__main__ import find_repo_root
+
+        path = find_repo_root() / STACK_FILE
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DemoError(f"no {path}: start the local stack first (make dev)") from None
+    if not isinstance(document, dict) or not isinstance(document.get("aws_endpoint"), str):
+        raise DemoError(f"{path} does not describe a running stack; restart it (make dev)")
+    return {str(key): str(value) for key, value in document.items()}
+
+
+def stack_secret_store(aws_endpoint: str | None = None, prefix: str | None = None) -> SecretStore:
+    """The running stack's Secrets Manager, through the store the functions use."""
+    if aws_endpoint is None or prefix is None:
+        stack = running_stack()
+        aws_endpoint = aws_endpoint or stack["aws_endpoint"]
+        prefix = prefix or stack.get("secrets_prefix", "croupier/dev/")
+    from croupier_local.aws_services import client
+
+    endpoint = aws_endpoint
+    return SecretsManagerStore(prefix, max_age=0, client_factory=lambda: client("secretsmanager", endpoint))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,21 +200,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the local stack (default {DEFAULT_BASE_URL})")
     parser.add_argument(
-        "--secrets-file", help="the stack's secrets file (default: $CROUPIER_SECRETS_FILE or .local/secrets.json)"
+        "--aws-endpoint", help="the stack's Secrets Manager (moto) endpoint (default: from .local/stack.json)"
     )
     parser.add_argument("--player", help="the player id (default: a new demo-xxxxxxxx)")
     parser.add_argument("--currency", default="USD")
     parser.add_argument("--deposit", default="1000.00", help="deposited before the launch (default 1000.00)")
     parser.add_argument("--ttl", type=int, default=3600, help="session lifetime in seconds (default 3600)")
     args = parser.parse_args(argv)
-    secrets = args.secrets_file or default_secrets_file()
-    if not Path(secrets).is_file():
-        print(f"no secrets file at {secrets}: start the local stack first (make dev)", file=sys.stderr)
-        return 1
     try:
         demo = run(
             args.base_url,
-            secrets,
+            stack_secret_store(args.aws_endpoint, "croupier/dev/" if args.aws_endpoint else None),
             player_id=args.player,
             currency=args.currency,
             deposit=args.deposit,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from croupier.secrets import FileSecretStore
+from croupier.secrets import FileSecretStore, SecretStore
 from croupier.signing import rgs, ruby_callback
 
 DEFAULT_SECRETS = Path(__file__).resolve().parents[1] / "dev-secrets.json"
@@ -28,13 +28,18 @@ def body_bytes(event: dict[str, Any]) -> bytes:
 
 
 def refresh_signature(
-    event: dict[str, Any], *, secrets_file: Path = DEFAULT_SECRETS, clock: Callable[[], float] = time.time
+    event: dict[str, Any],
+    *,
+    store: SecretStore | None = None,
+    secrets_file: Path = DEFAULT_SECRETS,
+    clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """A copy of ``event`` whose provider signature headers are valid at ``clock()`` (the sportsbook's hash
-    has no timestamp: it stays valid as it is)."""
+    has no timestamp: it stays valid as it is). The secrets are the callers': the committed dev-only ones,
+    or ``store`` (the stack's Secrets Manager, for an operator provisioned at run time)."""
     refreshed: dict[str, Any] = json.loads(json.dumps(event))
     headers: dict[str, str] = refreshed.get("headers", {})
-    store = FileSecretStore(secrets_file)
+    store = store or FileSecretStore(secrets_file)
     key = headers.get("x-aggregator-key")
     if key is not None:
         secret = store.get(f"ruby/brands/{key}")["api_secret"]

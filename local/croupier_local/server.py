@@ -18,16 +18,17 @@ Authorizers are not enforced: the stack serves loopback only.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import json
 import logging
 import os
-import shutil
 import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -37,6 +38,7 @@ from types import ModuleType, TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+from croupier.secrets import SecretsManagerStore
 from croupier_local.apigw import (
     HttpRequest,
     HttpResponse,
@@ -50,6 +52,18 @@ from croupier_local.apigw import (
     request_too_large,
     service_unavailable,
     to_http_response,
+)
+from croupier_local.aws_services import (
+    ENDPOINT_ENV,
+    LocalQueue,
+    MotoServer,
+    SqsEventSource,
+    create_queues,
+    read_secrets_file,
+    seed_secrets,
+)
+from croupier_local.aws_services import (
+    client as aws_client,
 )
 from croupier_local.dynamodb import (
     DEV_ONLY_ACCESS_KEY_ID,
@@ -65,6 +79,7 @@ from croupier_local.template import (
     LOCAL_STACK_NAME,
     FunctionSpec,
     Template,
+    TemplateWarning,
     load_template,
 )
 
@@ -78,10 +93,9 @@ LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's request pay
 INTEGRATION_TIMEOUT = 30.0  # HTTP API's maximum integration timeout
 SECRETS_FILE_ENV = "CROUPIER_SECRETS_FILE"
 DEV_SECRETS_FILE = Path("local") / "dev-secrets.json"
-RUNTIME_SECRETS_FILE = Path(".local") / "secrets.json"
-"""Where the stack keeps its secrets unless ``CROUPIER_SECRETS_FILE`` names a file: a gitignored copy of the
-committed dev secrets, made afresh at every start (DynamoDB Local starts empty too), so what the handlers
-write (provisioned operators, the demo's wallet credentials) never touches a tracked file."""
+"""The committed dev-only secrets, seeded into the stack's Secrets Manager (moto's server) at every start: the
+functions read them through ``SecretsManagerStore`` as in AWS, and what the handlers write (provisioned
+operators, the demo's wallet credentials) lands in that emulator, never in a tracked file."""
 
 
 class PoolExhausted(RuntimeError):
@@ -278,6 +292,9 @@ class LocalStack:
         allow_moto_fallback: bool = True,
         run_schedules: bool = False,
         schedule_seconds: float | None = None,
+        aws_endpoint: str | None = None,
+        aws_host: str = DEFAULT_HOST,
+        run_event_sources: bool = False,
     ) -> None:
         self.repo_root = Path(repo_root).resolve()
         self.host = host
@@ -300,6 +317,13 @@ class LocalStack:
         self.schedule_seconds = schedule_seconds
         self._scheduler: threading.Thread | None = None
         self._scheduler_stop = threading.Event()
+        self._given_aws_endpoint = aws_endpoint
+        self.aws_host = aws_host
+        self.moto: MotoServer | None = None
+        self._aws_endpoint: str | None = None
+        self.queues: dict[str, LocalQueue] = {}
+        self.run_event_sources = run_event_sources
+        self.event_sources: list[SqsEventSource] = []
 
     # -- lifecycle --
 
@@ -316,10 +340,17 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        template = load_template(self.template_path)
-        environment = template.merged_environment()  # fails loudly before anything starts
-        self.template = template
+        with warnings.catch_warnings():  # the queues' URLs are not known yet: the second load resolves them
+            warnings.simplefilter("ignore", TemplateWarning)
+            draft = load_template(self.template_path)
+        draft.merged_environment()  # fails loudly before anything starts
         self._server = _Server((self.host, self.requested_port), self)  # bind first: a taken port fails fast
+        self._start_aws_services(draft)
+        template = load_template(
+            self.template_path, physical_ids={logical_id: queue.url for logical_id, queue in self.queues.items()}
+        )
+        environment = template.merged_environment()
+        self.template = template
         if self._given_endpoint is None:
             self.dynamodb = local_dynamodb(self.repo_root, allow_moto_fallback=self.allow_moto_fallback)
             self.dynamodb.start()
@@ -342,10 +373,32 @@ class LocalStack:
         )
         self._thread.start()
         logger.info("local stack serving %s", self.base_url)
+        if self.run_event_sources:
+            for source in template.sqs_sources:
+                event_source = SqsEventSource(
+                    source,
+                    self.queues[source.queue],
+                    self.aws_endpoint,
+                    functools.partial(self.invoke, source.function),
+                )
+                self.event_sources.append(event_source.start())
         if self.run_schedules and template.schedules:
             self._scheduler_stop.clear()
             self._scheduler = threading.Thread(target=self._run_schedules, name="croupier-local-schedules", daemon=True)
             self._scheduler.start()
+
+    def _start_aws_services(self, template: Template) -> None:
+        """moto's server (unless given) with the dev-only secrets seeded and the template's queues created."""
+        if self._given_aws_endpoint is None:
+            self.moto = MotoServer(host=self.aws_host).start()
+            self._aws_endpoint = self.moto.endpoint_url
+        else:
+            self._aws_endpoint = self._given_aws_endpoint
+        dev_secrets = self.repo_root / DEV_SECRETS_FILE
+        if dev_secrets.is_file():  # a template of the tests' own may come without secrets
+            prefix = template.merged_environment().get("SECRETS_PREFIX", "croupier/dev/")
+            seed_secrets(self._aws_endpoint, prefix, read_secrets_file(dev_secrets))
+        self.queues = create_queues(self._aws_endpoint, template.queues)
 
     def _run_schedules(self) -> None:
         """Invoke each ``rate(...)`` function on its period (or every ``schedule_seconds``), as EventBridge would:
@@ -373,6 +426,9 @@ class LocalStack:
             self._stop()
 
     def _stop(self) -> None:
+        sources, self.event_sources = self.event_sources, []
+        for source in sources:
+            source.stop()
         self._scheduler_stop.set()
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
@@ -381,6 +437,7 @@ class LocalStack:
         thread, self._thread = self._thread, None
         self.router = None
         dynamodb, self.dynamodb = self.dynamodb, None
+        moto, self.moto = self.moto, None
         try:
             if server is not None:
                 if thread is not None:  # shutdown() waits for serve_forever(), so only once it runs
@@ -394,8 +451,12 @@ class LocalStack:
             try:
                 if dynamodb is not None:
                     dynamodb.stop()
+                if moto is not None:
+                    moto.stop()
             finally:
                 self._endpoint = None
+                self._aws_endpoint = None
+                self.queues = {}
                 self._restore_environment()
 
     def __enter__(self) -> Self:
@@ -425,8 +486,23 @@ class LocalStack:
         return self._endpoint
 
     @property
-    def secrets_file(self) -> str:
-        return os.environ.get(SECRETS_FILE_ENV) or str(self.repo_root / RUNTIME_SECRETS_FILE)
+    def aws_endpoint(self) -> str:
+        """moto's server: Secrets Manager and SQS."""
+        if self._aws_endpoint is None:
+            raise RuntimeError("the local stack is not running; call start() first")
+        return self._aws_endpoint
+
+    @property
+    def secrets_prefix(self) -> str:
+        return os.environ.get("SECRETS_PREFIX", "croupier/dev/")
+
+    @property
+    def secret_store(self) -> SecretsManagerStore:
+        """The stack's Secrets Manager, through the very store the functions use (uncached: always fresh)."""
+        endpoint = self.aws_endpoint
+        return SecretsManagerStore(
+            self.secrets_prefix, max_age=0, client_factory=lambda: aws_client("secretsmanager", endpoint)
+        )
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invoke one function directly with ``event`` (e.g. a sample from ``events/``), through its pool."""
@@ -475,6 +551,12 @@ class LocalStack:
             self._saved_environ[name] = os.environ.get(name)
         os.environ[name] = value
 
+    def _unset_env(self, name: str) -> None:
+        if name in os.environ:
+            if name not in self._saved_environ:
+                self._saved_environ[name] = os.environ.get(name)
+            del os.environ[name]
+
     def _set_env_default(self, name: str, value: str) -> None:
         if not os.environ.get(name):
             self._set_env(name, value)
@@ -488,8 +570,9 @@ class LocalStack:
         # DEV-ONLY dummy credentials: DynamoDB Local accepts any; nothing real is behind them.
         self._set_env_default("AWS_ACCESS_KEY_ID", DEV_ONLY_ACCESS_KEY_ID)
         self._set_env_default("AWS_SECRET_ACCESS_KEY", DEV_ONLY_SECRET_ACCESS_KEY)
-        if not os.environ.get(SECRETS_FILE_ENV):
-            self._set_env(SECRETS_FILE_ENV, str(fresh_runtime_secrets(self.repo_root)))
+        for variable in ENDPOINT_ENV.values():
+            self._set_env(variable, self.aws_endpoint)
+        self._unset_env(SECRETS_FILE_ENV)  # secrets come from Secrets Manager, as in AWS
         self._set_env("POWERTOOLS_TRACE_DISABLED", "true")
         self._set_env_default("POWERTOOLS_METRICS_DISABLED", "true")
         self._set_env("POWERTOOLS_DEV", "false")
@@ -513,15 +596,6 @@ class LocalStack:
             if entry in sys.path:
                 sys.path.remove(entry)
         self._added_sys_path = []
-
-
-def fresh_runtime_secrets(repo_root: Path) -> Path:
-    """Copy the committed dev secrets to the gitignored runtime file (mode 0600), replacing any older copy."""
-    target = repo_root / RUNTIME_SECRETS_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(repo_root / DEV_SECRETS_FILE, target)
-    target.chmod(0o600)
-    return target
 
 
 def _check_runtime(function: FunctionSpec) -> None:

@@ -1,5 +1,5 @@
 """Read what the local stack needs from ``template.yaml``: functions, their HTTP API routes, their
-``rate(...)`` schedules, and the tables.
+``rate(...)`` schedules, their SQS event sources, the tables and the queues.
 
 The template stays the single source of truth: the local stack and the tests create their tables from it,
 so the schema never drifts. Only the intrinsics that matter locally are resolved (``Ref``, ``Fn::Sub``,
@@ -133,6 +133,32 @@ class Schedule:
     function: str
 
 
+@dataclass(frozen=True)
+class QueueSpec:
+    """An ``AWS::SQS::Queue``: created locally under its logical id, with the attributes that shape delivery."""
+
+    logical_id: str
+    visibility_timeout: int = 30
+    message_retention_period: int = 345600
+    dead_letter_queue: str | None = None  # the logical id its RedrivePolicy names
+    max_receive_count: int | None = None
+
+    @property
+    def queue_name(self) -> str:
+        return self.logical_id
+
+
+@dataclass(frozen=True)
+class SqsSource:
+    """One ``SQS`` event of a function (what Lambda's event source mapping does with the queue)."""
+
+    name: str
+    function: str
+    queue: str  # the queue's logical id
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+
+
 _RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -156,6 +182,7 @@ class FunctionSpec:
     environment: Mapping[str, str]
     routes: tuple[Route, ...] = ()
     schedules: tuple[Schedule, ...] = ()
+    sqs_sources: tuple[SqsSource, ...] = ()
 
     @property
     def module_path(self) -> Path:
@@ -188,6 +215,7 @@ class Template:
     functions: tuple[FunctionSpec, ...]
     tables: tuple[TableSpec, ...]
     layer_dirs: tuple[Path, ...] = field(default=())
+    queues: tuple[QueueSpec, ...] = field(default=())
 
     @property
     def routes(self) -> tuple[Route, ...]:
@@ -196,6 +224,10 @@ class Template:
     @property
     def schedules(self) -> tuple[Schedule, ...]:
         return tuple(schedule for function in self.functions for schedule in function.schedules)
+
+    @property
+    def sqs_sources(self) -> tuple[SqsSource, ...]:
+        return tuple(source for function in self.functions for source in function.sqs_sources)
 
     def function(self, logical_id: str) -> FunctionSpec:
         for function in self.functions:
@@ -238,6 +270,7 @@ class _Resolver:
     parameters: Mapping[str, str]
     tables: frozenset[str]
     region: str = LOCAL_REGION
+    physical_ids: Mapping[str, str] = field(default_factory=dict)  # Ref of other resources (a queue's URL)
 
     def pseudo(self, name: str) -> str | None:
         return {
@@ -255,6 +288,8 @@ class _Resolver:
             return self.parameters[name]
         if name in self.tables:
             return name
+        if name in self.physical_ids:
+            return self.physical_ids[name]
         pseudo = self.pseudo(name)
         if pseudo is not None:
             return pseudo
@@ -421,11 +456,53 @@ def _schedules(logical_id: str, events: Mapping[str, Any]) -> tuple[Schedule, ..
     return tuple(schedules)
 
 
+def _sqs_sources(logical_id: str, events: Mapping[str, Any]) -> tuple[SqsSource, ...]:
+    sources: list[SqsSource] = []
+    for event_name, event in (events or {}).items():
+        if not isinstance(event, dict) or event.get("Type") != "SQS":
+            continue
+        properties = event.get("Properties") or {}
+        queue = properties.get("Queue")
+        if not (isinstance(queue, dict) and "Fn::GetAtt" in queue and queue["Fn::GetAtt"][1:] == ["Arn"]):
+            raise TemplateError(f"{logical_id} event {event_name}: Queue must be !GetAtt <Queue>.Arn locally")
+        sources.append(
+            SqsSource(
+                name=event_name,
+                function=logical_id,
+                queue=str(queue["Fn::GetAtt"][0]),
+                batch_size=_int(properties.get("BatchSize"), 10, f"{logical_id}.{event_name}.BatchSize"),
+                report_batch_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
+            )
+        )
+    return tuple(sources)
+
+
+def _queue(logical_id: str, properties: Mapping[str, Any]) -> QueueSpec:
+    redrive = properties.get("RedrivePolicy") or {}
+    target = redrive.get("deadLetterTargetArn") if isinstance(redrive, dict) else None
+    dead_letter = None
+    if target is not None:
+        if not (isinstance(target, dict) and "Fn::GetAtt" in target and target["Fn::GetAtt"][1:] == ["Arn"]):
+            raise TemplateError(f"{logical_id}: deadLetterTargetArn must be !GetAtt <Queue>.Arn locally")
+        dead_letter = str(target["Fn::GetAtt"][0])
+    return QueueSpec(
+        logical_id=logical_id,
+        visibility_timeout=_int(properties.get("VisibilityTimeout"), 30, f"{logical_id}.VisibilityTimeout"),
+        message_retention_period=_int(
+            properties.get("MessageRetentionPeriod"), 345600, f"{logical_id}.MessageRetentionPeriod"
+        ),
+        dead_letter_queue=dead_letter,
+        max_receive_count=_int(redrive.get("maxReceiveCount"), 0, f"{logical_id}.maxReceiveCount") or None
+        if dead_letter
+        else None,
+    )
+
+
 def _routes(logical_id: str, events: Mapping[str, Any]) -> tuple[Route, ...]:
     routes: list[Route] = []
     for event_name, event in (events or {}).items():
         if not isinstance(event, dict) or event.get("Type") != "HttpApi":
-            if isinstance(event, dict) and event.get("Type") not in ("Schedule", "ScheduleV2"):
+            if isinstance(event, dict) and event.get("Type") not in ("Schedule", "ScheduleV2", "SQS"):
                 warnings.warn(
                     f"{logical_id} event {event_name} of type {event.get('Type')} is not served locally",
                     TemplateWarning,
@@ -483,6 +560,7 @@ def _function(
         environment=environment,
         routes=_routes(logical_id, properties.get("Events") or {}),
         schedules=_schedules(logical_id, properties.get("Events") or {}),
+        sqs_sources=_sqs_sources(logical_id, properties.get("Events") or {}),
     )
 
 
@@ -496,8 +574,11 @@ def _layer_dir(root: Path, resource: Mapping[str, Any]) -> Path | None:
     return base if has_build_method else base / "python"
 
 
-def load_template(path: str | Path) -> Template:
-    """Parse ``template.yaml`` into what the local stack runs. Relative paths are resolved against its folder."""
+def load_template(path: str | Path, *, physical_ids: Mapping[str, str] | None = None) -> Template:
+    """Parse ``template.yaml`` into what the local stack runs. Relative paths are resolved against its folder.
+
+    ``physical_ids`` resolve ``Ref`` to resources the local stack created (a queue's logical id → its URL);
+    without them an environment variable naming such a resource is left out with a warning."""
     path = Path(path).resolve()
     document = load_yaml(path)
     root = path.parent
@@ -505,14 +586,21 @@ def load_template(path: str | Path) -> Template:
     parameters = _parameters(document)
 
     tables: list[TableSpec] = []
+    queues: list[QueueSpec] = []
     for logical_id, resource in resources.items():
         kind = resource.get("Type") if isinstance(resource, dict) else None
-        if kind == "AWS::DynamoDB::Table":
+        if kind == "AWS::SQS::Queue":
+            queues.append(_queue(logical_id, resource.get("Properties") or {}))
+        elif kind == "AWS::DynamoDB::Table":
             tables.append(_dynamodb_table(logical_id, resource.get("Properties") or {}))
         elif kind == "AWS::Serverless::SimpleTable":
             tables.append(_simple_table(logical_id, resource.get("Properties") or {}))
 
-    resolver = _Resolver(parameters=parameters, tables=frozenset(table.logical_id for table in tables))
+    resolver = _Resolver(
+        parameters=parameters,
+        tables=frozenset(table.logical_id for table in tables),
+        physical_ids=dict(physical_ids or {}),
+    )
     globals_: Mapping[str, Any] = (document.get("Globals") or {}).get("Function") or {}
     functions = tuple(
         _function(root, logical_id, resource.get("Properties") or {}, globals_, resolver)
@@ -534,4 +622,11 @@ def load_template(path: str | Path) -> Template:
                     f"route {route.route_key} is served by both {seen[route.route_key]} and {function.logical_id}"
                 )
             seen[route.route_key] = function.logical_id
-    return Template(path=path, parameters=parameters, functions=functions, tables=tuple(tables), layer_dirs=layer_dirs)
+    return Template(
+        path=path,
+        parameters=parameters,
+        functions=functions,
+        tables=tuple(tables),
+        layer_dirs=layer_dirs,
+        queues=tuple(queues),
+    )

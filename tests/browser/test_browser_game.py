@@ -118,7 +118,7 @@ def wait_for_balance(frame: Any, expected: int) -> None:
 def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
     local_stack: LocalStack, page: Any, shot: Screenshots
 ) -> None:
-    game = demo.run(local_stack.base_url, local_stack.secrets_file)
+    game = demo.run(local_stack.base_url, local_stack.secret_store)
     token = token_of(game.launch_url)
 
     page.goto(game.launch_url)
@@ -173,7 +173,7 @@ def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
 
 
 def test_the_game_plays_inside_an_operators_iframe(local_stack: LocalStack, page: Any, shot: Screenshots) -> None:
-    game = demo.run(local_stack.base_url, local_stack.secrets_file)
+    game = demo.run(local_stack.base_url, local_stack.secret_store)
     lobby = f"<h1>Casino lobby</h1><iframe src='{game.launch_url}' width=940 height=640></iframe>".encode()
     with operator_site(lobby) as host:  # another origin (localhost:<port>) than the game's (127.0.0.1:<port>)
         page.goto(host)
@@ -227,7 +227,7 @@ def test_an_unknown_session_is_named(local_stack: LocalStack, page: Any, shot: S
 
 
 def test_an_expired_session_is_named(local_stack: LocalStack, real_client: Any, page: Any, shot: Screenshots) -> None:
-    game = demo.run(local_stack.base_url, local_stack.secrets_file)
+    game = demo.run(local_stack.base_url, local_stack.secret_store)
     token = "expired-" + game.session_id
     expired = int(time.time()) - 60
     session = {
@@ -248,7 +248,7 @@ def test_an_expired_session_is_named(local_stack: LocalStack, real_client: Any, 
 
 
 def test_insufficient_funds_are_named(local_stack: LocalStack, page: Any, shot: Screenshots) -> None:
-    game = demo.run(local_stack.base_url, local_stack.secrets_file, deposit="0.50")
+    game = demo.run(local_stack.base_url, local_stack.secret_store, deposit="0.50")
     page.goto(game.launch_url)
     wait_for_balance(page, 50)
     page.locator("#amount").fill("1.00")
@@ -264,7 +264,7 @@ def test_insufficient_funds_are_named(local_stack: LocalStack, page: Any, shot: 
 def test_a_lost_connection_is_named_and_state_polling_retries(
     local_stack: LocalStack, page: Any, shot: Screenshots, failure: str
 ) -> None:
-    game = demo.run(local_stack.base_url, local_stack.secrets_file)
+    game = demo.run(local_stack.base_url, local_stack.secret_store)
     page.goto(game.launch_url)
     wait_for_balance(page, 100_000)
 

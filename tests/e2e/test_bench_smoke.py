@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bench import coldstart, stack
@@ -22,7 +20,7 @@ def test_cold_start_measures_a_handler_and_the_baseline() -> None:
 def test_the_stack_report_runs_and_counts_dynamodb_work(
     local_stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fixture = stack.prepare(local_stack, Path(local_stack.secrets_file))
+    fixture = stack.prepare(local_stack, local_stack.secret_store)
 
     work = stack.work_per_operation(fixture, repeats=1)
     stack.report(fixture, calls=2, rounds=1, warmup=1, repeats=1)

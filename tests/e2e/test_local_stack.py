@@ -527,7 +527,7 @@ def test_the_demo_launches_a_playable_session_on_the_stack(
     """``python -m croupier_local.demo``: a funded player, Croupier as its own operator, a signed launch."""
     from croupier_local import demo
 
-    assert demo.main(["--base-url", local_stack.base_url, "--secrets-file", local_stack.secrets_file]) == 0
+    assert demo.main(["--base-url", local_stack.base_url, "--aws-endpoint", local_stack.aws_endpoint]) == 0
     printed = capsys.readouterr().out
     play = next(line.split()[-1] for line in printed.splitlines() if line.strip().startswith("play:"))
     assert play.startswith(f"{local_stack.base_url}/play?session=")

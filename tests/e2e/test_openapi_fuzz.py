@@ -32,7 +32,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from croupier.secrets import FileSecretStore
 from croupier.signing import rgs, ruby_callback, sportsbook
 from croupier_local.server import LocalStack
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
@@ -65,7 +64,7 @@ class Target:
 @pytest.fixture(scope="module")
 def target(local_stack: LocalStack) -> Iterator[Target]:
     """A funded player linked to Ruby, an RGS operator whose wallet is a fake on loopback, and a session."""
-    store = FileSecretStore(Path(local_stack.secrets_file))
+    store = local_stack.secret_store
     player_id, ruby_id = f"fuzz-{uuid.uuid4().hex[:8]}", 7_000_000 + uuid.uuid4().int % 1_000_000
     create_player(local_stack, player_id=player_id, currencies=["KRW", "EUR"], links={"ruby": ruby_id})
     fund_player(local_stack, player_id, "KRW", "100000000", f"{player_id}-krw")

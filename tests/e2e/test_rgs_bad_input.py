@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from croupier_local.server import LocalStack
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
 from tests.support.requests import start_of_a_second
 from tests.support.rgs_http import Answer, Player, RgsOperator, http
+from tests.support.secrets import every_secret
 from tests.support.wallet_table import scan_table
 
 pytestmark = pytest.mark.e2e
@@ -260,10 +260,11 @@ CASES = [
 
 
 def written(world: World) -> tuple[dict[tuple[str, str], Any], str, int]:
-    """The whole RgsTable, the secret store's file and how many calls the operator's wallet received."""
+    """The whole RgsTable, every secret in the stack's Secrets Manager and how many calls the operator's wallet
+    received."""
     return (
         scan_table(aws.dynamodb(), "RgsTable"),
-        Path(world.stack.secrets_file).read_text(),
+        every_secret(world.stack.aws_endpoint),
         len(world.wallet.requests),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +151,6 @@ def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> N
     assert rotated["statusCode"] == 201, rotated["body"]
     assert json.loads(rotated["body"])["api_key"] != operator["api_key"]
 
-    secrets_file = Path(os.environ["CROUPIER_SECRETS_FILE"])
     answers = {}
     for logical_id, name in (
         ("RgsPublicLaunchFunction", "rgs_public_launch"),
@@ -162,7 +160,7 @@ def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> N
         event = _event(name)
         event["headers"]["x-operator-id"] = operator["operator_id"]
         event["headers"]["x-operator-key"] = operator["api_key"]  # the old key still works during the overlap
-        result = local_stack.invoke(logical_id, refresh_signature(event, secrets_file=secrets_file))
+        result = local_stack.invoke(logical_id, refresh_signature(event, store=local_stack.secret_store))
         answers[name] = (result["statusCode"], json.loads(result["body"]))
     status, launched = answers["rgs_public_launch"]
     assert status == 200

@@ -27,7 +27,7 @@ import pytest
 from croupier import cli
 from croupier.observability import METRIC_NAMES, NAMESPACE, SERVICE, logger, metrics
 from croupier.rgs import wiring as rgs_wiring
-from croupier.secrets import FileSecretStore
+from croupier.secrets import SecretStore
 from croupier.signing import rgs, ruby_callback
 from croupier.wallet import wiring as wallet_wiring
 from croupier_local.apigw import HttpRequest, HttpResponse
@@ -119,13 +119,11 @@ def clear_wiring() -> None:
 
 @pytest.fixture
 def providers(
-    local_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[FileSecretStore, FakeSportsbookServer, FakeRgsServer]]:
-    """Fake sportsbook and RGS servers that expect the dev credentials, and a copy of the dev secrets file
-    that points at them, used by the handlers for this test only."""
-    store = FileSecretStore(tmp_path / "secrets.json")
-    for name, value in json.loads(DEV_SECRETS.read_text(encoding="utf-8"))["secrets"].items():
-        store.put(name, value)
+    local_stack: LocalStack,
+) -> Iterator[tuple[SecretStore, FakeSportsbookServer, FakeRgsServer]]:
+    """Fake sportsbook and RGS servers that expect the dev credentials; for this test only, the stack's Secrets
+    Manager points the handlers at them (the dev values are put back afterwards)."""
+    store = local_stack.secret_store
     book_config, rgs_config = store.get("sportsbook"), store.get("rgs/external")
     with (
         FakeSportsbookServer(book_config["client_username"], book_config["client_password"]) as book,
@@ -133,11 +131,12 @@ def providers(
     ):
         store.put("sportsbook", {**book_config, "api_url": book.url})
         store.put("rgs/external", {**rgs_config, "base_url": rgs_server.url})
-        monkeypatch.setenv("CROUPIER_SECRETS_FILE", str(store.path))
         clear_wiring()
         try:
             yield store, book, rgs_server
         finally:
+            store.put("sportsbook", book_config)
+            store.put("rgs/external", rgs_config)
             clear_wiring()
 
 
@@ -197,7 +196,7 @@ def bearer(method: str, path: str, token: str, body: bytes = b"") -> HttpRequest
 
 
 def test_representative_requests_log_no_secret_and_carry_the_request_id(
-    local_stack: LocalStack, providers: tuple[FileSecretStore, FakeSportsbookServer, FakeRgsServer], captured: Captured
+    local_stack: LocalStack, providers: tuple[SecretStore, FakeSportsbookServer, FakeRgsServer], captured: Captured
 ) -> None:
     store, book, rgs_server = providers
     secrets = configured_secrets()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from croupier.secrets import FileSecretStore
 from croupier.signing import rgs
 from croupier_local.demo import accept_own_wallet_calls
 from croupier_local.server import LocalStack
@@ -66,9 +65,7 @@ class RgsOperator:
     def self_operated(cls, stack: LocalStack, **settings: Any) -> RgsOperator:
         """An operator whose wallet is the local stack's own ``/rgs-wallet`` adapter."""
         operator = cls.provision(stack, f"{stack.base_url}/rgs-wallet", **settings)
-        accept_own_wallet_calls(
-            FileSecretStore(stack.secrets_file), operator.operator_id, operator.api_key, operator.hmac_secret
-        )
+        accept_own_wallet_calls(stack.secret_store, operator.operator_id, operator.api_key, operator.hmac_secret)
         return operator
 
     def signed(self, method: str, path_with_query: str, data: dict[str, Any] | None = None) -> Answer:

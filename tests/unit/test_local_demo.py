@@ -1,31 +1,36 @@
-"""The local stack's runtime secrets: a fresh copy of the committed dev secrets, which are only ever read."""
+"""The running stack's endpoints file: what ``make demo`` reads to reach the stack's Secrets Manager."""
 
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 
-from croupier.secrets import FileSecretStore
-from croupier_local.server import DEV_SECRETS_FILE, RUNTIME_SECRETS_FILE, fresh_runtime_secrets
+import pytest
+
+from croupier_local.demo import STACK_FILE, DemoError, running_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_runtime_secrets_are_a_fresh_private_copy_of_the_committed_file(tmp_path: Path) -> None:
-    committed = tmp_path / DEV_SECRETS_FILE
-    committed.parent.mkdir(parents=True)
-    committed.write_text(json.dumps({"secrets": {"a": {"k": "v"}}}), encoding="utf-8")
-    runtime = fresh_runtime_secrets(tmp_path)
-    assert runtime == tmp_path / RUNTIME_SECRETS_FILE
-    FileSecretStore(runtime).put("rgs-wallet/operators/x", {"api_key": "k", "hmac_secrets": ["s"]})
-    assert json.loads(committed.read_text(encoding="utf-8")) == {"secrets": {"a": {"k": "v"}}}
-    assert stat.S_IMODE(runtime.stat().st_mode) == 0o600
-
-    again = fresh_runtime_secrets(tmp_path)  # the next start forgets what the last one wrote
-    assert FileSecretStore(again).get("a") == {"k": "v"}
-    assert "rgs-wallet/operators/x" not in json.loads(again.read_text(encoding="utf-8"))["secrets"]
+def test_a_missing_stack_file_says_to_start_the_stack(tmp_path: Path) -> None:
+    with pytest.raises(DemoError, match="start the local stack first"):
+        running_stack(tmp_path / "stack.json")
 
 
-def test_the_runtime_copy_is_gitignored() -> None:
+def test_a_stack_file_without_an_aws_endpoint_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps({"base_url": "http://127.0.0.1:3000"}), encoding="utf-8")
+    with pytest.raises(DemoError, match="does not describe a running stack"):
+        running_stack(path)
+
+
+def test_the_stack_file_is_read_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "stack.json"
+    written = {"base_url": "http://127.0.0.1:3000", "aws_endpoint": "http://127.0.0.1:5000", "secrets_prefix": "p/"}
+    path.write_text(json.dumps(written), encoding="utf-8")
+    assert running_stack(path) == written
+
+
+def test_the_stack_file_is_gitignored() -> None:
+    assert STACK_FILE.parts[0] == ".local"
     assert ".local/" in (REPO_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()

@@ -38,3 +38,20 @@ def sqs() -> Any:
 
     with _lock:
         return boto3.session.Session().client("sqs", config=CLIENT_CONFIG)
+
+
+SECRETS_CONFIG = Config(
+    connect_timeout=1,
+    read_timeout=1.5,  # GetSecretValue answers in tens of ms; botocore's default 60 s would outlast any deadline
+    retries={"total_max_attempts": 2, "mode": "standard"},
+    tcp_keepalive=True,
+)
+
+
+@cache
+def secretsmanager() -> Any:
+    """Secrets Manager (AWS_ENDPOINT_URL_SECRETS_MANAGER on the local stack): one retry, short timeouts."""
+    import boto3
+
+    with _lock:
+        return boto3.session.Session().client("secretsmanager", config=SECRETS_CONFIG)

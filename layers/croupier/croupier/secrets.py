@@ -1,4 +1,5 @@
-"""Where secrets live: AWS Secrets Manager in AWS, the dev-only secrets file on the local stack.
+"""Where secrets live: AWS Secrets Manager, in AWS and on the local stack alike (there, moto's server seeded with
+the dev-only secrets). A JSON file store remains for tools that run with no AWS endpoint at all.
 
 Secret names are relative (``ruby/team``, ``ruby/brands/<api_key>``); the AWS store prefixes them with
 ``SECRETS_PREFIX`` (``croupier/<stage>/``). Values are JSON objects. Nothing here logs a value.
@@ -7,22 +8,27 @@ Secret names are relative (``ruby/team``, ``ruby/brands/<api_key>``); the AWS st
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
 SECRETS_FILE_ENV = "CROUPIER_SECRETS_FILE"
 SECRETS_PREFIX_ENV = "SECRETS_PREFIX"
 DEFAULT_CACHE_SECONDS = 300
+MAX_CACHED_SECRETS = 1000
 
 
 class SecretNotFound(LookupError):
     """No secret of that name."""
+
+
+class SecretMalformed(ValueError):
+    """The secret exists but does not hold a JSON object (its value is never part of the message)."""
 
 
 class SecretStore(Protocol):
@@ -76,33 +82,81 @@ class FileSecretStore:
         return str(self.path)
 
 
+SDK_BODY_LOGGERS = ("botocore.endpoint", "botocore.parsers")
+"""botocore's loggers that write whole request and response bodies at DEBUG (a secret's value among them)."""
+
+
+class _RedactSecretBodies(logging.Filter):
+    """Drops the body from botocore's DEBUG lines of Secrets Manager calls: at DEBUG, botocore logs every
+    request's parameters and every response body, which for Secrets Manager are the secret's value."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot be formatted is dropped rather than risked
+            return False
+        if "SecretString" in message or "SecretBinary" in message:
+            record.msg, record.args = "[a Secrets Manager request or response body, withheld]", None
+        return True
+
+
+_REDACTOR = _RedactSecretBodies()
+
+
+def redact_sdk_secret_logs() -> None:
+    """Install the redaction on botocore's body loggers (idempotent; whoever builds a store installs it)."""
+    for name in SDK_BODY_LOGGERS:
+        sdk_logger = logging.getLogger(name)
+        if _REDACTOR not in sdk_logger.filters:
+            sdk_logger.addFilter(_REDACTOR)
+
+
 class SecretsManagerStore:
-    """AWS Secrets Manager, read through Powertools parameters (cached for ``max_age`` seconds)."""
+    """AWS Secrets Manager through the SDK's own calls (``GetSecretValue``, ``CreateSecret``,
+    ``PutSecretValue``), each value kept for ``max_age`` seconds per execution environment.
+
+    The endpoint comes from the SDK's configuration (``AWS_ENDPOINT_URL_SECRETS_MANAGER`` on the local stack, the
+    regional endpoint in AWS), so the local stack runs exactly this code against moto's server."""
 
     def __init__(
-        self, prefix: str, *, max_age: int = DEFAULT_CACHE_SECONDS, client_factory: Callable[[], Any] | None = None
+        self,
+        prefix: str,
+        *,
+        max_age: float = DEFAULT_CACHE_SECONDS,
+        client_factory: Callable[[], Any] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.prefix = prefix
         self.max_age = max_age
         self._client_factory = client_factory or _secretsmanager_client
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        redact_sdk_secret_logs()
 
     def _full_name(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
     def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
-        from aws_lambda_powertools.utilities import parameters
+        now = self._monotonic()
+        if not fresh:
+            with self._lock:
+                hit = self._cache.get(name)
+            if hit is not None and now - hit[0] < self.max_age:
+                return hit[1]
+        from botocore.exceptions import ClientError
 
-        client = self._client_factory()
         try:
-            value = parameters.get_secret(
-                self._full_name(name), transform="json", max_age=self.max_age, boto3_client=client, force_fetch=fresh
-            )
-        except parameters.exceptions.GetParameterError as exc:
-            if "ResourceNotFoundException" in repr(exc.__cause__ or exc):
+            answer = self._client_factory().get_secret_value(SecretId=self._full_name(name))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 raise SecretNotFound(name) from None
             raise
-        if not isinstance(value, dict):
-            raise SecretNotFound(name)
+        value = _secret_object(name, answer.get("SecretString"))
+        with self._lock:
+            if len(self._cache) >= MAX_CACHED_SECRETS and name not in self._cache:
+                self._cache.pop(next(iter(self._cache)))  # the oldest entry, never the whole cache
+            self._cache[name] = (now, value)
         return value
 
     def put(self, name: str, value: dict[str, Any]) -> str:
@@ -113,7 +167,20 @@ class SecretsManagerStore:
             answer = client.create_secret(Name=full_name, SecretString=payload)
         except client.exceptions.ResourceExistsException:
             answer = client.put_secret_value(SecretId=full_name, SecretString=payload)
+        with self._lock:
+            self._cache.pop(name, None)  # this environment reads its own write
         return str(answer["ARN"])
+
+
+def _secret_object(name: str, text: str | None) -> dict[str, Any]:
+    """A secret's JSON object; anything else (binary, not JSON, not an object) is an error naming only the secret."""
+    try:
+        value = json.loads(text) if text is not None else None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise SecretMalformed(f"secret {name!r} is not a JSON object")
+    return value
 
 
 class CachedSecrets:
@@ -146,15 +213,15 @@ class CachedSecrets:
         return value
 
 
-@cache
 def _secretsmanager_client() -> Any:
-    import boto3
+    from croupier import aws
 
-    return boto3.session.Session().client("secretsmanager")
+    return aws.secretsmanager()
 
 
 def default_store() -> SecretStore:
-    """The dev secrets file when ``CROUPIER_SECRETS_FILE`` is set (local stack), else Secrets Manager."""
+    """Secrets Manager under ``SECRETS_PREFIX``; a JSON file only when ``CROUPIER_SECRETS_FILE`` names one
+    (an explicit fallback for runs with no Secrets Manager endpoint; the local stack does not set it)."""
     path = os.environ.get(SECRETS_FILE_ENV)
     if path:
         return FileSecretStore(path)
