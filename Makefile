@@ -14,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench openapi deploy deploy-dev deploy-prod clean
+.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench openapi deploy deploy-dev deploy-prod clean docker lambda-image
 
 help:
 	@echo "make dev       run the local stack on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local inside)"
@@ -100,6 +100,15 @@ deploy-dev: build
 
 deploy-prod: build
 	$(SAM) deploy --config-env prod
+
+# Real Lambda containers for `sam local invoke|start-api --skip-pull-image`: a Docker engine (tools/docker-up.sh
+# starts one, installing Debian's docker.io if needed; tools/docker-down.sh stops only that one) and the
+# python3.11 base image SAM builds on (pulled, or built offline from Debian packages when no registry answers).
+docker:
+	tools/docker-up.sh
+
+lambda-image: docker
+	tools/lambda-base-image.sh
 
 openapi: $(VENV)/.installed
 	$(PY) -m croupier_local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
