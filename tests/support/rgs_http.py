@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from croupier.signing import rgs
 from croupier_local.demo import accept_own_wallet_calls
-from croupier_local.server import LocalStack
+from tests.support.targets import ApiTarget
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Answer:
 
 
 def http(
-    stack: LocalStack, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    stack: ApiTarget, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
 ) -> Answer:
     """One request to the local stack over a socket; any status is an answer."""
     request = urllib.request.Request(f"{stack.base_url}{path}", data=body, method=method, headers=headers or {})
@@ -41,20 +41,20 @@ def http(
         return Answer(error.code, error.read(), {k.lower(): v for k, v in error.headers.items()})
 
 
-def admin(stack: LocalStack, method: str, path: str, data: dict[str, Any] | None = None) -> Answer:
+def admin(stack: ApiTarget, method: str, path: str, data: dict[str, Any] | None = None) -> Answer:
     body = None if data is None else json.dumps(data).encode()
     return http(stack, method, path, body, {"Content-Type": "application/json"})
 
 
 @dataclass
 class RgsOperator:
-    stack: LocalStack
+    stack: ApiTarget
     operator_id: str
     api_key: str
     hmac_secret: str
 
     @classmethod
-    def provision(cls, stack: LocalStack, wallet_callback_url: str, **settings: Any) -> RgsOperator:
+    def provision(cls, stack: ApiTarget, wallet_callback_url: str, **settings: Any) -> RgsOperator:
         data = {"wallet_callback_url": wallet_callback_url, "allowed_currencies": ["USD"], **settings}
         answer = admin(stack, "POST", "/admin/rgs/operators", data)
         assert answer.status == 201, answer.body
@@ -62,7 +62,7 @@ class RgsOperator:
         return cls(stack, created["operator_id"], created["api_key"], created["hmac_secret"])
 
     @classmethod
-    def self_operated(cls, stack: LocalStack, **settings: Any) -> RgsOperator:
+    def self_operated(cls, stack: ApiTarget, **settings: Any) -> RgsOperator:
         """An operator whose wallet is the local stack's own ``/rgs-wallet`` adapter."""
         operator = cls.provision(stack, f"{stack.base_url}/rgs-wallet", **settings)
         accept_own_wallet_calls(stack.secret_store, operator.operator_id, operator.api_key, operator.hmac_secret)
@@ -94,7 +94,7 @@ class RgsOperator:
 
 @dataclass
 class Player:
-    stack: LocalStack
+    stack: ApiTarget
     token: str
     launched: dict[str, Any]
 
