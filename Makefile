@@ -14,12 +14,15 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench openapi deploy deploy-dev deploy-prod clean docker lambda-image
+.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench openapi deploy deploy-dev deploy-prod clean docker lambda-image sam-test sam-api sam-e2e sam-checks
 
 help:
 	@echo "make dev       run the local stack on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local inside)"
 	@echo "make demo      a player, an operator and a game session on the running 'make dev' (prints the URLs)"
-	@echo "make test      audit, lint, type checks, sam validate --lint, sam build, and every test"
+	@echo "make test      audit, lint, type checks, sam validate --lint, sam build, every test, make sam-checks"
+	@echo "make sam-test  every function in a Lambda container (sam local invoke) with its sample event, compared"
+	@echo "make sam-api   the whole API from Lambda containers (sam local start-api) on http://127.0.0.1:$${PORT:-3001}"
+	@echo "make sam-e2e   the provider journeys against make sam-api"
 	@echo "make audit     checkov over template.yaml, pip-audit over every pinned requirement file"
 	@echo "make bench     benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make openapi   regenerate docs/openapi.json from template.yaml and the handlers' models"
@@ -88,7 +91,7 @@ unit: $(VENV)/.installed node_modules/.installed browser
 	REQUIRE_CHROMIUM=1 $(VENV)/bin/pytest
 
 test: export PIP_AUDIT_IF_UNREACHABLE := warn
-test: setup audit lint typecheck validate build unit
+test: setup audit lint typecheck validate build unit sam-checks
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) -m bench
@@ -109,6 +112,23 @@ docker:
 
 lambda-image: docker
 	tools/lambda-base-image.sh
+
+# Every function in a Lambda container: `sam local invoke` with its sample event (re-signed), against DynamoDB
+# Local and moto's server, each answer compared with the same event run in process (tools/sam-local.sh).
+sam-test: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed build
+	tools/sam-local.sh test
+
+# The whole API from Lambda containers (`sam local start-api`, warm containers) on PORT (default 3001).
+sam-api: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed build
+	tools/sam-local.sh api
+
+# The provider journeys (pytest -m journey) over HTTP against `make sam-api`, started and stopped for them.
+sam-e2e: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed build
+	tools/sam-local.sh e2e
+
+# Both, sharing one Docker start (what `make test` runs).
+sam-checks: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed build
+	tools/sam-local.sh checks
 
 openapi: $(VENV)/.installed
 	$(PY) -m croupier_local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
