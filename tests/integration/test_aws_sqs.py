@@ -205,6 +205,12 @@ def test_a_win_still_failing_is_reported_and_held_back_then_paid_once_it_goes_th
     local_stack: LocalStack, sqs: Any, queue: LocalQueue, failing_win: FailingWin
 ) -> None:
     body = json.dumps({"kind": "win", "round_id": failing_win.round_id})
+    name = queue.url.rsplit("/", 1)[1]
+    queued_by_cash_out = [
+        m for m in sqs_backends[LOCAL_ACCOUNT_ID][LOCAL_REGION].queues[name]._messages if m.body == body
+    ]
+    assert len(queued_by_cash_out) == 1  # the cash-out route's SendMessage, through the layer's client
+    assert queued_by_cash_out[0].delayed
     malformed = send(sqs, queue, "{")
     retry = send(sqs, queue, body)
     messages = receive(sqs, queue, {malformed, retry})
