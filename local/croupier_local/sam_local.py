@@ -461,6 +461,7 @@ def api(repo_root: Path, port: int) -> int:
                     "dynamodb_endpoint": backends.dynamodb.endpoint_url,
                     "aws_endpoint": backends.moto.endpoint_url,
                     "secrets_prefix": template.merged_environment().get("SECRETS_PREFIX", "croupier/dev/"),
+                    "container_env": backends.container_env(),
                 },
                 indent=2,
             )
@@ -501,8 +502,16 @@ def main(argv: list[str] | None = None) -> int:
     run_tests = commands.add_parser("test", help="every function in a container with its sample event, compared")
     run_tests.add_argument("--serial", action="store_true", help="one invocation at a time")
     commands.add_parser("api", help="sam local start-api on PORT (default 3001) with the emulators")
+    commands.add_parser("env", help="print --env-vars for `sam local invoke` against the running `make sam-api`")
     args = parser.parse_args(argv)
     repo_root = _repo_root()
+    if args.command == "env":
+        path = repo_root / ".local" / "sam-api.json"
+        if not path.is_file():
+            print(f"sam_local: no {path}: start `make sam-api` first (its emulators serve them)", file=sys.stderr)
+            return 1
+        print(json.dumps({"Parameters": json.loads(path.read_text(encoding="utf-8"))["container_env"]}, indent=2))
+        return 0
     try:
         if args.command == "test":
             return invoke_every_function(repo_root, parallel=not args.serial)
