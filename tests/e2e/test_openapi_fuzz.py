@@ -184,4 +184,23 @@ def test_every_route_answers_within_the_document(case: Any, target: Target) -> N
     with requests.Session() as session:
         response = session.send(request, timeout=30)
 
-    case.validate_response(response, checks=CHECKS)
+    checks = CHECKS
+    if _no_provider_listening(request, response):
+        checks = [check for check in CHECKS if check is not not_a_server_error]  # the documented 502 stands
+    case.validate_response(response, checks=checks)
+
+
+UPSTREAM_LAUNCHES = {"/sportsbook/launch": "SPORTSBOOK_API_ERROR", "/rgs/launch": "RGS_API_ERROR"}
+
+
+def _no_provider_listening(request: requests.PreparedRequest, response: requests.Response) -> bool:
+    """A launch for a player that exists (the fuzzer may create one through the admin route) calls the provider,
+    which the dev secrets place on a loopback port where nothing listens: the documented 502 naming the provider
+    is the right answer there, not a server error of ours."""
+    path = urlsplit(request.url or "").path
+    if response.status_code != 502 or path not in UPSTREAM_LAUNCHES:
+        return False
+    try:
+        return bool(response.json().get("error") == UPSTREAM_LAUNCHES[path])
+    except ValueError:
+        return False
