@@ -30,17 +30,21 @@ t0=$(date +%s)
 tools/lambda-base-image.sh
 echo "sam-local: base image ready in $(( $(date +%s) - t0 )) s"
 
+answers() {  # the URL answers 2xx (no curl needed)
+  "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' "$1" 2>/dev/null
+}
+
 run_e2e() {
   local port="${PORT:-3001}" log=.local/sam-api.log
   rm -f .local/sam-api.json
   PORT="$port" setsid "$PY" -m croupier_local.sam_local api >"$log" 2>&1 &
   api_pid=$!
   for _ in $(seq 1 120); do
-    if [ -f .local/sam-api.json ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null; then break; fi
+    if [ -f .local/sam-api.json ] && answers "http://127.0.0.1:$port/health"; then break; fi
     if ! kill -0 "$api_pid" 2>/dev/null; then echo "sam-local: sam-api exited:" >&2; tail -40 "$log" >&2; return 1; fi
     sleep 1
   done
-  curl -fsS -o /dev/null "http://127.0.0.1:$port/health" \
+  answers "http://127.0.0.1:$port/health" \
     || { echo "sam-local: sam-api did not answer /health in 120 s:" >&2; tail -40 "$log" >&2; return 1; }
   echo "sam-local: the journeys against sam local start-api on :$port (Lambda containers)"
   local status=0
