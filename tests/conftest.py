@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from croupier import aws, cli
-from croupier_local.aws_services import MotoServer
 from croupier_local.dynamodb import LocalDynamoDB, create_tables, local_dynamodb
+from croupier_local.moto_server import MotoServer
 from croupier_local.server import LocalStack
 from croupier_local.template import load_template
 from tests.support.round_trips import DynamoCalls

@@ -23,86 +23,42 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
-import boto3
 from botocore.config import Config
 
-from croupier.secrets import redact_sdk_secret_logs
-from croupier_local.dynamodb import DEV_ONLY_ACCESS_KEY_ID, DEV_ONLY_SECRET_ACCESS_KEY
-from croupier_local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION, QueueSpec, SqsSource
+from croupier.secrets import SecretsManagerStore, redact_sdk_secret_logs
+from croupier_local.dynamodb import local_client
+from croupier_local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION, QueueSpec, SqsSource, Template
 
 logger = logging.getLogger(__name__)
 
 
-ENDPOINT_ENV = {"secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER", "sqs": "AWS_ENDPOINT_URL_SQS"}
-"""The SDK's per-service endpoint variables the local stack sets for the functions (and a Lambda container)."""
-
-
-class MotoServer:
-    """moto's server in a thread of this process, on ``host`` (loopback by default; ``0.0.0.0`` when Lambda
-    containers must reach it through the Docker bridge)."""
-
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self._requested_port = port
-        self._server: Any = None
-        self._port: int | None = None
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("moto's server is not running; call start() first")
-        return self._port
-
-    @property
-    def endpoint_url(self) -> str:
-        """Where this process reaches it (loopback even when it listens on every interface)."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104 - a comparison
-        return f"http://{host}:{self.port}"
-
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per call
-        server = ThreadedMotoServer(ip_address=self.host, port=self._requested_port, verbose=False)
-        server.start()
-        self._server = server
-        self._port = int(server.get_host_and_port()[1])
-        logger.info("moto's server (Secrets Manager, SQS) is serving %s", self.endpoint_url)
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        self._port = None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+ENDPOINT_ENV = ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SQS")
+"""The SDK's per-service endpoint variables that point the functions (in process or in a Lambda container) at
+moto's server."""
+DEFAULT_SECRETS_PREFIX = "croupier/dev/"
+POLLING_CONFIG = Config(connect_timeout=2, read_timeout=25, retries={"total_max_attempts": 3, "mode": "standard"})
 
 
 def client(service: str, endpoint_url: str, *, region: str = LOCAL_REGION) -> Any:
-    """A boto3 client of the local stack's own (dev-only credentials), for seeding and polling."""
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id=DEV_ONLY_ACCESS_KEY_ID,
-        aws_secret_access_key=DEV_ONLY_SECRET_ACCESS_KEY,
-        config=Config(connect_timeout=2, read_timeout=25, retries={"total_max_attempts": 3, "mode": "standard"}),
-    )
+    """A boto3 client of the local stack's own (dev-only credentials), for seeding and polling (a long poll
+    waits up to 20 s, hence the read timeout)."""
+    return local_client(service, endpoint_url, POLLING_CONFIG, region=region)
 
 
 # --- Secrets Manager ---------------------------------------------------------------------------------------
+
+
+def secrets_prefix(template: Template) -> str:
+    """Where the template's functions look for their secrets (``SECRETS_PREFIX``)."""
+    return template.merged_environment().get("SECRETS_PREFIX", DEFAULT_SECRETS_PREFIX)
+
+
+def secret_store(endpoint_url: str, prefix: str) -> SecretsManagerStore:
+    """The local Secrets Manager at ``endpoint_url`` through the very store the functions use, uncached (a
+    test or tool always reads what is there now)."""
+    return SecretsManagerStore(prefix, max_age=0, client_factory=lambda: client("secretsmanager", endpoint_url))
 
 
 def read_secrets_file(path: str | Path) -> dict[str, dict[str, Any]]:

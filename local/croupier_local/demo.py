@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from croupier import money
-from croupier.secrets import SecretsManagerStore, SecretStore
+from croupier.secrets import SecretStore
 from croupier.signing import rgs
 
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
@@ -188,10 +188,9 @@ def stack_secret_store(aws_endpoint: str | None = None, prefix: str | None = Non
         stack = running_stack()
         aws_endpoint = aws_endpoint or stack["aws_endpoint"]
         prefix = prefix or stack.get("secrets_prefix", "croupier/dev/")
-    from croupier_local.aws_services import client
+    from croupier_local.aws_services import secret_store
 
-    endpoint = aws_endpoint
-    return SecretsManagerStore(prefix, max_age=0, client_factory=lambda: client("secretsmanager", endpoint))
+    return secret_store(aws_endpoint, prefix)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from croupier_local.moto_server import MotoServer
 from croupier_local.template import TableSpec
 
 logger = logging.getLogger(__name__)
@@ -94,15 +95,25 @@ class LocalDynamoDB(Protocol):
     ) -> None: ...
 
 
-def dynamodb_client(endpoint_url: str, *, region: str = LOCAL_REGION, timeout: float = 10.0) -> Any:
-    """A boto3 DynamoDB client for a local endpoint, with the dev-only dummy credentials."""
-    return boto3.client(
-        "dynamodb",
+def local_client(service: str, endpoint_url: str, config: Config, *, region: str = LOCAL_REGION) -> Any:
+    """A boto3 client of the local stack's own for a local endpoint, with the dev-only dummy credentials."""
+    return boto3.session.Session().client(
+        service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=DEV_ONLY_ACCESS_KEY_ID,
         aws_secret_access_key=DEV_ONLY_SECRET_ACCESS_KEY,
-        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+        config=config,
+    )
+
+
+def dynamodb_client(endpoint_url: str, *, region: str = LOCAL_REGION, timeout: float = 10.0) -> Any:
+    """A boto3 DynamoDB client for a local endpoint, with the dev-only dummy credentials."""
+    return local_client(
+        "dynamodb",
+        endpoint_url,
+        Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+        region=region,
     )
 
 
@@ -395,53 +406,22 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
 # --- The moto fallback ---------------------------------------------------------------------------------------
 
 
-class MotoDynamoDB:
+class MotoDynamoDB(MotoServer):
     """moto's in-process server with the DynamoDBLocal interface. NOT faithful under concurrency."""
 
     kind = "moto"
 
-    def __init__(self, *, port: int | None = None, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self._requested_port = port or 0
-        self._server: Any = None
-        self._port: int | None = None
-
-    @property
-    def endpoint_url(self) -> str:
-        if self._port is None:
-            raise DynamoDBLocalError("the moto server is not running; call start() first")
-        return f"http://{self.host}:{self._port}"
+    def _not_running(self) -> Exception:
+        return DynamoDBLocalError("the moto server is not running; call start() first")
 
     @property
     def pid(self) -> int | None:
         return None
 
     def start(self) -> Self:
-        if self._server is not None:
-            return self
-        warnings.warn(MOTO_WARNING, MotoFallbackWarning, stacklevel=2)
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per DynamoDB call
-        server = ThreadedMotoServer(ip_address=self.host, port=self._requested_port, verbose=False)
-        server.start()
-        self._server = server
-        self._port = int(server.get_host_and_port()[1])
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        self._port = None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+        if self._server is None:
+            warnings.warn(MOTO_WARNING, MotoFallbackWarning, stacklevel=2)
+        return super().start()
 
 
 def local_dynamodb(

@@ -28,26 +28,27 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from croupier.secrets import SecretsManagerStore, SecretStore
+from croupier.secrets import SecretStore
 from croupier_local.aws_services import (
+    ENDPOINT_ENV,
     LocalQueue,
-    MotoServer,
-    client,
     create_queues,
     read_secrets_file,
+    secret_store,
+    secrets_prefix,
     seed_secrets,
 )
 from croupier_local.dynamodb import DEV_ONLY_ACCESS_KEY_ID, DEV_ONLY_SECRET_ACCESS_KEY, DynamoDBLocal, create_tables
 from croupier_local.events import refresh_signature
+from croupier_local.moto_server import MotoServer
 from croupier_local.server import DEV_SECRETS_FILE, LocalStack
-from croupier_local.template import LOCAL_REGION, Template, TemplateWarning, load_template
+from croupier_local.template import LOCAL_REGION, Template, load_draft_template, load_template
 
 BUILD_TEMPLATE = Path(".aws-sam") / "build" / "template.yaml"
 DEFAULT_API_PORT = 3001
@@ -65,9 +66,7 @@ class SamLocalError(RuntimeError):
 
 def read_template(repo_root: Path) -> Template:
     """The template with every queue's ``Ref`` resolvable (to its name), so its variables count as declared."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TemplateWarning)
-        draft = load_template(repo_root / "template.yaml")
+    draft = load_draft_template(repo_root / "template.yaml")
     return load_template(repo_root / "template.yaml", physical_ids={q.logical_id: q.queue_name for q in draft.queues})
 
 
@@ -101,8 +100,9 @@ class Backends:
         self.dynamodb = DynamoDBLocal(self.repo_root).start()  # DynamoDB Local listens on every interface
         self.moto = MotoServer(host="0.0.0.0").start()  # noqa: S104 - containers reach it through docker0
         create_tables(self.dynamodb.endpoint_url, self.template.tables)
-        prefix = self.template.merged_environment().get("SECRETS_PREFIX", "croupier/dev/")
-        seed_secrets(self.moto.endpoint_url, prefix, read_secrets_file(self.repo_root / DEV_SECRETS_FILE))
+        seed_secrets(
+            self.moto.endpoint_url, secrets_prefix(self.template), read_secrets_file(self.repo_root / DEV_SECRETS_FILE)
+        )
         self.queues = create_queues(self.moto.endpoint_url, self.template.queues)
         return self
 
@@ -118,11 +118,8 @@ class Backends:
         assert self.dynamodb is not None
         assert self.moto is not None
         aws = self._container_url(self.moto.port)
-        env = {
-            "AWS_ENDPOINT_URL_DYNAMODB": self._container_url(self.dynamodb.port),
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws,
-            "AWS_ENDPOINT_URL_SQS": aws,
-        }
+        env = {"AWS_ENDPOINT_URL_DYNAMODB": self._container_url(self.dynamodb.port)}
+        env.update(dict.fromkeys(ENDPOINT_ENV, aws))
         retry = self.queues.get("WalletRetryQueue")
         if retry is not None:
             env["RETRY_QUEUE_URL"] = re.sub(r"^http://[^/]+", aws, retry.url)
@@ -130,9 +127,7 @@ class Backends:
 
     def secret_store(self) -> SecretStore:
         assert self.moto is not None
-        endpoint = self.moto.endpoint_url
-        prefix = self.template.merged_environment().get("SECRETS_PREFIX", "croupier/dev/")
-        return SecretsManagerStore(prefix, max_age=0, client_factory=lambda: client("secretsmanager", endpoint))
+        return secret_store(self.moto.endpoint_url, secrets_prefix(self.template))
 
 
 def env_vars_document(template: Template, overrides: dict[str, str]) -> dict[str, Any]:
@@ -460,7 +455,7 @@ def api(repo_root: Path, port: int) -> int:
                     "base_url": f"http://127.0.0.1:{port}",
                     "dynamodb_endpoint": backends.dynamodb.endpoint_url,
                     "aws_endpoint": backends.moto.endpoint_url,
-                    "secrets_prefix": template.merged_environment().get("SECRETS_PREFIX", "croupier/dev/"),
+                    "secrets_prefix": secrets_prefix(template),
                     "container_env": backends.container_env(),
                 },
                 indent=2,

@@ -28,7 +28,6 @@ import sys
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -56,14 +55,12 @@ from croupier_local.apigw import (
 from croupier_local.aws_services import (
     ENDPOINT_ENV,
     LocalQueue,
-    MotoServer,
     SqsEventSource,
     create_queues,
     read_secrets_file,
+    secret_store,
+    secrets_prefix,
     seed_secrets,
-)
-from croupier_local.aws_services import (
-    client as aws_client,
 )
 from croupier_local.dynamodb import (
     DEV_ONLY_ACCESS_KEY_ID,
@@ -73,13 +70,14 @@ from croupier_local.dynamodb import (
     create_tables,
     local_dynamodb,
 )
+from croupier_local.moto_server import MotoServer
 from croupier_local.template import (
     LOCAL_ACCOUNT_ID,
     LOCAL_REGION,
     LOCAL_STACK_NAME,
     FunctionSpec,
     Template,
-    TemplateWarning,
+    load_draft_template,
     load_template,
 )
 
@@ -340,9 +338,7 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        with warnings.catch_warnings():  # the queues' URLs are not known yet: the second load resolves them
-            warnings.simplefilter("ignore", TemplateWarning)
-            draft = load_template(self.template_path)
+        draft = load_draft_template(self.template_path)  # the queues' URLs are not known yet
         draft.merged_environment()  # fails loudly before anything starts
         self._server = _Server((self.host, self.requested_port), self)  # bind first: a taken port fails fast
         self._start_aws_services(draft)
@@ -396,8 +392,7 @@ class LocalStack:
             self._aws_endpoint = self._given_aws_endpoint
         dev_secrets = self.repo_root / DEV_SECRETS_FILE
         if dev_secrets.is_file():  # a template of the tests' own may come without secrets
-            prefix = template.merged_environment().get("SECRETS_PREFIX", "croupier/dev/")
-            seed_secrets(self._aws_endpoint, prefix, read_secrets_file(dev_secrets))
+            seed_secrets(self._aws_endpoint, secrets_prefix(template), read_secrets_file(dev_secrets))
         self.queues = create_queues(self._aws_endpoint, template.queues)
 
     def _run_schedules(self) -> None:
@@ -494,15 +489,14 @@ class LocalStack:
 
     @property
     def secrets_prefix(self) -> str:
-        return os.environ.get("SECRETS_PREFIX", "croupier/dev/")
+        if self.template is None:
+            raise RuntimeError("the local stack is not running; call start() first")
+        return secrets_prefix(self.template)
 
     @property
     def secret_store(self) -> SecretsManagerStore:
         """The stack's Secrets Manager, through the very store the functions use (uncached: always fresh)."""
-        endpoint = self.aws_endpoint
-        return SecretsManagerStore(
-            self.secrets_prefix, max_age=0, client_factory=lambda: aws_client("secretsmanager", endpoint)
-        )
+        return secret_store(self.aws_endpoint, self.secrets_prefix)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invoke one function directly with ``event`` (e.g. a sample from ``events/``), through its pool."""
@@ -570,7 +564,7 @@ class LocalStack:
         # DEV-ONLY dummy credentials: DynamoDB Local accepts any; nothing real is behind them.
         self._set_env_default("AWS_ACCESS_KEY_ID", DEV_ONLY_ACCESS_KEY_ID)
         self._set_env_default("AWS_SECRET_ACCESS_KEY", DEV_ONLY_SECRET_ACCESS_KEY)
-        for variable in ENDPOINT_ENV.values():
+        for variable in ENDPOINT_ENV:
             self._set_env(variable, self.aws_endpoint)
         self._unset_env(SECRETS_FILE_ENV)  # secrets come from Secrets Manager, as in AWS
         self._set_env("POWERTOOLS_TRACE_DISABLED", "true")

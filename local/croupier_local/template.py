@@ -574,6 +574,14 @@ def _layer_dir(root: Path, resource: Mapping[str, Any]) -> Path | None:
     return base if has_build_method else base / "python"
 
 
+def load_draft_template(path: str | Path) -> Template:
+    """The template before the local stack has created its other resources: a variable naming one (a queue's
+    URL) is left out, and quietly, since :func:`load_template` with ``physical_ids`` resolves it next."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TemplateWarning)
+        return load_template(path)
+
+
 def load_template(path: str | Path, *, physical_ids: Mapping[str, str] | None = None) -> Template:
     """Parse ``template.yaml`` into what the local stack runs. Relative paths are resolved against its folder.
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from croupier_local.aws_services import LocalQueue, MotoServer, SqsEventSource, client, create_queues
+from croupier_local.aws_services import LocalQueue, SqsEventSource, client, create_queues
 from croupier_local.dynamodb import LocalDynamoDB
+from croupier_local.moto_server import MotoServer
 from croupier_local.server import LocalStack
 from croupier_local.template import QueueSpec, SqsSource
 

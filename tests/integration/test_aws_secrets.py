@@ -24,7 +24,8 @@ from croupier.secrets import (
     SecretsManagerStore,
     default_store,
 )
-from croupier_local.aws_services import MotoServer, client
+from croupier_local.aws_services import client
+from croupier_local.moto_server import MotoServer
 from croupier_local.server import LocalStack
 from tests.support.requests import ruby_request
 

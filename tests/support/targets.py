@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from croupier.secrets import SecretsManagerStore, SecretStore
+from croupier.secrets import SecretStore
 from croupier_local import aws_services
 
 TARGET_ENV = "CROUPIER_E2E_TARGET"
@@ -37,10 +37,7 @@ class RemoteTarget:
 
     @property
     def secret_store(self) -> SecretStore:
-        endpoint = self.aws_endpoint
-        return SecretsManagerStore(
-            self.secrets_prefix, max_age=0, client_factory=lambda: aws_services.client("secretsmanager", endpoint)
-        )
+        return aws_services.secret_store(self.aws_endpoint, self.secrets_prefix)
 
     def dynamodb(self) -> Any:
         return aws_services.client("dynamodb", self.dynamodb_endpoint)
