@@ -335,13 +335,18 @@ def handler(event, context):
 
 
 @pytest.fixture(scope="module")
-def echo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def echo_stack(tmp_path_factory: pytest.TempPathFactory, local_stack: LocalStack) -> Iterator[LocalStack]:
+    """A second stack in this process. Each stack sets the functions' variables in ``os.environ`` and puts back
+    what it found when it stops, so a second stack must start after the session's (``local_stack``) and stop
+    before it, and name the same emulators: otherwise the session's stack loses its endpoint variables when this
+    one stops, and a layer client created after that reaches for AWS."""
     root = tmp_path_factory.mktemp("echo-repo")
     (root / "template.yaml").write_text(ECHO_TEMPLATE, encoding="utf-8")
     (root / "functions" / "echo").mkdir(parents=True)
     (root / "functions" / "echo" / "app.py").write_text(ECHO_FUNCTION, encoding="utf-8")
-    # No tables in this template, so no DynamoDB is called; the endpoint is only exported to the functions.
-    with LocalStack(root, port=0, dynamodb_endpoint="http://127.0.0.1:9") as stack:
+    with LocalStack(
+        root, port=0, dynamodb_endpoint=local_stack.dynamodb_endpoint, aws_endpoint=local_stack.aws_endpoint
+    ) as stack:
         yield stack
 
 
