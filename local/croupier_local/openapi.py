@@ -35,12 +35,16 @@ from croupier.clients.sportsbook import SportsbookApiError
 from croupier.errors import CroupierError, PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, InvalidJson
 from croupier.ledger import (
+    BackingExceeded,
+    BackingSettled,
     IdempotencyConflict,
     InsufficientFunds,
     NotReversible,
+    ReplayedRequest,
     RetriesExhausted,
     ReversalAmountMismatch,
     ReversedBeforeArrival,
+    UnbackedCredit,
     UnknownAccount,
 )
 from croupier.rgs import operators, reports, rounds, sessions
@@ -192,9 +196,10 @@ OPERATIONS: dict[str, Operation] = {
         {200: Answer("Rolled back, or recorded as a tombstone when the debit is unknown", ruby.RollbackAnswer)},
         body=ruby.RollbackRequest,
         body_name="RubyRollbackRequest",
-        errors=[*RUBY_ERRORS, NotReversible, *LEDGER_ERRORS],
+        errors=[*RUBY_ERRORS, NotReversible, ReplayedRequest, *LEDGER_ERRORS],
         description="The debit is `ref_transaction_id` when sent (then `transaction_id` is the rollback's own id), "
-        "else `transaction_id`.",
+        "else `transaction_id`. A rollback carrying the very signature its debit arrived with (the debit's request "
+        "replayed to this route: Ruby's signature does not cover the path) is refused with 401 `REPLAYED_REQUEST`.",
     ),
     # Sportsbook (section 4): every processed answer is HTTP 200
     "POST /sportsbook/transaction": Operation(
@@ -229,7 +234,7 @@ OPERATIONS: dict[str, Operation] = {
         Auth.RGS_WALLET,
         {200: Answer("Credited (or the same answer again for a repeated operator_tx_id)", rgs_wallet.WalletAnswer)},
         body=rgs_wallet.WinCall,
-        errors=RGS_WALLET_ERRORS,
+        errors=[*RGS_WALLET_ERRORS, UnbackedCredit, BackingExceeded, BackingSettled],
         error_fields=RGS_ERROR_FIELDS,
     ),
     "POST /rgs-wallet/refund": Operation(
@@ -238,7 +243,7 @@ OPERATIONS: dict[str, Operation] = {
         Auth.RGS_WALLET,
         {200: Answer("Refunded, or recorded as a tombstone when the bet is unknown", rgs_wallet.WalletAnswer)},
         body=rgs_wallet.WalletCall,
-        errors=[*RGS_WALLET_ERRORS, NotReversible, ReversalAmountMismatch],
+        errors=[*RGS_WALLET_ERRORS, NotReversible, ReversalAmountMismatch, BackingSettled],
         error_fields=RGS_ERROR_FIELDS,
     ),
     # Launches: we call the providers (IAM-authorised, for the operator's own front end)

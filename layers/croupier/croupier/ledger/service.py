@@ -22,6 +22,8 @@ from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed, TransientSt
 from croupier.ledger.model import (
     AccountKey,
     AccountState,
+    BackingExceeded,
+    BackingSettled,
     Effect,
     Entry,
     IdempotencyConflict,
@@ -30,9 +32,11 @@ from croupier.ledger.model import (
     Movement,
     NotReversible,
     Outcome,
+    ReplayedRequest,
     Reversal,
     ReversalAmountMismatch,
     ReversedBeforeArrival,
+    UnbackedCredit,
     UnknownAccount,
 )
 
@@ -153,6 +157,8 @@ class Ledger:
                     return self._replay(result.existing, movement.fingerprint, movement.kind)
                 if Failed.MARKER in result.failed:
                     raise IdempotencyConflict("this transaction id was used before by another transaction")
+                if Failed.BACKING in result.failed:
+                    raise _unbacked(movement, result.backing)
                 if Failed.ACCOUNT in result.failed:
                     if result.account is None:
                         self.snapshots.forget(account)
@@ -202,6 +208,8 @@ class Ledger:
             created_at=now,
             fingerprint=movement.fingerprint,
             meta=dict(movement.meta),
+            signature=movement.signature,
+            backs=movement.backs,
         )
         marker = None
         if movement.alias is not None:
@@ -220,7 +228,7 @@ class Ledger:
                 target_tx_id=movement.tx_id,
             )
         need = movement.amount if movement.kind is Kind.DEBIT else 0
-        return CommitPlan(entry=entry, expected=state, require_funds=need, marker=marker)
+        return CommitPlan(entry=entry, expected=state, require_funds=need, marker=marker, backed_by=movement.backed_by)
 
     # reversals -------------------------------------------------------------------------------------
 
@@ -275,6 +283,7 @@ class Ledger:
                 effect=effect,
                 target_tx_id=reversal.target_tx_id,
                 meta=dict(reversal.meta),
+                signature=reversal.signature,
             )
 
         if target is None:
@@ -295,12 +304,16 @@ class Ledger:
             return CommitPlan(entry=entry(0, 0, Effect.TARGET_UNKNOWN), expected=state, tombstone=tombstone)
         if target.kind is Kind.TOMBSTONE:
             return CommitPlan(entry=entry(0, 0, Effect.ALREADY_REVERSED), expected=state)
+        if reversal.signature and target.signature == reversal.signature:
+            raise ReplayedRequest("this request carries the signature of the transaction it would reverse")
         if target.account != account or target.kind not in reversal.reversible:
             raise NotReversible(f"transaction {reversal.target_tx_id!r} cannot be reversed by this request")
         if reversal.amount is not None and reversal.amount != target.amount:
             raise ReversalAmountMismatch("the amount differs from the amount of the transaction it reverses")
         if target.reversed_by is not None:
             return CommitPlan(entry=entry(target.amount, 0, Effect.ALREADY_REVERSED), expected=state)
+        if target.credited_by is not None:
+            raise BackingSettled(f"transaction {reversal.target_tx_id!r} backed a credit; it cannot be reversed")
         delta = target.amount if target.kind is Kind.DEBIT else -target.amount
         return CommitPlan(
             entry=entry(target.amount, delta, Effect.APPLIED), expected=state, mark_target=reversal.target_tx_id
@@ -335,3 +348,14 @@ class Ledger:
             except TransientStoreError:
                 self._backoff(attempt, deadline)
         raise RetriesExhausted("the wallet is busy; retry the same request")
+
+
+def _unbacked(movement: Movement, backing: Entry | None) -> Exception:
+    """Why the debit a credit names could not back it (its item as the cancelled transaction handed it back)."""
+    if backing is None or backing.kind is Kind.MARKER or backing.account != movement.account:
+        return UnbackedCredit("no bet of this player, currency and round")
+    if backing.kind is Kind.TOMBSTONE or backing.reversed_by is not None:
+        return BackingSettled("the bet of this round was refunded")
+    if backing.kind is not Kind.DEBIT or backing.backs is None:
+        return UnbackedCredit("no bet of this player, currency and round")
+    return BackingExceeded("the wins of this bet would pass its stake times the maximum multiplier")

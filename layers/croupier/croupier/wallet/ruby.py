@@ -4,6 +4,13 @@ Order of checks, each a documented error that writes nothing: body size (413) �
 brand's key and secret, ±300 s (401) → strict JSON (400) → fields (400) → player (404) → the ledger
 (402 funds, 409 conflicting replay or already rolled back, 503 retry). Money is decimal strings both
 ways; the brand's currency comes from its configuration.
+
+Ruby's signature covers the body and the timestamp, not the path: a captured debit's bytes and headers are a
+valid rollback of that debit for 300 s. So every entry keeps a digest of the signature it arrived with, and a
+rollback carrying its target's signature is refused (401 ``REPLAYED_REQUEST``, nothing written); the debit
+path costs nothing more (the digest rides in the entry it writes anyway), the rollback reads its target
+already. A credit's or debit's request replayed to the other route meets the entry its transaction id holds
+(409 ``IDEMPOTENCY_CONFLICT``); a balance request moves nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from croupier import money
 from croupier.checks import signature_refused, validated
 from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
-from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount
+from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount, signature_digest
 from croupier.observability import count_movement
 from croupier.secrets import CachedSecrets
 from croupier.signing import Clock, RawRequest, ruby_callback
@@ -214,7 +221,9 @@ class RubyWallet:
         body = validated(MoveRequest, data)
         amount = money.from_decimal_string(body.amount, max_places=2)
         account = AccountKey(self.links.player_for(body.player_id), brand.currency)
-        outcome = self.ledger.move(Movement(PROVIDER, body.transaction_id, account, kind, amount, meta=body.meta()))
+        signature = signature_digest(request.headers.get(ruby_callback.SIGNATURE_HEADER, ""))
+        movement = Movement(PROVIDER, body.transaction_id, account, kind, amount, meta=body.meta(), signature=signature)
+        outcome = self.ledger.move(movement)
         _count(outcome)
         return {
             "balance": money.to_decimal_string(outcome.balance_after),
@@ -226,7 +235,10 @@ class RubyWallet:
         body = validated(RollbackRequest, data)
         account = AccountKey(self.links.player_for(body.player_id), brand.currency)
         meta = {k: v for k, v in (("round_id", body.round_id), ("game_code", body.game_code)) if v}
-        outcome = self.ledger.reverse(Reversal(PROVIDER, body.own_id, body.target, account, meta=meta))
+        signature = signature_digest(request.headers.get(ruby_callback.SIGNATURE_HEADER, ""))
+        outcome = self.ledger.reverse(
+            Reversal(PROVIDER, body.own_id, body.target, account, meta=meta, signature=signature)
+        )
         _count(outcome)
         return {"balance": money.to_decimal_string(outcome.balance_after)}
 
