@@ -23,7 +23,7 @@ def ledger_store() -> DynamoLedgerStore:
 
 @cache
 def ledger() -> Ledger:
-    return Ledger(ledger_store())
+    return Ledger(ledger_store(), attempt_seconds=aws.attempt_seconds(aws.CLIENT_CONFIG))
 
 
 @cache
