@@ -47,6 +47,7 @@ from croupier.ledger import (
     UnbackedCredit,
     UnknownAccount,
 )
+from croupier.network import SourceNotAllowed
 from croupier.rgs import operators, reports, rounds, sessions
 from croupier.rgs.store import MAX_ID_BYTES
 from croupier.wallet import rgs as rgs_wallet
@@ -126,8 +127,14 @@ def signature_errors(unknown_key_code: str) -> list[ErrorSource]:
 
 BODY_ERRORS: list[ErrorSource] = [PayloadTooLarge, InvalidJson, InvalidRequest]
 LEDGER_ERRORS: list[ErrorSource] = [UnknownAccount, IdempotencyConflict, ReversedBeforeArrival, RetriesExhausted]
-RUBY_ERRORS: list[ErrorSource] = [*signature_errors("UNKNOWN_BRAND_KEY"), *BODY_ERRORS, money.UnknownCurrency]
+RUBY_ERRORS: list[ErrorSource] = [
+    SourceNotAllowed,
+    *signature_errors("UNKNOWN_BRAND_KEY"),
+    *BODY_ERRORS,
+    money.UnknownCurrency,
+]
 RGS_WALLET_ERRORS: list[ErrorSource] = [
+    SourceNotAllowed,
     *signature_errors("UNKNOWN_OPERATOR"),
     *BODY_ERRORS,
     money.InvalidAmount,
@@ -147,6 +154,7 @@ SPORTSBOOK_ANSWER = Answer(
     sportsbook.Processed | sportsbook.Refused,
 )
 SPORTSBOOK_NOT_PROCESSED = {
+    403: Answer("Not processed: the source address is not on the allow-list (SOURCE_NOT_ALLOWED)", sportsbook.Refused),
     503: Answer("Not processed, nothing written: send it again (TEMPORARY_ERROR)", sportsbook.Refused),
     500: Answer("Not processed: send it again (INTERNAL_ERROR)", sportsbook.Refused),
 }

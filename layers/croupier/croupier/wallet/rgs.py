@@ -35,6 +35,7 @@ from croupier.checks import signature_refused, validated
 from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal
+from croupier.network import SourceAllowList
 from croupier.observability import count_movement
 from croupier.secrets import CachedSecrets
 from croupier.signing import Clock, RawRequest, rgs
@@ -86,10 +87,18 @@ def tx_key(operator_tx_id: str) -> str:
 
 
 class RgsWallet:
-    def __init__(self, ledger: Ledger, secrets: CachedSecrets, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        secrets: CachedSecrets,
+        *,
+        clock: Clock = system_clock,
+        sources: SourceAllowList | None = None,
+    ) -> None:
         self.ledger = ledger
         self.secrets = secrets
         self.clock = clock
+        self.sources = sources
 
     def _config(self, operator_id: str) -> dict[str, Any] | None:
         config = self.secrets.get(f"rgs-wallet/operators/{operator_id}")
@@ -104,6 +113,8 @@ class RgsWallet:
     def _authenticate(self, request: RawRequest) -> tuple[str, dict[str, Any]]:
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+        if self.sources is not None:
+            self.sources.check(request.source_ip)  # 403 before any operator's secret is read
         verdict = rgs.verify(request, self._secrets_for, clock=self.clock)
         if not verdict.ok or verdict.key_id is None:
             raise signature_refused(verdict, "UNKNOWN_OPERATOR")

@@ -27,6 +27,7 @@ from croupier.checks import signature_refused, validated
 from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount, signature_digest
+from croupier.network import SourceAllowList
 from croupier.observability import count_movement
 from croupier.secrets import CachedSecrets
 from croupier.signing import Clock, RawRequest, ruby_callback
@@ -193,12 +194,14 @@ class RubyWallet:
         *,
         clock: Clock = system_clock,
         deadline_seconds: float = DEADLINE_SECONDS,
+        sources: SourceAllowList | None = None,
     ):
         self.ledger = ledger
         self.brands = brands
         self.links = links
         self.clock = clock
         self.deadline_seconds = deadline_seconds
+        self.sources = sources
 
     def _account(self, brand: Brand, ruby_player_id: int, deadline: float) -> AccountKey:
         self.ledger.ensure_time(deadline)  # the link may need a read: only if it can end in time
@@ -216,6 +219,8 @@ class RubyWallet:
 
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+        if self.sources is not None:
+            self.sources.check(request.source_ip)  # 403 before any brand's secret is read
         verdict = ruby_callback.verify(request, secrets_for, clock=self.clock)
         if not verdict.ok:
             raise signature_refused(verdict, "UNKNOWN_BRAND_KEY")
