@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 
 from croupier import aws
@@ -74,6 +74,12 @@ class AlreadyQueued:
 @cache
 def retry_worker_game() -> Game:
     return Game(rgs_store(), operators().settings, operator_wallet, AlreadyQueued())
+
+
+def time_left(context: object) -> Callable[[], int] | None:
+    """The Lambda context's clock of the milliseconds left (``get_remaining_time_in_millis``), where it has one."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining if callable(remaining) else None
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
