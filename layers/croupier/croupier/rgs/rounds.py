@@ -505,16 +505,18 @@ class Game:
 
     def state(self, token: str, *, last: int = 10) -> SessionState:
         """The session, its last rounds (newest first) and the player's balance as the operator's wallet last
-        reported it (``null`` when it never did). Reading settles the rounds whose time has passed and tries
-        once more to pay a win the operator's wallet has not taken yet (same operator_tx_id)."""
+        reported it (``null`` when it never did). Reading settles the rounds whose time has passed (the read
+        that settles a won round pays it, or queues its retry, once, as a cash-out would).
+
+        A win already waiting (``cashed_out``) is not sent again from here: it was queued by whoever settled
+        it, the retry worker and the sweeper pay it, and a read that called the wallet for each such round
+        would queue one more message per read while the wallet is down and could spend 5 s per round."""
         _, session = self.session(token)
         now = self.clock_ms()
         rounds: list[PlayerRound] = []
         balances: list[int | None] = []
         for stored in self.store.session_rounds(session["session_id"], last):
             stored = self.settle_if_due(stored, now)
-            if stored.status == "cashed_out" and self.pay_win(stored.data["round_id"]):
-                stored = self._reread(stored.data["round_id"])
             rounds.append(self.player_view(stored, now))
             balances.append(last_balance(stored))
         reported = [balance for balance in balances if balance is not None]

@@ -43,8 +43,8 @@ def operator_wallet(operator_id: str) -> OperatorWalletClient:
 
 
 class LoggedRetries:
-    """Where there is no queue (the local stack): a failed win or refund is logged and tried again whenever
-    the session is read (``Game.state``); the operator's idempotency on operator_tx_id keeps every try safe."""
+    """Where there is no queue: a failed win or refund is logged, and the sweeper sends it again once it is
+    due (15 minutes later); the operator's idempotency on operator_tx_id keeps every try safe."""
 
     def enqueue(self, kind: str, round_id: str) -> None:
         logger.warning("wallet call to retry", extra={"kind": kind, "round_id": round_id})
