@@ -105,6 +105,16 @@ def test_with_time_left_the_refund_is_still_tried_inline_within_the_budget(world
     assert world.wallet.balance("player-1", "USD") == 100_000
 
 
+def test_a_bet_with_no_time_left_for_the_wallet_is_void_and_never_sent(world: World) -> None:
+    token = world.launch()
+    error, _ = place(world, token, Context(2.5))  # 0.5 s would be left after the margin: less than a call needs
+    assert error.code == "BET_NOT_CONFIRMED"
+    assert world.wallet.calls("bet") == []
+    assert world.retries.queued == []
+    (round_,) = world.game.state(token)["rounds"]
+    assert round_["status"] == "void"
+
+
 class Ticks:
     def __init__(self) -> None:
         self.now = 100.0

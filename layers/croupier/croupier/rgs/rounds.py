@@ -284,7 +284,7 @@ class Game:
         timeout = budget.wallet_timeout()
         if timeout is None:  # nothing was sent: nothing is at stake
             self.store.move_round(
-                round_id, "placing", "void", {"wallet": {"status": None, "code": None}}, due_at_ms=None
+                round_id, "placing", "void", {"void_reason": "no time left to call the wallet"}, due_at_ms=None
             )
             raise BetNotConfirmed("too little time was left to call the operator's wallet; nothing is at stake")
         answer = wallet.bet(self._call(data, "bet", data["bet_minor"]), timeout=timeout)
