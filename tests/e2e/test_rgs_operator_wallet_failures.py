@@ -1,8 +1,9 @@
 """The operator's wallet failing, through the RGS's HTTP routes on the local stack, against a fake operator
 wallet on a real socket (``tests/fakes/operator_wallet_server.py``): a refused bet is void, a bet whose
-answer is lost is refunded once, a win that fails is paid once when it finally goes through (by a read of
-the session, the SQS worker or the sweeper, always under the same operator_tx_id), concurrent cash-outs
-settle once, a cash-out after the crash loses, and every wallet call replayed has its effect once."""
+answer is lost is refunded once, a win that fails is paid once when it finally goes through (by the SQS
+worker or the sweeper, always under the same operator_tx_id; reading the session never calls the wallet),
+concurrent cash-outs settle once, a cash-out after the crash loses, and every wallet call replayed has its
+effect once."""
 
 from __future__ import annotations
 
@@ -112,10 +113,13 @@ def test_a_win_failing_three_times_is_paid_once_when_it_goes_through(setup: Setu
     setup.wallet.fail_next(3, 503)
     cashed = setup.player.cash_out(bet["round_id"]).json()  # try 1 fails
     assert cashed["status"] == "cashed_out"
-    assert setup.player.state().json()["rounds"][0]["status"] == "cashed_out"  # try 2 fails
-    assert setup.player.state().json()["rounds"][0]["status"] == "cashed_out"  # try 3 fails
+    assert setup.player.state().json()["rounds"][0]["status"] == "cashed_out"  # a read tries nothing
     message = {"kind": "win", "round_id": bet["round_id"]}
-    worker = local_stack.invoke("RgsWalletRetryFunction", sqs_event(message))  # try 4: the queue's worker
+    for _ in range(2):  # tries 2 and 3: the queue's worker, failing
+        failed = local_stack.invoke("RgsWalletRetryFunction", sqs_event(message))
+        assert len(failed["batchItemFailures"]) == 1
+    assert setup.player.state().json()["rounds"][0]["status"] == "cashed_out"
+    worker = local_stack.invoke("RgsWalletRetryFunction", sqs_event(message))  # try 4 goes through
     assert worker == {"batchItemFailures": []}
     assert setup.player.state().json()["rounds"][0]["status"] == "paid"
     assert local_stack.invoke("RgsWalletRetryFunction", sqs_event(message)) == {"batchItemFailures": []}
@@ -159,6 +163,8 @@ def test_wallet_calls_whose_answers_are_lost_are_replayed_and_take_effect_once(s
     setup.wallet.garble_next(1, applied=True)
     cashed = setup.player.cash_out(bet["round_id"]).json()
     assert cashed["status"] == "cashed_out"
+    win = {"kind": "win", "round_id": bet["round_id"]}
+    assert setup.stack.invoke("RgsWalletRetryFunction", sqs_event(win)) == {"batchItemFailures": []}
     assert setup.player.state().json()["rounds"][0]["status"] == "paid"
     assert setup.tx_ids("win") == [f"win-{bet['round_id']}"] * 2
     assert setup.balance() == before + cashed["payout_minor"]

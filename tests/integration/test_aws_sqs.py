@@ -224,7 +224,7 @@ def test_a_win_still_failing_is_reported_and_held_back_then_paid_once_it_goes_th
     expected = backoff_seconds(1)  # first receive: 10 s
     assert expected * 1000 - 1500 <= held.visible_at - time.time() * 1000 <= expected * 1000
     assert not receivable(sqs, queue, retry)  # ChangeMessageVisibility took the real receipt handle
-    assert round_status(failing_win.round_id) == "cashed_out"  # not paid (reading the session would retry it)
+    assert round_status(failing_win.round_id) == "cashed_out"  # not paid: the queue pays it
 
     # What SQS does after the backoff, without waiting for it: the message is visible again
     sqs.change_message_visibility(QueueUrl=queue.url, ReceiptHandle=held.receipt_handle, VisibilityTimeout=0)
@@ -261,16 +261,37 @@ def test_a_second_failure_doubles_the_backoff(
     sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=last["ReceiptHandle"])
 
 
-def test_a_stale_receipt_handle_makes_the_worker_fail_loudly(
-    local_stack: LocalStack, sqs: Any, queue: LocalQueue, failing_win: FailingWin
+def test_a_stale_receipt_handle_fails_only_its_own_message(
+    local_stack: LocalStack, sqs: Any, queue: LocalQueue, failing_win: FailingWin, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A receipt handle SQS no longer knows (the message was deleted): ChangeMessageVisibility is a real call,
-    its error reaches the worker (the whole batch then comes back), nothing is swallowed."""
-    from botocore.exceptions import ClientError
-
+    """A receipt handle SQS no longer knows (the message was deleted): ChangeMessageVisibility is a real call
+    and its error is logged, but it fails that message only (reported in batchItemFailures), not the batch."""
     retry = send(sqs, queue, json.dumps({"kind": "win", "round_id": failing_win.round_id}))
     (message,) = receive(sqs, queue, {retry})
     sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
     failing_win.wallet.fail_next(1, 503)
-    with pytest.raises(ClientError):
-        local_stack.invoke(WORKER, sqs_event([message], queue.arn))
+    answer = local_stack.invoke(WORKER, sqs_event([message], queue.arn))
+    assert answer == {"batchItemFailures": [{"itemIdentifier": retry}]}
+    assert "could not hold a failed retry back" in caplog.text
+
+
+def test_reading_the_session_never_queues_a_retry_nor_calls_the_wallet(
+    local_stack: LocalStack, queue: LocalQueue, failing_win: FailingWin
+) -> None:
+    """The win that failed was queued once, by the cash-out that settled it; reading the session while the
+    wallet is still down sends no message more (nor any wallet call): the queue and the sweeper pay it."""
+    body = json.dumps({"kind": "win", "round_id": failing_win.round_id})
+    name = queue.url.rsplit("/", 1)[1]
+
+    def queued() -> int:
+        return sum(1 for m in sqs_backends[LOCAL_ACCOUNT_ID][LOCAL_REGION].queues[name]._messages if m.body == body)
+
+    assert queued() == 1
+    wins = len(failing_win.wallet.calls("win"))
+    failing_win.wallet.fail_next(5, 503)  # the wallet is still down
+    for _ in range(5):
+        state = failing_win.player.state().json()
+        (shown,) = [r for r in state["rounds"] if r["round_id"] == failing_win.round_id]
+        assert shown["status"] == "cashed_out"
+    assert queued() == 1
+    assert len(failing_win.wallet.calls("win")) == wins

@@ -161,8 +161,9 @@ def test_a_key_rotated_elsewhere_is_taken_at_once_and_unknown_keys_cannot_flood_
     assert secrets.fresh_reads == reads  # refreshed less than 5 s ago: the guesses read nothing
     third = elsewhere.rotate_key(operator_id, b"{}")
     assert here.secrets_for(operator_id, third["api_key"]) == []  # within the 5 s: not yet
-    here_refreshed = here._refreshed[operator_id]
-    here._refreshed[operator_id] = here_refreshed - 5  # five seconds later
+    here_refreshed = here._refreshed.get(operator_id)
+    assert here_refreshed is not None
+    here._refreshed.put(operator_id, here_refreshed - 5)  # five seconds later
     assert here.secrets_for(operator_id, third["api_key"]) == [third["hmac_secret"]]
     assert secrets.fresh_reads == reads + 1
 

@@ -106,13 +106,13 @@ def test_a_bet_whose_request_died_is_refunded_by_the_sweeper_after_a_minute(worl
     token = world.launch()
 
     class DiesOnBet:
-        def bet(self, call: WalletCall) -> WalletAnswer:
+        def bet(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
             raise RuntimeError("the function timed out here")
 
-        def win(self, call: WalletCall) -> WalletAnswer:
+        def win(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
             raise AssertionError("no win")
 
-        def refund(self, call: WalletCall) -> WalletAnswer:
+        def refund(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
             raise AssertionError("no refund from the dying request")
 
     dying = Game(

@@ -652,3 +652,28 @@ def test_what_the_transport_is_handed_verifies_offline() -> None:
         RawRequest.of(method, "/rgs/win", headers, body), lambda o, k: [HMAC_SECRET], clock=lambda: NOW
     )
     assert verdict.ok, verdict.detail
+
+
+class TimeoutRecorder:
+    def __init__(self) -> None:
+        self.timeouts: list[float] = []
+
+    def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> HttpResponse:
+        self.timeouts.append(timeout)
+        raise TransportError("timed out", timed_out=True)
+
+
+def test_a_calls_timeout_shortens_the_clients_own_and_never_lengthens_it() -> None:
+    transport = TimeoutRecorder()
+    client = OperatorWalletClient(
+        "https://wallet.example/rgs", OPERATOR_ID, API_KEY, HMAC_SECRET, transport=transport, timeout=5
+    )
+    answer = client.bet(BET, timeout=1.25)
+    assert answer.unclear
+    assert answer.timed_out
+    assert "1.25 s" in answer.detail
+    client.refund(REFUND, timeout=30)
+    client.win(WIN)
+    assert transport.timeouts == [1.25, 5.0, 5.0]
+    with pytest.raises(ValueError, match="positive"):
+        client.bet(BET, timeout=0)

@@ -60,6 +60,50 @@ def test_a_batch_retries_each_message_and_reports_only_the_failures() -> None:
     assert game.calls == [("win", "r-ok"), ("win", "r-busy"), ("refund", "r-refund"), ("win", "r-unknown")]
 
 
+class PoisonedGame(Game):
+    """A round whose retry raises (a corrupt item, a DynamoDB error): a poison message."""
+
+    def pay_win(self, round_id: str) -> bool:
+        if round_id == "r-poison":
+            self.calls.append(("win", round_id))
+            raise RuntimeError("the stored round cannot be read")
+        return super().pay_win(round_id)
+
+
+def test_a_poison_message_fails_only_itself() -> None:
+    game = PoisonedGame({"r-before": True, "r-after": True, "r-refund": True})
+    changed: list[tuple[str, int]] = []
+    answer = process_batch(
+        [
+            record("1", {"kind": "win", "round_id": "r-before"}),
+            record("2", {"kind": "win", "round_id": "r-poison"}, receives=2),
+            record("3", {"kind": "win", "round_id": "r-after"}),
+            record("4", {"kind": "refund", "round_id": "r-refund"}),
+        ],
+        game,
+        lambda handle, seconds: changed.append((handle, seconds)),
+    )
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "2"}]}  # not the whole batch
+    assert changed == [("handle-2", 20)]  # held back like any failure
+    assert game.calls == [("win", "r-before"), ("win", "r-poison"), ("win", "r-after"), ("refund", "r-refund")]
+
+
+def test_a_failed_visibility_change_fails_only_its_own_message() -> None:
+    game = Game({"r-1": False, "r-2": False})
+
+    def change(handle: str, seconds: int) -> None:
+        if handle == "handle-1":
+            raise RuntimeError("ReceiptHandleIsInvalid")
+
+    answer = process_batch(
+        [record("1", {"kind": "win", "round_id": "r-1"}), record("2", {"kind": "win", "round_id": "r-2"})],
+        game,
+        change,
+    )
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "1"}, {"itemIdentifier": "2"}]}
+    assert game.calls == [("win", "r-1"), ("win", "r-2")]
+
+
 class RecordingSqs:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []

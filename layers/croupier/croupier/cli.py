@@ -345,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ruby = commands.add_parser("ruby", help="Ruby Team API: brands, players, bets")
     ruby.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Ruby (default 30)"
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Ruby (default 10)"
     )
     ruby_commands = ruby.add_subparsers(dest="resource", required=True, metavar="RESOURCE")
 

@@ -38,7 +38,8 @@ RGS_CONFIG = "rgs/external"
 SPORTSBOOK_FIELDS = ("api_url", "api_version", "client_username", "client_password")
 RGS_FIELDS = ("base_url", "operator_id", "api_key", "hmac_secret")
 DEFAULT_TTL_SECONDS = 3600
-DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_TIMEOUT_SECONDS = 5.0
+"""A launch's wait for the provider: half the function's 10 s, the rest for the balance and secret reads."""
 _MAX_CACHED_CLIENTS = 8
 
 PlayerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]

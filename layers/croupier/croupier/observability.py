@@ -40,6 +40,8 @@ METRIC_NAMES = frozenset(
         "WalletRetriesQueued",
         "WalletRetriesFailed",
         "RetryMessagesDropped",
+        "RetryBackoffFailed",  # a failed retry could not be held back (ChangeMessageVisibility failed)
+        "RefundsDeferred",  # an unclear bet's refund queued: too little time left to try it inline
         "DeadLetters",  # a retry's last receive failed: SQS moves it to the dead-letter queue
     }
 )

@@ -17,10 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from croupier.lru import BoundedLru
+
 SECRETS_FILE_ENV = "CROUPIER_SECRETS_FILE"
 SECRETS_PREFIX_ENV = "SECRETS_PREFIX"
 DEFAULT_CACHE_SECONDS = 300
 MAX_CACHED_SECRETS = 1000
+DEFAULT_MAX_ABSENT_SECRETS = 1000
+"""How many absent names a :class:`CachedSecrets` remembers (least recently used forgotten first)."""
 
 
 class SecretNotFound(LookupError):
@@ -184,33 +188,68 @@ def _secret_object(name: str, text: str | None) -> dict[str, Any]:
 
 
 class CachedSecrets:
-    """Secrets read through any store and kept for ``ttl`` seconds (absent ones too, so a flood of unknown
-    keys does not become a flood of store calls). Bounded; thread-safe."""
+    """Secrets read through any store and kept for ``ttl`` seconds, absent ones too, so that a flood of unknown
+    keys (random brand or operator keys) costs at most one store read per new key, not one per request.
+
+    Found values and absent names are kept apart, each in a bounded LRU: the absent names (at most
+    ``max_absent``) can only push out other absent names, one at a time, never a known key's value nor the
+    whole cache. Concurrent reads of one name that is not cached wait for a single store read. Thread-safe."""
 
     def __init__(
-        self, store: SecretStore, *, ttl: float = DEFAULT_CACHE_SECONDS, monotonic: Callable[[], float] = time.monotonic
+        self,
+        store: SecretStore,
+        *,
+        ttl: float = DEFAULT_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_found: int = MAX_CACHED_SECRETS,
+        max_absent: int = DEFAULT_MAX_ABSENT_SECRETS,
     ) -> None:
         self._store = store
         self._ttl = ttl
         self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._found: BoundedLru[str, tuple[float, dict[str, Any]]] = BoundedLru(max_found)
+        self._absent: BoundedLru[str, float] = BoundedLru(max_absent)
+        self._reading: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, name: str) -> dict[str, Any] | None:
-        now = self._monotonic()
-        with self._lock:
-            hit = self._cache.get(name)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
+        while True:
+            now = self._monotonic()
+            with self._lock:
+                found = self._found.get(name)
+                if found is not None and now - found[0] < self._ttl:
+                    return found[1]
+                absent_since = self._absent.get(name)
+                if absent_since is not None and now - absent_since < self._ttl:
+                    return None
+                reading = self._reading.get(name)
+                if reading is None:
+                    self._reading[name] = threading.Event()
+            if reading is None:
+                return self._read(name, now)
+            reading.wait()  # another thread is reading this name: take its answer from the cache
+
+    def absent_cached(self) -> int:
+        """How many absent names are remembered now (at most ``max_absent``)."""
+        return len(self._absent)
+
+    def _read(self, name: str, now: float) -> dict[str, Any] | None:
         try:
-            value: dict[str, Any] | None = self._store.get(name)
-        except SecretNotFound:
-            value = None
-        with self._lock:
-            if len(self._cache) > 1000:
-                self._cache.clear()
-            self._cache[name] = (now, value)
-        return value
+            try:
+                value: dict[str, Any] | None = self._store.get(name)
+            except SecretNotFound:
+                value = None
+            with self._lock:
+                if value is None:
+                    self._found.pop(name)
+                    self._absent.put(name, now)
+                else:
+                    self._absent.pop(name)
+                    self._found.put(name, (now, value))
+            return value
+        finally:
+            with self._lock:
+                self._reading.pop(name).set()
 
 
 def _secretsmanager_client() -> Any:

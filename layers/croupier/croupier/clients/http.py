@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 from croupier.errors import BadRequest, UpstreamError
 from croupier.signing import Headers
 
-DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_TIMEOUT_SECONDS = 10.0
+"""What a provider client waits for one answer unless told otherwise (the command line: `--timeout`)."""
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 """A provider answering more than this is refused rather than read into memory."""
 

@@ -188,21 +188,25 @@ class OperatorWalletClient:
             f"operator_id={self.operator_id!r}, api_key={self.api_key!r})"
         )
 
-    def bet(self, call: WalletCall) -> WalletAnswer:
+    def bet(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
         """Take the stake. ``refused``: the round is void. ``unclear``: refund the round."""
-        return self._call("bet", call)
+        return self._call("bet", call, timeout)
 
-    def win(self, call: WalletCall) -> WalletAnswer:
+    def win(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
         """Pay a win. ``unclear``: send it again with the same ``operator_tx_id``."""
-        return self._call("win", call)
+        return self._call("win", call, timeout)
 
-    def refund(self, call: WalletCall) -> WalletAnswer:
+    def refund(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
         """Reverse the round's bet (the operator finds it by ``round_id``). ``unclear``: send it again."""
-        return self._call("refund", call)
+        return self._call("refund", call, timeout)
 
     # --- one call ----------------------------------------------------------------------------------
 
-    def _call(self, route: Route, call: WalletCall) -> WalletAnswer:
+    def _call(self, route: Route, call: WalletCall, timeout: float | None = None) -> WalletAnswer:
+        """One call, waiting at most the client's timeout, or ``timeout`` (the caller's budget) when shorter."""
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+            raise ValueError("timeout must be a positive number of seconds")
+        wait = self.timeout if timeout is None else min(self.timeout, float(timeout))
         if not isinstance(call, WalletCall):
             raise BadRequest("a wallet call is a WalletCall")
         if call.multiplier is not None and route != "win":
@@ -217,10 +221,10 @@ class OperatorWalletClient:
             **rgs.headers(self.operator_id, self.api_key, self._hmac_secret, "POST", path, raw, clock=self._clock),
         }
         try:
-            response = self._transport.send("POST", self._origin + path, headers, raw, self.timeout)
+            response = self._transport.send("POST", self._origin + path, headers, raw, wait)
         except TransportError as error:  # no answer: it may or may not have reached the operator
             if error.timed_out:
-                detail = f"{route}: no answer within {self.timeout:g} s (it may have taken effect)"
+                detail = f"{route}: no answer within {wait:g} s (it may have taken effect)"
                 return self._answer(AnswerKind.UNCLEAR, route, call, detail=detail, timed_out=True)
             detail = f"{route}: the wallet could not be reached: {self._scrub(error.message)}"
             return self._answer(AnswerKind.UNCLEAR, route, call, detail=detail)

@@ -24,6 +24,7 @@ from croupier import money
 from croupier.checks import M, validated
 from croupier.errors import Conflict, NotFound
 from croupier.jsonbody import parse_object
+from croupier.lru import BoundedLru
 from croupier.rgs.credentials import new_api_key, new_operator_credentials
 from croupier.rgs.store import RgsStore
 from croupier.secrets import SecretNotFound, SecretStore
@@ -34,6 +35,8 @@ DEFAULT_HOUSE_SHARE = Decimal("0.15")
 DEFAULT_OVERLAP_SECONDS = 24 * 3600
 MAX_OVERLAP_SECONDS = 30 * 24 * 3600
 CACHE_SECONDS = 60.0
+MAX_CACHED = 1000
+"""Known operators, unknown ids and fresh re-reads: each remembered per environment, least recently used out first."""
 REFRESH_ON_MISS_SECONDS = 5.0
 """At most this often per operator, a key not seen yet makes an environment read the operator again, fresh."""
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -154,8 +157,11 @@ class Operators:
         self.secrets = secrets
         self.clock = clock
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, dict[str, Any] | None, dict[str, str]]] = {}
-        self._refreshed: dict[str, float] = {}
+        # known operators and unknown ids apart, each a bounded LRU: a flood of unknown ids (each read once)
+        # only ever pushes out other unknown ids, one at a time
+        self._known: BoundedLru[str, tuple[float, dict[str, Any], dict[str, str]]] = BoundedLru(MAX_CACHED)
+        self._unknown: BoundedLru[str, float] = BoundedLru(MAX_CACHED)
+        self._refreshed: BoundedLru[str, float] = BoundedLru(MAX_CACHED)
         self._lock = threading.Lock()
 
     # provisioning -----------------------------------------------------------------------------------
@@ -268,17 +274,18 @@ class Operators:
             last = self._refreshed.get(operator_id)
             if last is not None and now - last < REFRESH_ON_MISS_SECONDS:
                 return False
-            if len(self._refreshed) > 1000:
-                self._refreshed.clear()
-            self._refreshed[operator_id] = now
+            self._refreshed.put(operator_id, now)
         self._load(operator_id, fresh=True)
         return True
 
     def _cached(self, operator_id: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
-        with self._lock:
-            hit = self._cache.get(operator_id)
-        if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
+        now = time.monotonic()
+        hit = self._known.get(operator_id)
+        if hit is not None and now - hit[0] < self.cache_seconds:
             return hit[1], hit[2]
+        unknown_since = self._unknown.get(operator_id)
+        if unknown_since is not None and now - unknown_since < self.cache_seconds:
+            return None, {}
         return self._load(operator_id, fresh=False)
 
     def _load(self, operator_id: str, *, fresh: bool) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -292,14 +299,18 @@ class Operators:
         except SecretNotFound:
             keys = {}
         with self._lock:
-            if len(self._cache) > 1000:
-                self._cache.clear()
-            self._cache[operator_id] = (now, profile, keys)
+            if profile is None:
+                self._known.pop(operator_id)
+                self._unknown.put(operator_id, now)
+            else:
+                self._unknown.pop(operator_id)
+                self._known.put(operator_id, (now, profile, keys))
         return profile, keys
 
     def _forget(self, operator_id: str) -> None:
         with self._lock:
-            self._cache.pop(operator_id, None)
+            self._known.pop(operator_id)
+            self._unknown.pop(operator_id)
 
 
 def public_view(profile: dict[str, Any]) -> OperatorView:

@@ -2,7 +2,8 @@
 
 ``SqsRetryQueue.enqueue`` sends ``{"kind": "win"|"refund", "round_id"}``; the worker function takes a batch,
 calls :meth:`Game.pay_win` or :meth:`Game.retry_refund` (the same ``operator_tx_id`` every time, so the
-operator's idempotency makes every try safe) and reports the failures back to SQS, which makes them
+operator's idempotency makes every try safe) and reports the failures back to SQS, each message on its own
+(``batchItemFailures``: a message whose retry raises fails itself only, never the rest of the batch), which makes them
 visible again after a delay that doubles with every receive (10 s, 20 s, … capped at 15 minutes). After
 ``maxReceiveCount`` receives the message moves to the dead-letter queue, whose depth raises an alarm.
 """
@@ -73,11 +74,18 @@ def process_batch(
             logger.error("dropping a retry of an unknown round", extra={"message_id": message_id})
             count("RetryMessagesDropped")
             continue
+        except Exception:  # a poison message fails itself only, never the rest of the batch
+            logger.exception("a wallet retry raised", extra={"message_id": message_id, "round_id": round_id})
+            done = False
         if done:
             continue
         receives = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-        change_visibility(record["receiptHandle"], backoff_seconds(receives))
         failures.append({"itemIdentifier": message_id})
+        try:
+            change_visibility(record["receiptHandle"], backoff_seconds(receives))
+        except Exception:  # it comes back after the queue's own visibility timeout instead
+            logger.exception("could not hold a failed retry back", extra={"message_id": message_id})
+            count("RetryBackoffFailed")
         count("WalletRetriesFailed")
         if receives >= MAX_RECEIVES:  # SQS moves it to the dead-letter queue instead of delivering it again
             count("DeadLetters")

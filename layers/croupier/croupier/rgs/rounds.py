@@ -29,7 +29,7 @@ from typing_extensions import TypedDict
 
 from croupier import fairness
 from croupier.checks import InvalidRequest, validated
-from croupier.clients.operator_wallet import WalletAnswer, WalletCall
+from croupier.clients.operator_wallet import DEFAULT_TIMEOUT_SECONDS, WalletAnswer, WalletCall
 from croupier.errors import Conflict, CroupierError, NotFound, Unauthorized, Unavailable
 from croupier.jsonbody import parse_object
 from croupier.observability import count, logger
@@ -45,14 +45,47 @@ PLACING_TIMEOUT_MS = 60_000
 BACKSTOP_MS = 15 * 60_000
 """When the sweeper sends an unpaid win or refund again (the retry queue tries sooner, and keeps trying)."""
 _CLIENT_SEED = re.compile(r"[\x21-\x7e]{1,64}")
+DEFAULT_BUDGET_MS = 10_000
+"""A request's time where no Lambda context tells it: the API functions' timeout in template.yaml."""
+ANSWER_MARGIN_MS = 2_000
+"""Kept after the last wallet call of a request: one DynamoDB write or SQS send (each at most 2 s) and the answer."""
+MIN_WALLET_CALL_MS = 1_000
+"""A wallet call is not started with less than this (after the margin): a refund is queued instead."""
 
 
 class Wallet(Protocol):
-    def bet(self, call: WalletCall) -> WalletAnswer: ...
+    """The operator's wallet; ``timeout`` (seconds) shortens a call below the client's own timeout."""
 
-    def win(self, call: WalletCall) -> WalletAnswer: ...
+    def bet(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer: ...
 
-    def refund(self, call: WalletCall) -> WalletAnswer: ...
+    def win(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer: ...
+
+    def refund(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer: ...
+
+
+class Budget:
+    """The time a request has left: the Lambda context's ``get_remaining_time_in_millis`` where there is one,
+    else :data:`DEFAULT_BUDGET_MS` from when the budget was made."""
+
+    def __init__(
+        self, time_left_ms: Callable[[], int] | None, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._time_left_ms = time_left_ms
+        self._monotonic = monotonic
+        self._deadline = monotonic() + DEFAULT_BUDGET_MS / 1000
+
+    def left_ms(self) -> int:
+        if self._time_left_ms is not None:
+            return self._time_left_ms()
+        return int((self._deadline - self._monotonic()) * 1000)
+
+    def wallet_timeout(self) -> float | None:
+        """Seconds for the next wallet call (at most the client's 5 s), leaving :data:`ANSWER_MARGIN_MS`;
+        ``None`` when less than :data:`MIN_WALLET_CALL_MS` would be left for it."""
+        usable = self.left_ms() - ANSWER_MARGIN_MS
+        if usable < MIN_WALLET_CALL_MS:
+            return None
+        return min(DEFAULT_TIMEOUT_SECONDS, usable / 1000)
 
 
 class RetryQueue(Protocol):
@@ -211,7 +244,11 @@ class Game:
 
     # bet ------------------------------------------------------------------------------------------
 
-    def bet(self, token: str, body: bytes) -> BetAnswer:
+    def bet(self, token: str, body: bytes, *, time_left_ms: Callable[[], int] | None = None) -> BetAnswer:
+        """Place a bet. The operator's wallet calls fit in the request's time (``time_left_ms``, the Lambda
+        context's; a 10 s budget without one): the bet waits at most what is left after a margin for the
+        answer, and an unclear bet's refund is tried inline only when time is left for it, else queued."""
+        budget = Budget(time_left_ms)
         hashed, session = self.session(token)
         request = validated(BetRequest, parse_object(body))
         settings = self.settings_for(session["operator_id"])
@@ -244,7 +281,13 @@ class Game:
         }
         self.store.create_round(round_id, data, "placing", due_at_ms=data["created_at_ms"] + PLACING_TIMEOUT_MS)
         wallet = self.wallet_for(session["operator_id"])
-        answer = wallet.bet(self._call(data, "bet", data["bet_minor"]))
+        timeout = budget.wallet_timeout()
+        if timeout is None:  # nothing was sent: nothing is at stake
+            self.store.move_round(
+                round_id, "placing", "void", {"void_reason": "no time left to call the wallet"}, due_at_ms=None
+            )
+            raise BetNotConfirmed("too little time was left to call the operator's wallet; nothing is at stake")
+        answer = wallet.bet(self._call(data, "bet", data["bet_minor"]), timeout=timeout)
         if answer.ok:
             started = self.clock_ms()
             opened = self.store.move_round(
@@ -275,22 +318,28 @@ class Game:
                 f"the operator's wallet refused the bet ({answer.code or answer.status})",
                 code="INSUFFICIENT_FUNDS" if answer.code == "INSUFFICIENT_FUNDS" else None,
             )
-        self._refund(data)
+        self._refund(data, budget)
         raise BetNotConfirmed("the bet could not be confirmed with the operator's wallet; it is refunded")
 
-    def _refund(self, data: dict[str, Any]) -> None:
+    def _refund(self, data: dict[str, Any], budget: Budget) -> None:
         round_id = data["round_id"]
         if not self.store.move_round(
             round_id, "placing", "refund_pending", due_at_ms=self.clock_ms() + BACKSTOP_MS
         ):  # the sweeper took it first and refunds it
             return
-        if self._send_refund(data):
+        timeout = budget.wallet_timeout()
+        if timeout is None:
+            logger.warning("too little time left to refund inline; queued", extra={"round_id": round_id})
+            count("RefundsDeferred")
+        elif self._send_refund(data, timeout=timeout):
             return
-        logger.warning("refund not confirmed; queued", extra={"round_id": round_id})
+        else:
+            logger.warning("refund not confirmed; queued", extra={"round_id": round_id})
         self.retries.enqueue("refund", round_id)
 
-    def _send_refund(self, data: dict[str, Any]) -> bool:
-        answer = self.wallet_for(data["operator_id"]).refund(self._call(data, "refund", data["bet_minor"]))
+    def _send_refund(self, data: dict[str, Any], *, timeout: float | None = None) -> bool:
+        call = self._call(data, "refund", data["bet_minor"])
+        answer = self.wallet_for(data["operator_id"]).refund(call, timeout=timeout)
         if not answer.ok:
             return False
         self.store.move_round(
@@ -456,16 +505,18 @@ class Game:
 
     def state(self, token: str, *, last: int = 10) -> SessionState:
         """The session, its last rounds (newest first) and the player's balance as the operator's wallet last
-        reported it (``null`` when it never did). Reading settles the rounds whose time has passed and tries
-        once more to pay a win the operator's wallet has not taken yet (same operator_tx_id)."""
+        reported it (``null`` when it never did). Reading settles the rounds whose time has passed (the read
+        that settles a won round pays it, or queues its retry, once, as a cash-out would).
+
+        A win already waiting (``cashed_out``) is not sent again from here: it was queued by whoever settled
+        it, the retry worker and the sweeper pay it, and a read that called the wallet for each such round
+        would queue one more message per read while the wallet is down and could spend 5 s per round."""
         _, session = self.session(token)
         now = self.clock_ms()
         rounds: list[PlayerRound] = []
         balances: list[int | None] = []
         for stored in self.store.session_rounds(session["session_id"], last):
             stored = self.settle_if_due(stored, now)
-            if stored.status == "cashed_out" and self.pay_win(stored.data["round_id"]):
-                stored = self._reread(stored.data["round_id"])
             rounds.append(self.player_view(stored, now))
             balances.append(last_balance(stored))
         reported = [balance for balance in balances if balance is not None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 
 from croupier import aws
@@ -43,8 +43,8 @@ def operator_wallet(operator_id: str) -> OperatorWalletClient:
 
 
 class LoggedRetries:
-    """Where there is no queue (the local stack): a failed win or refund is logged and tried again whenever
-    the session is read (``Game.state``); the operator's idempotency on operator_tx_id keeps every try safe."""
+    """Where there is no queue: a failed win or refund is logged, and the sweeper sends it again once it is
+    due (15 minutes later); the operator's idempotency on operator_tx_id keeps every try safe."""
 
     def enqueue(self, kind: str, round_id: str) -> None:
         logger.warning("wallet call to retry", extra={"kind": kind, "round_id": round_id})
@@ -74,6 +74,12 @@ class AlreadyQueued:
 @cache
 def retry_worker_game() -> Game:
     return Game(rgs_store(), operators().settings, operator_wallet, AlreadyQueued())
+
+
+def time_left(context: object) -> Callable[[], int] | None:
+    """The Lambda context's clock of the milliseconds left (``get_remaining_time_in_millis``), where it has one."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining if callable(remaining) else None
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
