@@ -360,6 +360,15 @@ OPERATIONS: dict[str, Operation] = {
         params=[Param("operator_id", "path", {"type": "string", "format": "uuid", "maxLength": 36})],
         errors=[*BODY_ERRORS, operators.UnknownOperator, operators.OperatorChanged],
     ),
+    "PATCH /admin/rgs/operators/{operator_id}": Operation(
+        "Change an operator's settings: limits, allow-lists, bet rate, currencies, house share, enabled",
+        "admin",
+        Auth.IAM,
+        {200: Answer("The operator as changed (no secret)", operators.OperatorView)},
+        body=operators.SettingsChange,
+        params=[Param("operator_id", "path", {"type": "string", "format": "uuid", "maxLength": 36})],
+        errors=[*BODY_ERRORS, money.UnknownCurrency, operators.UnknownOperator, operators.OperatorChanged],
+    ),
     # The RGS: operators call us (RGS v1 signed)
     "POST /api/public/rgs/launch": Operation(
         "Open a player session; embed launch_url in an iframe",
@@ -402,6 +411,8 @@ OPERATIONS: dict[str, Operation] = {
         errors=[
             *PLAYER_ERRORS,
             *BODY_ERRORS,
+            rounds.BetBelowMinimum,
+            rounds.BetAboveMaximum,
             rounds.BetRefused,
             Code(402, "INSUFFICIENT_FUNDS"),  # a BetRefused naming the wallet's reason
             rounds.BetNotConfirmed,

@@ -282,6 +282,12 @@ def rgs_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterator[S
     rotate["pathParameters"]["operator_id"] = operator_id
     yield Step("RgsAdminRotateKeyFunction", rotate, invoke("RgsAdminRotateKeyFunction", rotate))
 
+    update = sample(repo_root, "rgs_admin_update_operator")
+    update["rawPath"] = update["rawPath"].replace(sample_id, operator_id)
+    update["requestContext"]["http"]["path"] = update["rawPath"]
+    update["pathParameters"]["operator_id"] = operator_id
+    yield Step("RgsAdminUpdateOperatorFunction", update, invoke("RgsAdminUpdateOperatorFunction", update))
+
     launch_url = ""
     for logical_id, name in (
         ("RgsPublicLaunchFunction", "rgs_public_launch"),

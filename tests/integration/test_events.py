@@ -151,6 +151,14 @@ def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> N
     assert rotated["statusCode"] == 201, rotated["body"]
     assert json.loads(rotated["body"])["api_key"] != operator["api_key"]
 
+    update = _event("rgs_admin_update_operator")
+    update["rawPath"] = update["rawPath"].replace(sample_id, operator["operator_id"])
+    update["requestContext"]["http"]["path"] = update["rawPath"]
+    update["pathParameters"]["operator_id"] = operator["operator_id"]
+    updated = local_stack.invoke("RgsAdminUpdateOperatorFunction", update)
+    assert updated["statusCode"] == 200, updated["body"]
+    assert json.loads(updated["body"])["limits"]["USD"]["max_bet_minor"] == 50_000
+
     answers = {}
     for logical_id, name in (
         ("RgsPublicLaunchFunction", "rgs_public_launch"),

@@ -60,9 +60,9 @@ class World:
             clock_ms=lambda: self.clock.ms,
         )
 
-    def launch(self, player: str = "player-1", funds: int = 100_000) -> str:
-        self.wallet.fund(player, funds, "USD")
-        raw = json.dumps({"operator_player_id": player, "currency": "USD"}).encode()
+    def launch(self, player: str = "player-1", funds: int = 100_000, currency: str = "USD") -> str:
+        self.wallet.fund(player, funds, currency)
+        raw = json.dumps({"operator_player_id": player, "currency": currency}).encode()
         op = self.operator
         headers = rgs.headers(
             op["operator_id"],
@@ -99,10 +99,10 @@ def crash_of(world: World, round_id: str) -> int:
     return int(stored.data["crash_cents"])
 
 
-def winning_round(world: World, token: str) -> dict[str, Any]:
+def winning_round(world: World, token: str, amount: int = 1_000) -> dict[str, Any]:
     """Bet until a round whose crash point is at least 1.50x (one in ~1.6): a win can then be taken."""
     for _ in range(40):
-        placed = bet(world, token)
+        placed = bet(world, token, amount)
         if crash_of(world, placed["round_id"]) >= 150:
             return placed
         world.clock.ms += time_to_reach(100 + crash_of(world, placed["round_id"]))  # past its crash: it settles

@@ -47,6 +47,7 @@ GROUPS: dict[str, set[str]] = {
         "AdminListEntriesFunction",
         "RgsAdminCreateOperatorFunction",
         "RgsAdminRotateKeyFunction",
+        "RgsAdminUpdateOperatorFunction",
     },
     "RgsJobsReservedConcurrency": {"RgsWalletRetryFunction", "RgsSweeperFunction"},
 }

@@ -61,6 +61,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         RGS_OPERATORS: {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"},
     },
     "RgsAdminRotateKeyFunction": {R: {GET, PUT}, RGS_OPERATORS: {READ_SECRET, "secretsmanager:PutSecretValue"}},
+    "RgsAdminUpdateOperatorFunction": {R: {GET, PUT}},  # the operator's settings only: no secret
     "RgsPublicLaunchFunction": {R: {GET, PUT}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicRoundFunction": {R: {GET}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicRevenueFunction": {R: {GET, QUERY}, RGS_OPERATORS: {READ_SECRET}},

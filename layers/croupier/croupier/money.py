@@ -59,6 +59,12 @@ def exponent(currency: str) -> int:
         raise UnknownCurrency(f"unknown currency {currency!r} (ISO 4217 codes only)") from None
 
 
+def max_minor_units(currency: str) -> int:
+    """The largest amount of one movement (:data:`MAX_MAJOR_AMOUNT`) in the currency's minor units."""
+    places: int = exponent(currency)
+    return MAX_MAJOR_AMOUNT * int(10**places)
+
+
 def _bounded(units: int) -> int:
     if units > MAX_UNITS:
         raise InvalidAmount(f"amount exceeds the maximum of {MAX_MAJOR_AMOUNT} per movement")

@@ -13,11 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from decimal import ROUND_CEILING, Decimal
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 from typing_extensions import TypedDict
 
 from croupier import money
@@ -40,6 +40,9 @@ MAX_CACHED = 1000
 REFRESH_ON_MISS_SECONDS = 5.0
 """At most this often per operator, a key not seen yet makes an environment read the operator again, fresh."""
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_LIMITS_MAJOR = (Decimal("0.10"), Decimal("1000"), Decimal("100000"))
+"""Min bet, max bet and max payout per round, in major units, where the operator set none for a currency:
+in minor units they scale with the currency's exponent (USD 10 / 100 000 / 10 000 000; KRW 1 / 1 000 / 100 000)."""
 
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
 
@@ -56,6 +59,32 @@ def secret_name(operator_id: str) -> str:
     return f"rgs/operators/{operator_id}"
 
 
+class CurrencyLimits(BaseModel):
+    """An operator's limits in one currency, in its minor units: a bet from ``min_bet_minor`` to
+    ``max_bet_minor``; a round pays at most ``max_payout_minor`` (and never more than the ledger can move)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_bet_minor: StrictInt = Field(ge=1)
+    max_bet_minor: StrictInt = Field(ge=1)
+    max_payout_minor: StrictInt = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.min_bet_minor <= self.max_bet_minor <= self.max_payout_minor:
+            raise ValueError("min_bet_minor <= max_bet_minor <= max_payout_minor")
+        return self
+
+
+def default_limits(currency: str) -> CurrencyLimits:
+    """:data:`DEFAULT_LIMITS_MAJOR` in the currency's minor units (at least one minor unit each)."""
+    places = money.exponent(currency)
+    low, high, payout = (
+        max(1, int(major.scaleb(places).to_integral_value(ROUND_CEILING))) for major in DEFAULT_LIMITS_MAJOR
+    )
+    return CurrencyLimits(min_bet_minor=low, max_bet_minor=high, max_payout_minor=payout)
+
+
 class OperatorSettings(BaseModel):
     """What an operator is provisioned with (every field but the URL and currencies has a default)."""
 
@@ -67,6 +96,9 @@ class OperatorSettings(BaseModel):
     allowed_currencies: list[Currency] = Field(min_length=1, max_length=50)
     house_share: Decimal = Field(default=DEFAULT_HOUSE_SHARE, ge=Decimal("0"), le=Decimal("1"), decimal_places=4)
     enabled: StrictBool = True
+    limits: dict[Currency, CurrencyLimits] = Field(
+        default_factory=dict, description="per allowed currency; a currency without its own has the defaults"
+    )
 
     @field_validator("wallet_callback_url")
     @classmethod
@@ -84,6 +116,18 @@ class OperatorSettings(BaseModel):
             money.exponent(currency)
         return sorted(set(value))
 
+    @model_validator(mode="after")
+    def _limits_of_allowed_currencies(self) -> Self:
+        for currency, limits in self.limits.items():
+            if currency not in self.allowed_currencies:
+                raise ValueError(f"limits for {currency}, which is not an allowed currency")
+            if limits.max_payout_minor > money.max_minor_units(currency):
+                raise ValueError(f"max_payout_minor of {currency} is above what the ledger can move")
+        return self
+
+    def limits_for(self, currency: str) -> CurrencyLimits:
+        return self.limits.get(currency) or default_limits(currency)
+
     def stored(self) -> dict[str, Any]:
         return {
             "wallet_callback_url": self.wallet_callback_url,
@@ -92,20 +136,44 @@ class OperatorSettings(BaseModel):
             "allowed_currencies": list(self.allowed_currencies),
             "house_share": str(self.house_share),
             "enabled": self.enabled,
+            "limits": {currency: limits.model_dump() for currency, limits in sorted(self.limits.items())},
         }
 
 
 class SettingsChange(BaseModel):
+    """What an admin may change of an operator (``PATCH``): the fields given replace the current ones (``limits``
+    per currency: the currencies named are replaced, the others kept); the result is checked as a whole."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: StrictBool | None = None
     house_share: Decimal | None = Field(default=None, ge=Decimal("0"), le=Decimal("1"), decimal_places=4)
+    allowed_currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=50)
+    limits: dict[Currency, CurrencyLimits] | None = None
+
+    def applied_to(self, current: dict[str, Any]) -> OperatorSettings:
+        """The settings with this change: validated as a whole (400 when they no longer hold together)."""
+        changed = {**current}
+        for name in ("enabled", "allowed_currencies"):
+            if getattr(self, name) is not None:
+                changed[name] = getattr(self, name)
+        if self.house_share is not None:
+            changed["house_share"] = str(self.house_share)
+        if self.limits is not None:
+            changed["limits"] = {**current.get("limits", {}), **{c: v.model_dump() for c, v in self.limits.items()}}
+        return validated(OperatorSettings, changed)
 
 
 class Rotation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     overlap_seconds: StrictInt = Field(default=DEFAULT_OVERLAP_SECONDS, ge=0, le=MAX_OVERLAP_SECONDS)
+
+
+class LimitsView(TypedDict):
+    min_bet_minor: int
+    max_bet_minor: int
+    max_payout_minor: int
 
 
 class KeyView(TypedDict):
@@ -125,6 +193,7 @@ class OperatorView(TypedDict):
     allowed_currencies: list[str]
     house_share: Annotated[str, Field(examples=["0.15"])]
     enabled: bool
+    limits: Annotated[dict[str, LimitsView], Field(description="per allowed currency, defaults included")]
     keys: list[KeyView]
 
 
@@ -209,10 +278,7 @@ class Operators:
     def change(self, operator_id: str, body: bytes) -> OperatorView:
         change: SettingsChange = _validate(SettingsChange, body)
         profile, revision = self._profile(operator_id)
-        if change.enabled is not None:
-            profile["settings"]["enabled"] = change.enabled
-        if change.house_share is not None:
-            profile["settings"]["house_share"] = str(change.house_share)
+        profile["settings"] = change.applied_to(profile["settings"]).stored()
         if not self.store.update_operator(operator_id, profile, revision):
             raise OperatorChanged("the operator changed meanwhile; change it again")
         self._forget(operator_id)
@@ -315,16 +381,25 @@ class Operators:
 
 def public_view(profile: dict[str, Any]) -> OperatorView:
     """The operator as shown to an admin: settings and key ids, never a secret."""
-    settings = profile["settings"]
+    settings = OperatorSettings.model_validate(profile["settings"])
     return {
         "operator_id": profile["operator_id"],
         "created_at": profile["created_at"],
-        "wallet_callback_url": settings["wallet_callback_url"],
-        "rtp_target": settings["rtp_target"],
-        "max_win_multiplier": settings["max_win_multiplier"],
-        "allowed_currencies": settings["allowed_currencies"],
-        "house_share": settings["house_share"],
-        "enabled": settings["enabled"],
+        "wallet_callback_url": settings.wallet_callback_url,
+        "rtp_target": str(settings.rtp_target),
+        "max_win_multiplier": settings.max_win_multiplier,
+        "allowed_currencies": list(settings.allowed_currencies),
+        "house_share": str(settings.house_share),
+        "enabled": settings.enabled,
+        "limits": {
+            currency: {
+                "min_bet_minor": limits.min_bet_minor,
+                "max_bet_minor": limits.max_bet_minor,
+                "max_payout_minor": limits.max_payout_minor,
+            }
+            for currency in settings.allowed_currencies
+            for limits in (settings.limits_for(currency),)
+        },
         "keys": [
             {"api_key": key["api_key"], "created_at": key["created_at"], "retires_at": key["retires_at"]}
             for key in profile["keys"]

@@ -27,10 +27,10 @@ from typing import Annotated, Any, NotRequired, Protocol
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 from typing_extensions import TypedDict
 
-from croupier import fairness
+from croupier import fairness, money
 from croupier.checks import InvalidRequest, validated
 from croupier.clients.operator_wallet import DEFAULT_TIMEOUT_SECONDS, WalletAnswer, WalletCall
-from croupier.errors import Conflict, CroupierError, NotFound, Unauthorized, Unavailable
+from croupier.errors import BadRequest, Conflict, CroupierError, NotFound, Unauthorized, Unavailable
 from croupier.jsonbody import parse_object
 from croupier.observability import count, logger
 from croupier.rgs.credentials import new_server_seed, token_hash
@@ -107,6 +107,14 @@ class BetRefused(CroupierError):
 
     status = 402
     code = "BET_REFUSED"
+
+
+class BetBelowMinimum(BadRequest):
+    code = "BET_BELOW_MINIMUM"
+
+
+class BetAboveMaximum(BadRequest):
+    code = "BET_ABOVE_MAXIMUM"
 
 
 class BetNotConfirmed(Unavailable):
@@ -257,6 +265,11 @@ class Game:
         cap = settings.max_win_multiplier
         if request.auto_cash_out is not None and request.auto_cash_out > cap:
             raise InvalidRequest(f"auto_cash_out must be at most the operator's cap of {cap}")
+        limits = settings.limits_for(session["currency"])
+        if request.amount_minor < limits.min_bet_minor:
+            raise BetBelowMinimum(f"the minimum bet is {limits.min_bet_minor} minor units of {session['currency']}")
+        if request.amount_minor > limits.max_bet_minor:
+            raise BetAboveMaximum(f"the maximum bet is {limits.max_bet_minor} minor units of {session['currency']}")
         nonce = self.store.next_nonce(hashed)
         server_seed = new_server_seed()  # drawn here, per round: never at import time
         client_seed = request.client_seed or session["session_id"]
@@ -277,6 +290,7 @@ class Game:
             "auto_cash_out_cents": int(request.auto_cash_out * 100) if request.auto_cash_out else None,
             "rtp_target": str(settings.rtp_target),
             "max_win_multiplier": cap,
+            "max_payout_minor": limits.max_payout_minor,
             "created_at_ms": self.clock_ms(),
         }
         self.store.create_round(round_id, data, "placing", due_at_ms=data["created_at_ms"] + PLACING_TIMEOUT_MS)
@@ -391,6 +405,7 @@ class Game:
     def _settle(self, stored: StoredRound, status: str, cash_out_cents: int, now: int) -> bool:
         data = stored.data
         payout = payout_minor(data["bet_minor"], cash_out_cents, data["max_win_multiplier"]) if cash_out_cents else 0
+        payout = min(payout, data.get("max_payout_minor", payout), money.max_minor_units(data["currency"]))
         settlement = {"cash_out_cents": cash_out_cents, "payout_minor": payout, "settled_at_ms": now}
         day = day_of(int(stored.fields["started_at_ms"]))
         settled = self.store.settle_round(

@@ -1,0 +1,139 @@
+"""What an operator controls of its players' play: bet and payout limits per currency, the source addresses its
+signed calls may come from, the sites that may frame the game, ending a session, and the bet rate of a session.
+
+HTTP answers are checked through the local stack's HTTP path (``tests.support.rgs_http``); what needs the
+game's clock or a winning round runs in process on DynamoDB Local (``tests.support.rgs_game``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from croupier import money
+from croupier.errors import CroupierError
+from croupier.rgs.game import payout_minor
+from croupier_local.server import LocalStack
+from tests.support.rgs_game import World, bet, cash_out, winning_round
+from tests.support.rgs_http import RgsOperator, admin
+
+pytestmark = pytest.mark.dynamodb_local
+
+LIMITS = {"min_bet_minor": 100, "max_bet_minor": 5_000, "max_payout_minor": 50_000}
+
+
+@pytest.fixture
+def world(real_client: Any, tmp_path: Path) -> Iterator[World]:
+    created = World(real_client, tmp_path)
+    yield created
+    created.wallet.stop()
+
+
+def rounds_of(player: Any) -> list[dict[str, Any]]:
+    state = player.state()
+    assert state.status == 200, state.body
+    rounds: list[dict[str, Any]] = state.json()["rounds"]
+    return rounds
+
+
+# --- 1. limits per operator and currency ---------------------------------------------------------------------
+
+
+def test_provisioning_answers_the_default_limits_of_each_currency_scaled_by_its_exponent(
+    local_stack: LocalStack,
+) -> None:
+    data = {"wallet_callback_url": "https://wallet.example.com/rgs", "allowed_currencies": ["USD", "KRW", "BHD"]}
+    answer = admin(local_stack, "POST", "/admin/rgs/operators", data)
+    assert answer.status == 201, answer.body
+    assert answer.json()["limits"] == {
+        "BHD": {"min_bet_minor": 100, "max_bet_minor": 1_000_000, "max_payout_minor": 100_000_000},
+        "KRW": {"min_bet_minor": 1, "max_bet_minor": 1_000, "max_payout_minor": 100_000},
+        "USD": {"min_bet_minor": 10, "max_bet_minor": 100_000, "max_payout_minor": 10_000_000},
+    }
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"USD": {**LIMITS, "min_bet_minor": 6_000}},  # min above max
+        {"USD": {**LIMITS, "max_payout_minor": 4_999}},  # max payout below the max bet
+        {"USD": {**LIMITS, "min_bet_minor": 0}},
+        {"USD": {"min_bet_minor": 100}},  # all three or none
+        {"EUR": LIMITS},  # not an allowed currency
+        {"USD": {**LIMITS, "max_payout_minor": money.MAX_MAJOR_AMOUNT * 100 + 1}},  # above the ledger's cap
+    ],
+)
+def test_limits_that_do_not_hold_together_are_refused_400(local_stack: LocalStack, limits: dict[str, Any]) -> None:
+    data = {"wallet_callback_url": "https://wallet.example.com/rgs", "allowed_currencies": ["USD"], "limits": limits}
+    answer = admin(local_stack, "POST", "/admin/rgs/operators", data)
+    assert (answer.status, answer.json()["error"]) == (400, "INVALID_REQUEST"), answer.body
+
+
+def test_bets_outside_the_operators_limits_are_refused_400_and_nothing_is_played(local_stack: LocalStack) -> None:
+    operator = RgsOperator.self_operated(local_stack, limits={"USD": LIMITS})
+    player = operator.launch(f"limits-{uuid.uuid4().hex[:8]}")
+    below = player.bet(99)
+    assert (below.status, below.json()["error"]) == (400, "BET_BELOW_MINIMUM"), below.body
+    above = player.bet(5_001)
+    assert (above.status, above.json()["error"]) == (400, "BET_ABOVE_MAXIMUM"), above.body
+    assert rounds_of(player) == []
+
+
+def test_the_default_minimum_applies_without_limits(local_stack: LocalStack) -> None:
+    player = RgsOperator.self_operated(local_stack).launch(f"limits-{uuid.uuid4().hex[:8]}")
+    below = player.bet(9)
+    assert (below.status, below.json()["error"]) == (400, "BET_BELOW_MINIMUM"), below.body
+
+
+def test_an_admin_changes_the_limits_and_the_next_bet_meets_them(local_stack: LocalStack) -> None:
+    operator = RgsOperator.self_operated(local_stack)
+    path = f"/admin/rgs/operators/{operator.operator_id}"
+    changed = admin(local_stack, "PATCH", path, {"limits": {"USD": LIMITS}})
+    assert changed.status == 200, changed.body
+    assert changed.json()["limits"]["USD"] == LIMITS
+    player = operator.launch(f"limits-{uuid.uuid4().hex[:8]}")
+    assert player.bet(5_001).json()["error"] == "BET_ABOVE_MAXIMUM"
+    unknown = admin(local_stack, "PATCH", f"/admin/rgs/operators/{uuid.uuid4()}", {"enabled": False})
+    assert (unknown.status, unknown.json()["error"]) == (404, "UNKNOWN_OPERATOR")
+    bad = admin(local_stack, "PATCH", path, {"limits": {"USD": {**LIMITS, "min_bet_minor": 9_999}}})
+    assert (bad.status, bad.json()["error"]) == (400, "INVALID_REQUEST")
+
+
+def test_a_payout_is_capped_at_the_operators_max_payout_per_round(world: World) -> None:
+    operator_id = world.operator["operator_id"]
+    cap = {"min_bet_minor": 10, "max_bet_minor": 1_000, "max_payout_minor": 1_200}
+    world.operators.change(operator_id, json.dumps({"limits": {"USD": cap}}).encode())
+    token = world.launch()
+    placed = winning_round(world, token)  # crashes at 1.50x or later
+    world.clock.ms += 6_000  # well past 1.20x
+    settled = cash_out(world, token, placed["round_id"])
+    assert settled["status"] == "paid", settled
+    assert payout_minor(1_000, round(float(settled["cash_out"]) * 100), 2000) > 1_200
+    assert settled["payout_minor"] == 1_200
+    assert [json.loads(call.body)["amount_minor"] for call in world.wallet.calls("win")] == [1_200]
+
+
+def test_a_payout_never_exceeds_what_the_ledger_can_move(world: World) -> None:
+    """KRW has no minor unit: the ledger's cap of a trillion is 10**12 minor units, the largest limit allowed."""
+    operator_id = world.operator["operator_id"]
+    cap = money.MAX_MAJOR_AMOUNT
+    too_much = {"KRW": {"min_bet_minor": 1, "max_bet_minor": cap, "max_payout_minor": cap + 1}}
+    with pytest.raises(CroupierError) as refused:
+        world.operators.change(
+            operator_id, json.dumps({"allowed_currencies": ["USD", "KRW"], "limits": too_much}).encode()
+        )
+    assert refused.value.status == 400
+    limits = {"KRW": {"min_bet_minor": 1, "max_bet_minor": cap, "max_payout_minor": cap}}
+    world.operators.change(operator_id, json.dumps({"allowed_currencies": ["USD", "KRW"], "limits": limits}).encode())
+    token = world.launch(funds=10 * cap, currency="KRW")
+    placed = winning_round(world, token, amount=cap)
+    world.clock.ms += 6_000
+    settled = cash_out(world, token, placed["round_id"])
+    assert (settled["status"], settled["payout_minor"]) == ("paid", cap)
+    with pytest.raises(CroupierError) as above:
+        bet(world, token, cap + 1)
+    assert above.value.code in ("BET_ABOVE_MAXIMUM", "INVALID_REQUEST")
