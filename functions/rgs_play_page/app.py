@@ -3,7 +3,9 @@
 Each page is one self-contained file beside this module (packaged with the function): its one inline
 ``<script>`` and one ``<style>`` are allowed by their SHA-256 in the Content-Security-Policy, so no
 'unsafe-inline' is needed and the verifier still works saved to disk. The game runs inside the operator's
-iframe (``frame-ancestors *``); its token is in the launch URL, so no page sends a referrer.
+iframe: ``frame-ancestors`` is the operator's ``allowed_origins`` (``*`` without them), found from the session of
+the token in the URL (one read of the session, the operator's settings cached; never a secret). The token is in
+the launch URL, so no page sends a referrer.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from croupier.rgs.wiring import sessions
 from croupier.web import build_resolver, instrumented
 
 app = build_resolver()
@@ -34,9 +37,9 @@ def _sources(kind: str, blocks: list[str]) -> str:
     return f"{kind} {hashes}" if hashes else f"{kind} 'none'"
 
 
-@cache
-def page(name: str, connect: str) -> tuple[str, dict[str, str]]:
-    """The page's HTML and its headers, read and hashed once per execution environment."""
+@lru_cache(maxsize=64)
+def page(name: str, connect: str, ancestors: str = "*") -> tuple[str, dict[str, str]]:
+    """The page's HTML and its headers, read and hashed once per execution environment (and framing policy)."""
     html = (HERE / name).read_text(encoding="utf-8")
     policy = "; ".join(
         [
@@ -47,7 +50,7 @@ def page(name: str, connect: str) -> tuple[str, dict[str, str]]:
             f"connect-src {connect}",
             "base-uri 'none'",
             "form-action 'none'",
-            "frame-ancestors *",  # operators embed the game in an iframe on their own sites
+            f"frame-ancestors {ancestors}",  # operators embed the game in an iframe on their own sites
         ]
     )
     headers = {
@@ -59,14 +62,16 @@ def page(name: str, connect: str) -> tuple[str, dict[str, str]]:
     return html, headers
 
 
-def html_response(name: str, connect: str) -> Response[str]:
-    html, headers = page(name, connect)
+def html_response(name: str, connect: str, ancestors: str = "*") -> Response[str]:
+    html, headers = page(name, connect, ancestors)
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=html, headers=headers)
 
 
 @app.get("/play")
 def play() -> Response[str]:
-    return html_response("play.html", "'self'")  # the game calls /rgs/play/* on this API, nothing else
+    token = (app.current_event.query_string_parameters or {}).get("session", "")
+    # the game calls /rgs/play/* on this API, nothing else; only its operator's sites may frame it
+    return html_response("play.html", "'self'", sessions().frame_ancestors(token))
 
 
 @app.get("/verify")

@@ -141,7 +141,7 @@ RGS_WALLET_ERRORS: list[ErrorSource] = [
     money.UnknownCurrency,
     *LEDGER_ERRORS,
 ]
-RGS_OPERATOR_ERRORS: list[ErrorSource] = signature_errors("UNKNOWN_OPERATOR")
+RGS_OPERATOR_ERRORS: list[ErrorSource] = [sessions.IpNotAllowed, *signature_errors("UNKNOWN_OPERATOR")]
 PLAYER_ERRORS: list[ErrorSource] = [rounds.InvalidSession, rounds.SessionExpired]
 RGS_ERROR_FIELDS = {"ok": False}
 
@@ -441,7 +441,8 @@ OPERATIONS: dict[str, Operation] = {
         Auth.NONE,
         {200: Answer("The game, one self-contained HTML page", None, "text/html")},
         params=[Param("session", "query", {"type": "string"}, "the session token of the launch URL", False)],
-        description="Served to anyone: the page holds no authority, the token it carries does.",
+        description="Served to anyone: the page holds no authority, the token it carries does. Its CSP "
+        "frame-ancestors are the session's operator's allowed_origins (* without them or without a session).",
         operation_id="rgsPlayPage",
     ),
     "GET /verify": Operation(

@@ -17,9 +17,10 @@ import pytest
 from croupier import money
 from croupier.errors import CroupierError
 from croupier.rgs.game import payout_minor
+from croupier.signing import Headers, RawRequest, rgs
 from croupier_local.server import LocalStack
 from tests.support.rgs_game import World, bet, cash_out, winning_round
-from tests.support.rgs_http import RgsOperator, admin
+from tests.support.rgs_http import RgsOperator, admin, http
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -137,3 +138,99 @@ def test_a_payout_never_exceeds_what_the_ledger_can_move(world: World) -> None:
     with pytest.raises(CroupierError) as above:
         bet(world, token, cap + 1)
     assert above.value.code in ("BET_ABOVE_MAXIMUM", "INVALID_REQUEST")
+
+
+# --- 2. allow-lists: source addresses of the operator's calls, sites that may frame the game ----------------
+
+
+def test_signed_calls_from_outside_the_operators_allowed_ips_are_refused_403(local_stack: LocalStack) -> None:
+    """The local stack's callers come from 127.0.0.1."""
+    operator = RgsOperator.self_operated(local_stack, allowed_ips=["203.0.113.0/24", "2001:db8::/32"])
+    for answer in (
+        operator.signed("POST", "/api/public/rgs/launch", {"operator_player_id": "p", "currency": "USD"}),
+        operator.round(f"r_{uuid.uuid4().hex}"),
+        operator.revenue("2026-01-01", "2026-01-02"),
+    ):
+        assert (answer.status, answer.json()) == (
+            403,
+            {"ok": False, "error": "IP_NOT_ALLOWED", "message": answer.json()["message"]},
+        ), answer.body
+    path = f"/admin/rgs/operators/{operator.operator_id}"
+    changed = admin(local_stack, "PATCH", path, {"allowed_ips": ["127.0.0.0/8"]})
+    assert (changed.status, changed.json()["allowed_ips"]) == (200, ["127.0.0.0/8"]), changed.body
+    assert operator.revenue("2026-01-01", "2026-01-02").status == 200
+    cleared = admin(local_stack, "PATCH", path, {"allowed_ips": None})
+    assert cleared.json()["allowed_ips"] is None
+    assert operator.launch(f"ips-{uuid.uuid4().hex[:8]}").launched["ok"] is True
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"allowed_ips": ["not-a-cidr"]},
+        {"allowed_ips": []},
+        {"allowed_origins": ["https://casino.example.com; script-src *"]},
+        {"allowed_origins": ["ftp://casino.example.com"]},
+        {"allowed_origins": ["https://casino.example.com/path"]},
+    ],
+)
+def test_allow_lists_that_are_not_lists_of_cidrs_or_origins_are_refused_400(
+    local_stack: LocalStack, change: dict[str, Any]
+) -> None:
+    data = {"wallet_callback_url": "https://wallet.example.com/rgs", "allowed_currencies": ["USD"], **change}
+    answer = admin(local_stack, "POST", "/admin/rgs/operators", data)
+    assert (answer.status, answer.json()["error"]) == (400, "INVALID_REQUEST"), answer.body
+
+
+def test_a_refused_source_costs_no_secret_read(world: World) -> None:
+    operator_id = world.operator["operator_id"]
+    world.operators.change(operator_id, json.dumps({"allowed_ips": ["203.0.113.0/24"]}).encode())
+    reads: list[str] = []
+    secrets = world.operators.secrets
+    original = secrets.get
+
+    def counted(name: str, **kwargs: Any) -> dict[str, Any]:
+        reads.append(name)
+        return original(name, **kwargs)
+
+    secrets.get = counted  # type: ignore[method-assign]
+    world.operators._forget(operator_id)  # nothing cached: every read would show
+    raw = json.dumps({"operator_player_id": "p", "currency": "USD"}).encode()
+    op = world.operator
+    headers = rgs.headers(
+        operator_id, op["api_key"], op["hmac_secret"], "POST", "/api/public/rgs/launch", raw, clock=world.clock.seconds
+    )
+    outside = RawRequest("POST", "/api/public/rgs/launch", Headers(headers), raw, source_ip="198.51.100.7")
+    with pytest.raises(CroupierError) as refused:
+        world.sessions.launch(outside, "https://rgs")
+    assert (refused.value.status, refused.value.code) == (403, "IP_NOT_ALLOWED")
+    assert reads == []
+    inside = RawRequest("POST", "/api/public/rgs/launch", Headers(headers), raw, source_ip="203.0.113.9")
+    assert world.sessions.launch(inside, "https://rgs")["ok"] is True
+    assert reads == [f"rgs/operators/{operator_id}"]
+
+
+def frame_ancestors(local_stack: LocalStack, launch_url: str) -> str:
+    page = http(local_stack, "GET", launch_url.removeprefix(local_stack.base_url))
+    assert page.status == 200
+    directives = [d.strip() for d in page.headers["content-security-policy"].split(";")]
+    return next(d for d in directives if d.startswith("frame-ancestors "))
+
+
+def test_the_game_page_of_a_session_may_be_framed_only_by_its_operators_allowed_origins(
+    local_stack: LocalStack,
+) -> None:
+    origins = ["https://casino.example.com", "https://*.casino.example.net:8443"]
+    operator = RgsOperator.self_operated(local_stack, allowed_origins=origins)
+    player = operator.launch(f"origins-{uuid.uuid4().hex[:8]}")
+    url = player.launched["launch_url"]
+    assert (
+        frame_ancestors(local_stack, url)
+        == "frame-ancestors https://casino.example.com https://*.casino.example.net:8443"
+    )
+    open_player = RgsOperator.self_operated(local_stack).launch(f"origins-{uuid.uuid4().hex[:8]}")
+    assert frame_ancestors(local_stack, open_player.launched["launch_url"]) == "frame-ancestors *"
+    changed = admin(local_stack, "PATCH", f"/admin/rgs/operators/{operator.operator_id}", {"allowed_origins": None})
+    assert changed.json()["allowed_origins"] is None
+    assert frame_ancestors(local_stack, url) == "frame-ancestors *"
+    assert frame_ancestors(local_stack, "/play?session=unknown") == "frame-ancestors *"

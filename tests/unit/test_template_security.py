@@ -80,7 +80,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         RGS_OPERATORS: {READ_SECRET},
         QUEUE: {SEND},
     },
-    "RgsPlayPageFunction": {},  # static pages: no table, no secret, no queue
+    "RgsPlayPageFunction": {R: {GET}},  # static pages; the session's operator for frame-ancestors; no secret
     "AdminCreatePlayerFunction": {W: {PUT}},
     "AdminGetPlayerFunction": {W: {QUERY}},
     "AdminDepositFunction": MOVE,

@@ -25,6 +25,7 @@ from croupier.checks import M, validated
 from croupier.errors import Conflict, NotFound
 from croupier.jsonbody import parse_object
 from croupier.lru import BoundedLru
+from croupier.network import AllowListMalformed, allowed, parse_cidrs
 from croupier.rgs.credentials import new_api_key, new_operator_credentials
 from croupier.rgs.store import RgsStore
 from croupier.secrets import SecretNotFound, SecretStore
@@ -45,6 +46,16 @@ DEFAULT_LIMITS_MAJOR = (Decimal("0.10"), Decimal("1000"), Decimal("100000"))
 in minor units they scale with the currency's exponent (USD 10 / 100 000 / 10 000 000; KRW 1 / 1 000 / 100 000)."""
 
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+Cidr = Annotated[StrictStr, Field(min_length=2, max_length=49, pattern=r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$")]
+Origin = Annotated[
+    StrictStr,
+    Field(
+        max_length=253,
+        pattern=r"^https://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$"
+        r"|^http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?$",
+        description="a CSP frame-ancestors source: https://host[:port], https://*.host, or http on loopback",
+    ),
+]
 
 
 class UnknownOperator(NotFound):
@@ -99,6 +110,22 @@ class OperatorSettings(BaseModel):
     limits: dict[Currency, CurrencyLimits] = Field(
         default_factory=dict, description="per allowed currency; a currency without its own has the defaults"
     )
+    allowed_ips: list[Cidr] | None = Field(
+        default=None, min_length=1, max_length=100, description="CIDRs its signed calls may come from; null: any"
+    )
+    allowed_origins: list[Origin] | None = Field(
+        default=None, min_length=1, max_length=20, description="origins that may frame the game; null: any (*)"
+    )
+
+    @field_validator("allowed_ips")
+    @classmethod
+    def _cidrs(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        try:
+            return [str(network) for network in parse_cidrs(tuple(value))]
+        except AllowListMalformed as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("wallet_callback_url")
     @classmethod
@@ -137,7 +164,16 @@ class OperatorSettings(BaseModel):
             "house_share": str(self.house_share),
             "enabled": self.enabled,
             "limits": {currency: limits.model_dump() for currency, limits in sorted(self.limits.items())},
+            "allowed_ips": self.allowed_ips,
+            "allowed_origins": self.allowed_origins,
         }
+
+    def source_allowed(self, source_ip: str) -> bool:
+        return self.allowed_ips is None or allowed(source_ip, parse_cidrs(tuple(self.allowed_ips)))
+
+    def frame_ancestors(self) -> str:
+        """The game page's CSP ``frame-ancestors`` sources for this operator's sessions."""
+        return " ".join(self.allowed_origins) if self.allowed_origins else "*"
 
 
 class SettingsChange(BaseModel):
@@ -150,6 +186,8 @@ class SettingsChange(BaseModel):
     house_share: Decimal | None = Field(default=None, ge=Decimal("0"), le=Decimal("1"), decimal_places=4)
     allowed_currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=50)
     limits: dict[Currency, CurrencyLimits] | None = None
+    allowed_ips: list[Cidr] | None = Field(default=None, description="null clears the list: any source")
+    allowed_origins: list[Origin] | None = Field(default=None, description="null clears the list: any site (*)")
 
     def applied_to(self, current: dict[str, Any]) -> OperatorSettings:
         """The settings with this change: validated as a whole (400 when they no longer hold together)."""
@@ -159,6 +197,9 @@ class SettingsChange(BaseModel):
                 changed[name] = getattr(self, name)
         if self.house_share is not None:
             changed["house_share"] = str(self.house_share)
+        for name in ("allowed_ips", "allowed_origins"):  # given as null: cleared
+            if name in self.model_fields_set:
+                changed[name] = getattr(self, name)
         if self.limits is not None:
             changed["limits"] = {**current.get("limits", {}), **{c: v.model_dump() for c, v in self.limits.items()}}
         return validated(OperatorSettings, changed)
@@ -194,6 +235,8 @@ class OperatorView(TypedDict):
     house_share: Annotated[str, Field(examples=["0.15"])]
     enabled: bool
     limits: Annotated[dict[str, LimitsView], Field(description="per allowed currency, defaults included")]
+    allowed_ips: Annotated[list[str] | None, Field(description="CIDRs its signed calls may come from; null: any")]
+    allowed_origins: Annotated[list[str] | None, Field(description="origins that may frame the game; null: any")]
     keys: list[KeyView]
 
 
@@ -228,7 +271,7 @@ class Operators:
         self.cache_seconds = cache_seconds
         # known operators and unknown ids apart, each a bounded LRU: a flood of unknown ids (each read once)
         # only ever pushes out other unknown ids, one at a time
-        self._known: BoundedLru[str, tuple[float, dict[str, Any], dict[str, str]]] = BoundedLru(MAX_CACHED)
+        self._known: BoundedLru[str, tuple[float, dict[str, Any], dict[str, str] | None]] = BoundedLru(MAX_CACHED)
         self._unknown: BoundedLru[str, float] = BoundedLru(MAX_CACHED)
         self._refreshed: BoundedLru[str, float] = BoundedLru(MAX_CACHED)
         self._lock = threading.Lock()
@@ -330,7 +373,8 @@ class Operators:
         return None
 
     def settings(self, operator_id: str) -> OperatorSettings | None:
-        profile, _ = self._cached(operator_id)
+        """The operator's settings, from the table only (cached): reading them never reads a secret."""
+        profile, _ = self._cached(operator_id, with_keys=False)
         return OperatorSettings.model_validate(profile["settings"]) if profile else None
 
     def _refresh(self, operator_id: str) -> bool:
@@ -341,29 +385,38 @@ class Operators:
             if last is not None and now - last < REFRESH_ON_MISS_SECONDS:
                 return False
             self._refreshed.put(operator_id, now)
-        self._load(operator_id, fresh=True)
+        self._load(operator_id, fresh=True, with_keys=True)
         return True
 
-    def _cached(self, operator_id: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    def _cached(self, operator_id: str, *, with_keys: bool = True) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        """The operator's profile and, ``with_keys``, its secret keys: cached together for ``cache_seconds``,
+        the keys read only once something needs them (a settings read alone never touches the secret store)."""
         now = time.monotonic()
         hit = self._known.get(operator_id)
         if hit is not None and now - hit[0] < self.cache_seconds:
-            return hit[1], hit[2]
+            if hit[2] is not None or not with_keys:
+                return hit[1], hit[2] or {}
+            keys = self._keys(operator_id, fresh=False)
+            with self._lock:
+                self._known.put(operator_id, (hit[0], hit[1], keys))
+            return hit[1], keys
         unknown_since = self._unknown.get(operator_id)
         if unknown_since is not None and now - unknown_since < self.cache_seconds:
             return None, {}
-        return self._load(operator_id, fresh=False)
+        return self._load(operator_id, fresh=False, with_keys=with_keys)
 
-    def _load(self, operator_id: str, *, fresh: bool) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    def _keys(self, operator_id: str, *, fresh: bool) -> dict[str, str]:
+        try:
+            keys: dict[str, str] = self.secrets.get(secret_name(operator_id), fresh=fresh).get("keys", {})
+        except SecretNotFound:
+            keys = {}
+        return keys
+
+    def _load(self, operator_id: str, *, fresh: bool, with_keys: bool) -> tuple[dict[str, Any] | None, dict[str, str]]:
         now = time.monotonic()
         found = self.store.read_operator(operator_id)
         profile = found[0] if found else None
-        try:
-            keys: dict[str, str] = (
-                self.secrets.get(secret_name(operator_id), fresh=fresh).get("keys", {}) if profile else {}
-            )
-        except SecretNotFound:
-            keys = {}
+        keys = self._keys(operator_id, fresh=fresh) if profile and with_keys else None
         with self._lock:
             if profile is None:
                 self._known.pop(operator_id)
@@ -371,7 +424,7 @@ class Operators:
             else:
                 self._unknown.pop(operator_id)
                 self._known.put(operator_id, (now, profile, keys))
-        return profile, keys
+        return profile, keys or {}
 
     def _forget(self, operator_id: str) -> None:
         with self._lock:
@@ -400,6 +453,8 @@ def public_view(profile: dict[str, Any]) -> OperatorView:
             for currency in settings.allowed_currencies
             for limits in (settings.limits_for(currency),)
         },
+        "allowed_ips": settings.allowed_ips,
+        "allowed_origins": settings.allowed_origins,
         "keys": [
             {"api_key": key["api_key"], "created_at": key["created_at"], "retires_at": key["retires_at"]}
             for key in profile["keys"]

@@ -27,10 +27,16 @@ from croupier.signing import RawRequest, rgs
 
 MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 24 * 3600
+MAX_TOKEN_CHARS = 128
 
 
 class CurrencyNotAllowed(Forbidden):
     code = "CURRENCY_NOT_ALLOWED"
+
+
+class IpNotAllowed(Forbidden):
+    code = "IP_NOT_ALLOWED"
+    metric = "SignatureFailures"
 
 
 class LaunchRequest(BaseModel):
@@ -57,9 +63,15 @@ class Sessions:
 
     def authenticate(self, request: RawRequest) -> str:
         """The operator id of a correctly signed operator call (413 for a body over 16 KiB, before anything is
-        hashed; 401 otherwise)."""
+        hashed; 403 from a source outside the operator's ``allowed_ips``, before any secret is read; 401
+        otherwise)."""
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+        claimed = request.headers.get(rgs.OPERATOR_ID_HEADER, "").strip().lower()
+        if rgs.is_operator_id(claimed):  # else the signature check refuses it
+            settings = self.operators.settings(claimed)  # the table only, cached: no secret read
+            if settings is not None and not settings.source_allowed(request.source_ip):
+                raise IpNotAllowed("this source address is not on the operator's allow-list")
         verdict = rgs.verify(request, self.operators.secrets_for, clock=self.clock)
         if not verdict.ok or verdict.key_id is None:
             raise signature_refused(verdict, "UNKNOWN_OPERATOR")
@@ -95,3 +107,13 @@ class Sessions:
             "launch_url": f"{public_base_url.rstrip('/')}/play?session={token}",
             "expires_at": iso(expires),
         }
+
+    def frame_ancestors(self, token: str) -> str:
+        """The CSP ``frame-ancestors`` sources of the game page for the session of ``token``: its operator's
+        ``allowed_origins`` (``*`` when it has none, or when the token names no session: that page holds
+        nothing to protect). Two reads, the session and the operator (cached), and never a secret."""
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            return "*"
+        found = self.store.read_session(token_hash(token))
+        settings = self.operators.settings(found[0]["operator_id"]) if found else None
+        return settings.frame_ancestors() if settings else "*"

@@ -63,6 +63,11 @@ def headers(
     }
 
 
+def is_operator_id(value: str) -> bool:
+    """``value`` has the form of an operator id (a uuid), as the X-Operator-Id header must."""
+    return _UUID.fullmatch(value) is not None
+
+
 def verify(
     request: RawRequest,
     secrets_for: Callable[[str, str], Sequence[str]],
