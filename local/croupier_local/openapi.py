@@ -142,7 +142,7 @@ RGS_WALLET_ERRORS: list[ErrorSource] = [
     *LEDGER_ERRORS,
 ]
 RGS_OPERATOR_ERRORS: list[ErrorSource] = [sessions.IpNotAllowed, *signature_errors("UNKNOWN_OPERATOR")]
-PLAYER_ERRORS: list[ErrorSource] = [rounds.InvalidSession, rounds.SessionExpired]
+PLAYER_ERRORS: list[ErrorSource] = [rounds.InvalidSession, rounds.SessionExpired, rounds.SessionEnded]
 RGS_ERROR_FIELDS = {"ok": False}
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -401,6 +401,15 @@ OPERATIONS: dict[str, Operation] = {
         errors=[*RGS_OPERATOR_ERRORS, reports.InvalidRange, operators.UnknownOperator],
         error_fields=RGS_ERROR_FIELDS,
     ),
+    "DELETE /api/public/rgs/sessions/{session_id}": Operation(
+        "End a player session: its token is refused from now on (bets, cash-outs, state)",
+        "rgs",
+        Auth.RGS_OPERATOR,
+        {200: Answer("Ended (or ended before: the same answer)", sessions.EndAnswer)},
+        params=[Param("session_id", "path", {"type": "string", "minLength": 1, "maxLength": MAX_ID_BYTES})],
+        errors=[*RGS_OPERATOR_ERRORS, sessions.UnknownSession],
+        error_fields=RGS_ERROR_FIELDS,
+    ),
     # The crash game's player API (the session token of the launch URL)
     "POST /rgs/play/bet": Operation(
         "Place a bet (the round's server_seed_hash is answered before play)",
@@ -413,6 +422,7 @@ OPERATIONS: dict[str, Operation] = {
             *BODY_ERRORS,
             rounds.BetBelowMinimum,
             rounds.BetAboveMaximum,
+            rounds.TooManyBets,
             rounds.BetRefused,
             Code(402, "INSUFFICIENT_FUNDS"),  # a BetRefused naming the wallet's reason
             rounds.BetNotConfirmed,

@@ -288,7 +288,7 @@ def rgs_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterator[S
     update["pathParameters"]["operator_id"] = operator_id
     yield Step("RgsAdminUpdateOperatorFunction", update, invoke("RgsAdminUpdateOperatorFunction", update))
 
-    launch_url = ""
+    launch_url, session_id = "", "missing"
     for logical_id, name in (
         ("RgsPublicLaunchFunction", "rgs_public_launch"),
         ("RgsPublicRoundFunction", "rgs_public_round"),
@@ -300,7 +300,8 @@ def rgs_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterator[S
         event = refresh_signature(event, store=store)
         answer = invoke(logical_id, event)
         if name == "rgs_public_launch":
-            launch_url = json.loads(answer.get("body") or "{}").get("launch_url", "")
+            launched = json.loads(answer.get("body") or "{}")
+            launch_url, session_id = launched.get("launch_url", ""), launched.get("session_id", "missing")
         yield Step(logical_id, event, answer)
 
     token = launch_url.split("session=", 1)[1] if "session=" in launch_url else "missing"
@@ -312,6 +313,15 @@ def rgs_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterator[S
         event = sample(repo_root, name)
         event["headers"]["authorization"] = f"Bearer {token}"
         yield Step(logical_id, event, invoke(logical_id, event))
+
+    end = sample(repo_root, "rgs_public_end_session")  # the operator ends the session
+    end["rawPath"] = end["rawPath"].replace(end["pathParameters"]["session_id"], session_id)
+    end["requestContext"]["http"]["path"] = end["rawPath"]
+    end["pathParameters"]["session_id"] = session_id
+    end["headers"]["x-operator-id"] = operator_id
+    end["headers"]["x-operator-key"] = operator.get("api_key", "missing")
+    end = refresh_signature(end, store=store)
+    yield Step("RgsPublicEndSessionFunction", end, invoke("RgsPublicEndSessionFunction", end))
 
     retry = sample(repo_root, "rgs_wallet_retry")
     yield Step("RgsWalletRetryFunction", retry, invoke("RgsWalletRetryFunction", retry))

@@ -198,6 +198,18 @@ def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> N
     assert "server_seed" not in state["rounds"][0]
     assert played["rgs_play_cashout"] == (404, {"error": "UNKNOWN_ROUND", "message": ANY_MESSAGE})
 
+    # the operator ends the session: its token is refused from then on
+    end = _event("rgs_public_end_session")
+    sample_session = end["pathParameters"]["session_id"]
+    end["rawPath"] = end["rawPath"].replace(sample_session, launched["session_id"])
+    end["requestContext"]["http"]["path"] = end["rawPath"]
+    end["pathParameters"]["session_id"] = launched["session_id"]
+    end["headers"]["x-operator-id"] = operator["operator_id"]
+    end["headers"]["x-operator-key"] = operator["api_key"]
+    ended = local_stack.invoke("RgsPublicEndSessionFunction", refresh_signature(end, store=local_stack.secret_store))
+    assert ended["statusCode"] == 200, ended["body"]
+    assert json.loads(ended["body"])["session_id"] == launched["session_id"]
+
 
 class _AnyMessage(str):
     def __eq__(self, other: object) -> bool:

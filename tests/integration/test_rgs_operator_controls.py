@@ -234,3 +234,61 @@ def test_the_game_page_of_a_session_may_be_framed_only_by_its_operators_allowed_
     assert changed.json()["allowed_origins"] is None
     assert frame_ancestors(local_stack, url) == "frame-ancestors *"
     assert frame_ancestors(local_stack, "/play?session=unknown") == "frame-ancestors *"
+
+
+# --- 3. sessions: the operator ends one; bets per session are rate-limited -----------------------------------
+
+
+def end_session(operator: RgsOperator, session_id: str) -> Any:
+    return operator.signed("DELETE", f"/api/public/rgs/sessions/{session_id}")
+
+
+def test_an_operator_ends_a_session_and_its_token_is_refused_at_once(local_stack: LocalStack) -> None:
+    operator = RgsOperator.self_operated(local_stack)
+    player = operator.launch(f"end-{uuid.uuid4().hex[:8]}")
+    session_id = player.launched["session_id"]
+    ended = end_session(operator, session_id)
+    assert ended.status == 200, ended.body
+    assert ended.json()["ok"] is True
+    assert ended.json()["session_id"] == session_id
+    again = end_session(operator, session_id)  # idempotent: the same answer
+    assert (again.status, again.json()) == (200, ended.json())
+    for answer in (player.bet(100), player.cash_out(f"r_{uuid.uuid4().hex}"), player.state()):
+        assert (answer.status, answer.json()["error"]) == (401, "SESSION_ENDED"), answer.body
+
+
+def test_only_the_sessions_own_operator_can_end_it(local_stack: LocalStack) -> None:
+    owner = RgsOperator.self_operated(local_stack)
+    player = owner.launch(f"end-{uuid.uuid4().hex[:8]}")
+    other = RgsOperator.self_operated(local_stack)
+    for answer in (
+        end_session(other, player.launched["session_id"]),
+        end_session(owner, f"s_{uuid.uuid4().hex}"),
+        end_session(owner, "not-a-session"),
+    ):
+        assert (answer.status, answer.json()["error"]) == (404, "UNKNOWN_SESSION"), answer.body
+    assert player.state().status == 200
+
+
+def test_ending_a_session_from_outside_the_allowed_ips_is_refused(local_stack: LocalStack) -> None:
+    operator = RgsOperator.self_operated(local_stack, allowed_ips=["203.0.113.0/24"])
+    answer = end_session(operator, f"s_{uuid.uuid4().hex}")
+    assert (answer.status, answer.json()["error"]) == (403, "IP_NOT_ALLOWED")
+
+
+def test_bets_above_the_operators_rate_per_session_are_refused_429_and_play_nothing(world: World) -> None:
+    operator_id = world.operator["operator_id"]
+    assert world.operators.view(operator_id)["max_bets_per_second"] == 10  # the default
+    world.operators.change(operator_id, b'{"max_bets_per_second": 2}')
+    token, other = world.launch(), world.launch("player-2")
+    world.clock.ms = (world.clock.ms // 1000) * 1000 + 100  # early in a second
+    assert [bet(world, token)["nonce"] for _ in range(2)] == [0, 1]  # rounds left to crash: no wallet needed
+    calls = len(world.wallet.calls("bet"))
+    with pytest.raises(CroupierError) as refused:
+        bet(world, token)
+    assert (refused.value.status, refused.value.code) == (429, "TOO_MANY_BETS")
+    assert len(world.wallet.calls("bet")) == calls  # nothing was sent, no round stored
+    assert len(world.game.state(token)["rounds"]) == 2
+    assert bet(world, other)["nonce"] == 0  # another session has a rate of its own
+    world.clock.ms += 900  # the next second
+    assert bet(world, token)["nonce"] == 2

@@ -38,6 +38,7 @@ GROUPS: dict[str, set[str]] = {
         "RgsPublicLaunchFunction",
         "RgsPublicRoundFunction",
         "RgsPublicRevenueFunction",
+        "RgsPublicEndSessionFunction",
     },
     "AdminReservedConcurrency": {
         "AdminCreatePlayerFunction",

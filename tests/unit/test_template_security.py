@@ -65,6 +65,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "RgsPublicLaunchFunction": {R: {GET, PUT}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicRoundFunction": {R: {GET}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicRevenueFunction": {R: {GET, QUERY}, RGS_OPERATORS: {READ_SECRET}},
+    "RgsPublicEndSessionFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPlayBetFunction": {R: {GET, PUT, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {SEND}},
     "RgsPlayCashoutFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {SEND}},
     "RgsPlayStateFunction": {

@@ -31,6 +31,8 @@ METRIC_NAMES = frozenset(
         "LateAfterRollback",  # a sportsbook result arrived after its rollback: acknowledged, not paid
         "SignatureFailures",  # a request refused for its signature, key or timestamp (401)
         "SessionsLaunched",
+        "SessionsEnded",  # an operator ended a session (DELETE /api/public/rgs/sessions/{id})
+        "BetsRateLimited",  # a bet above the operator's max_bets_per_second for its session (429)
         "RoundsStarted",
         "RoundsSettled",
         "BetsRefused",

@@ -33,6 +33,8 @@ from croupier.secrets import SecretNotFound, SecretStore
 DEFAULT_RTP = Decimal("0.96")
 DEFAULT_MAX_WIN = 2000
 DEFAULT_HOUSE_SHARE = Decimal("0.15")
+DEFAULT_MAX_BETS_PER_SECOND = 10
+"""Bets one session may place in one second (a round lasts seconds: more is a script); 429 TOO_MANY_BETS above."""
 DEFAULT_OVERLAP_SECONDS = 24 * 3600
 MAX_OVERLAP_SECONDS = 30 * 24 * 3600
 CACHE_SECONDS = 60.0
@@ -113,6 +115,7 @@ class OperatorSettings(BaseModel):
     allowed_ips: list[Cidr] | None = Field(
         default=None, min_length=1, max_length=100, description="CIDRs its signed calls may come from; null: any"
     )
+    max_bets_per_second: StrictInt = Field(default=DEFAULT_MAX_BETS_PER_SECOND, ge=1, le=100)
     allowed_origins: list[Origin] | None = Field(
         default=None, min_length=1, max_length=20, description="origins that may frame the game; null: any (*)"
     )
@@ -166,6 +169,7 @@ class OperatorSettings(BaseModel):
             "limits": {currency: limits.model_dump() for currency, limits in sorted(self.limits.items())},
             "allowed_ips": self.allowed_ips,
             "allowed_origins": self.allowed_origins,
+            "max_bets_per_second": self.max_bets_per_second,
         }
 
     def source_allowed(self, source_ip: str) -> bool:
@@ -187,12 +191,13 @@ class SettingsChange(BaseModel):
     allowed_currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=50)
     limits: dict[Currency, CurrencyLimits] | None = None
     allowed_ips: list[Cidr] | None = Field(default=None, description="null clears the list: any source")
+    max_bets_per_second: StrictInt | None = Field(default=None, ge=1, le=100)
     allowed_origins: list[Origin] | None = Field(default=None, description="null clears the list: any site (*)")
 
     def applied_to(self, current: dict[str, Any]) -> OperatorSettings:
         """The settings with this change: validated as a whole (400 when they no longer hold together)."""
         changed = {**current}
-        for name in ("enabled", "allowed_currencies"):
+        for name in ("enabled", "allowed_currencies", "max_bets_per_second"):
             if getattr(self, name) is not None:
                 changed[name] = getattr(self, name)
         if self.house_share is not None:
@@ -237,6 +242,7 @@ class OperatorView(TypedDict):
     limits: Annotated[dict[str, LimitsView], Field(description="per allowed currency, defaults included")]
     allowed_ips: Annotated[list[str] | None, Field(description="CIDRs its signed calls may come from; null: any")]
     allowed_origins: Annotated[list[str] | None, Field(description="origins that may frame the game; null: any")]
+    max_bets_per_second: Annotated[int, Field(description="bets a session may place in one second")]
     keys: list[KeyView]
 
 
@@ -455,6 +461,7 @@ def public_view(profile: dict[str, Any]) -> OperatorView:
         },
         "allowed_ips": settings.allowed_ips,
         "allowed_origins": settings.allowed_origins,
+        "max_bets_per_second": settings.max_bets_per_second,
         "keys": [
             {"api_key": key["api_key"], "created_at": key["created_at"], "retires_at": key["retires_at"]}
             for key in profile["keys"]

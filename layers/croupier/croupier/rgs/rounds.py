@@ -102,6 +102,18 @@ class SessionExpired(Unauthorized):
     code = "SESSION_EXPIRED"
 
 
+class SessionEnded(Unauthorized):
+    code = "SESSION_ENDED"
+
+
+class TooManyBets(CroupierError):
+    """More bets in one second than the operator's ``max_bets_per_second`` for a session: nothing is played."""
+
+    status = 429
+    code = "TOO_MANY_BETS"
+    metric = "BetsRateLimited"
+
+
 class BetRefused(CroupierError):
     """The operator's wallet refused the bet: the round is void."""
 
@@ -246,6 +258,8 @@ class Game:
         if found is None:
             raise InvalidSession("unknown session")
         session, expires = found
+        if "ended_at" in session:
+            raise SessionEnded("the operator ended this session")
         if self.clock_ms() >= expires * 1000:
             raise SessionExpired("the session has expired; launch the game again")
         return hashed, session
@@ -270,7 +284,19 @@ class Game:
             raise BetBelowMinimum(f"the minimum bet is {limits.min_bet_minor} minor units of {session['currency']}")
         if request.amount_minor > limits.max_bet_minor:
             raise BetAboveMaximum(f"the maximum bet is {limits.max_bet_minor} minor units of {session['currency']}")
-        nonce = self.store.next_nonce(hashed)
+        taken = self.store.next_nonce(
+            hashed,
+            second=self.clock_ms() // 1000,
+            max_per_second=settings.max_bets_per_second,
+            last_second=session.get("bet_second"),
+        )
+        if taken == "limited":
+            raise TooManyBets(f"at most {settings.max_bets_per_second} bets a second in a session")
+        if taken == "ended":
+            raise SessionEnded("the operator ended this session")
+        if not isinstance(taken, int):
+            raise InvalidSession("unknown session")
+        nonce = taken
         server_seed = new_server_seed()  # drawn here, per round: never at import time
         client_seed = request.client_seed or session["session_id"]
         crash = fairness.crash_cents(server_seed, client_seed, nonce, rtp=settings.rtp_target, max_win_multiplier=cap)

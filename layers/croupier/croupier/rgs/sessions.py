@@ -17,7 +17,7 @@ from typing_extensions import TypedDict
 
 from croupier import money
 from croupier.checks import signature_refused, validated
-from croupier.errors import Forbidden, PayloadTooLarge
+from croupier.errors import Forbidden, NotFound, PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.observability import count
 from croupier.rgs.credentials import new_session_token, token_hash
@@ -32,6 +32,16 @@ MAX_TOKEN_CHARS = 128
 
 class CurrencyNotAllowed(Forbidden):
     code = "CURRENCY_NOT_ALLOWED"
+
+
+class UnknownSession(NotFound):
+    code = "UNKNOWN_SESSION"
+
+
+class EndAnswer(TypedDict):
+    ok: Literal[True]
+    session_id: str
+    ended_at: Annotated[str, Field(description="ISO-8601 UTC: when the session was first ended")]
 
 
 class IpNotAllowed(Forbidden):
@@ -107,6 +117,17 @@ class Sessions:
             "launch_url": f"{public_base_url.rstrip('/')}/play?session={token}",
             "expires_at": iso(expires),
         }
+
+    def end(self, request: RawRequest, session_id: str) -> EndAnswer:
+        """End one of the operator's sessions: its token is refused from now on (bets, cash-outs, state). Its
+        rounds still open run to their end as any other (the sweeper settles them; an automatic cash-out is
+        honoured). Ending it again answers the same; another operator's session is unknown (404)."""
+        operator_id = self.authenticate(request)
+        ended = self.store.end_session(session_id, operator_id, iso(self.clock()))
+        if ended is None:
+            raise UnknownSession("no such session of this operator")
+        count("SessionsEnded")
+        return {"ok": True, "session_id": session_id, "ended_at": ended}
 
     def frame_ancestors(self, token: str) -> str:
         """The CSP ``frame-ancestors`` sources of the game page for the session of ``token``: its operator's

@@ -3,7 +3,9 @@
 - operator: ``OPERATOR#<id>`` / ``PROFILE``: settings and public key ids with their retirement times
   (never a secret).
 - session: ``SESSION#<sha256(token)>`` / ``SESSION``: operator, player, currency, expiry (TTL
-  ``expires_at_epoch``), the round ``nonce``.
+  ``expires_at_epoch``), the round ``nonce``, the bet-rate counter (``bet_second``, ``bets_in_second``) and,
+  once the operator ended it, ``ended_at``; ``SESSIONID#<session_id>`` / ``SESSION`` points to it (the token's
+  hash and the operator), written in the same transaction, so the operator can end a session by its id.
 - round: ``ROUND#<round_id>`` / ``ROUND``: the round (seeds, crash point, bet), its ``status`` and
   settlement; gsi1 lists a session's rounds in the order they were placed (by nonce).
 - revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>``: ``bets_minor``, ``wins_minor`` and
@@ -35,6 +37,10 @@ def operator_pk(operator_id: str) -> str:
 
 def session_pk(token_hash: str) -> str:
     return f"SESSION#{token_hash}"
+
+
+def session_id_pk(session_id: str) -> str:
+    return f"SESSIONID#{session_id}"
 
 
 class RgsStore:
@@ -88,20 +94,42 @@ class RgsStore:
     # sessions ----------------------------------------------------------------------------------------
 
     def create_session(self, token_hash: str, session: dict[str, Any], expires_at_epoch: int) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": session_pk(token_hash)},
-                "sk": {"S": SESSION_SK},
-                "session": {"S": json.dumps(session, sort_keys=True)},
-                "expires_at_epoch": {"N": str(expires_at_epoch)},
-                "nonce": {"N": "0"},
-            },
-            ConditionExpression="attribute_not_exists(pk)",
+        """The session and its pointer by session id, in one transaction."""
+        expiry = {"N": str(expires_at_epoch)}
+        self.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            "pk": {"S": session_pk(token_hash)},
+                            "sk": {"S": SESSION_SK},
+                            "session": {"S": json.dumps(session, sort_keys=True)},
+                            "expires_at_epoch": expiry,
+                            "nonce": {"N": "0"},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            "pk": {"S": session_id_pk(session["session_id"])},
+                            "sk": {"S": SESSION_SK},
+                            "token_hash": {"S": token_hash},
+                            "operator_id": {"S": session["operator_id"]},
+                            "expires_at_epoch": expiry,
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
         )
 
     def read_session(self, token_hash: str) -> tuple[dict[str, Any], int] | None:
-        """The session and its expiry (unix seconds); TTL deletion is lazy, so callers check the expiry."""
+        """The session and its expiry (unix seconds); TTL deletion is lazy, so callers check the expiry. The
+        session carries ``ended_at`` once its operator ended it, and ``bet_second`` once it has bet."""
         answer = self.client.get_item(
             TableName=self.table,
             Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
@@ -111,19 +139,81 @@ class RgsStore:
         if not item:
             return None
         session: dict[str, Any] = json.loads(item["session"]["S"])
+        if "ended_at" in item:
+            session["ended_at"] = item["ended_at"]["S"]
+        if "bet_second" in item:
+            session["bet_second"] = int(item["bet_second"]["N"])
         return session, int(item["expires_at_epoch"]["N"])
 
-    def next_nonce(self, token_hash: str) -> int:
-        """This round's nonce for the session: 0, 1, 2, ... (one atomic increment)."""
-        answer = self.client.update_item(
+    def end_session(self, session_id: str, operator_id: str, ended_at: str) -> str | None:
+        """Mark the operator's session ended (at ``ended_at``, or when it was first ended): the time it ended,
+        or None when the operator has no such session. Two round trips: the pointer, then the session."""
+        if not _could_be_a_key(session_id):
+            return None
+        pointer = self.client.get_item(
             TableName=self.table,
-            Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
-            UpdateExpression="ADD nonce :one",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-            ReturnValues="UPDATED_OLD",
-        )
-        return int(answer.get("Attributes", {}).get("nonce", {}).get("N", "0"))
+            Key={"pk": {"S": session_id_pk(session_id)}, "sk": {"S": SESSION_SK}},
+            ConsistentRead=True,
+        ).get("Item")
+        if not pointer or pointer["operator_id"]["S"] != operator_id:
+            return None
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": session_pk(pointer["token_hash"]["S"])}, "sk": {"S": SESSION_SK}},
+                UpdateExpression="SET ended_at = if_not_exists(ended_at, :now)",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":now": {"S": ended_at}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None  # deleted by its TTL meanwhile
+            raise
+        ended: str = answer["Attributes"]["ended_at"]["S"]
+        return ended
+
+    def next_nonce(self, token_hash: str, *, second: int, max_per_second: int, last_second: int | None) -> int | str:
+        """This round's nonce for the session (0, 1, 2, ...), counted against ``max_per_second`` bets in
+        ``second``, in the one conditional update that takes the nonce; or why not: ``"limited"`` (that many
+        bets this second already), ``"ended"`` (its operator ended it) or ``"gone"``. ``last_second`` (the
+        session's ``bet_second`` as read) picks the update that usually holds; when another bet moved the
+        counter meanwhile, the other is tried once (a second round trip, only then)."""
+        same = last_second == second
+        for _ in range(2):
+            values: dict[str, Any] = {":one": {"N": "1"}, ":s": {"N": str(second)}}
+            live = "attribute_exists(pk) AND attribute_not_exists(ended_at)"
+            if same:
+                update = "ADD nonce :one, bets_in_second :one"
+                condition = f"{live} AND bet_second = :s AND bets_in_second < :max"
+                values[":max"] = {"N": str(max_per_second)}
+            else:
+                update = "SET bet_second = :s, bets_in_second = :one ADD nonce :one"
+                condition = f"{live} AND (attribute_not_exists(bet_second) OR bet_second <> :s)"
+            try:
+                answer = self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="UPDATED_OLD",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return int(answer.get("Attributes", {}).get("nonce", {}).get("N", "0"))
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                old = error.response.get("Item")
+                if not old:
+                    return "gone"
+                if "ended_at" in old:
+                    return "ended"
+                now_same = int(old.get("bet_second", {}).get("N", "-1")) == second
+                if same and now_same:
+                    return "limited"
+                same = now_same
+        return "limited"
 
     # rounds ------------------------------------------------------------------------------------------
 
