@@ -48,7 +48,7 @@ GROUPS: dict[str, set[str]] = {
         "RgsAdminCreateOperatorFunction",
         "RgsAdminRotateKeyFunction",
     },
-    "RgsJobsReservedConcurrency": {"RgsWalletRetryFunction", "RgsSweeperFunction"},
+    "RgsJobsReservedConcurrency": {"RgsWalletRetryFunction", "RgsSweeperFunction", "RgsRevenueFunction"},
 }
 
 
