@@ -80,6 +80,8 @@ def _banner(stack: LocalStack) -> str:
         lines.append("    (none)")
     for source in stack.template.sqs_sources:
         lines.append(f"  Queue:     {source.queue} -> {source.function} (batches of {source.batch_size})")
+    for stream in stack.template.stream_sources:
+        lines.append(f"  Stream:    {stream.table} -> {stream.function} (batches of {stream.batch_size})")
     for schedule in stack.template.schedules:
         every = f"every {stack.schedule_seconds:g} s" if stack.schedule_seconds else schedule.expression
         lines.append(f"  Schedule:  {schedule.function} {every}")

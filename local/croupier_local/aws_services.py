@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from botocore.config import Config
 
 from croupier.secrets import SecretsManagerStore, redact_sdk_secret_logs
 from croupier_local.dynamodb import local_client
+from croupier_local.polling import PollingThread
 from croupier_local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION, QueueSpec, SqsSource, Template
 
 logger = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def failed_message_ids(
     return failed, None
 
 
-class SqsEventSource:
+class SqsEventSource(PollingThread):
     """Lambda's event source mapping for one queue and one function, in a thread.
 
     ``invoke(event)`` runs the function (as the local stack or a Lambda container would) and answers what it
@@ -185,38 +185,16 @@ class SqsEventSource:
         *,
         wait_seconds: int = 1,
     ) -> None:
+        super().__init__()
         self.source = source
         self.queue = queue
         self._invoke = invoke
         self._sqs = client("sqs", endpoint_url)
         self._wait_seconds = wait_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.thread_name = f"croupier-local-sqs-{source.function}"
+        self.join_seconds = wait_seconds + 70
         self.batches = 0
         self.deleted = 0
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name=f"croupier-local-sqs-{self.source.function}", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=self._wait_seconds + 70)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                logger.exception("polling %s for %s failed", self.queue.logical_id, self.source.function)
-                self._stop.wait(1.0)
 
     def poll_once(self) -> int:
         """Receive one batch and hand it to the function; answers how many messages it received."""

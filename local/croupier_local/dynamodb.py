@@ -453,9 +453,18 @@ def create_tables(endpoint_url: str, tables: Iterable[TableSpec], *, region: str
                 if _error_code(exc) != "ResourceInUseException":  # created meanwhile by someone else
                     raise
         _wait_active(client, table.table_name)
+        _enable_stream(client, table)
         if table.ttl_attribute:
             _enable_ttl(client, table.table_name, table.ttl_attribute)
     return created
+
+
+def _enable_stream(client: Any, table: TableSpec) -> None:
+    """Turn on the template's stream on a table made before the template had one (a kept DynamoDB Local)."""
+    wanted = table.create_kwargs.get("StreamSpecification")
+    if wanted and "LatestStreamArn" not in client.describe_table(TableName=table.table_name)["Table"]:
+        client.update_table(TableName=table.table_name, StreamSpecification=dict(wanted))
+        _wait_active(client, table.table_name)
 
 
 def _table_names(client: Any) -> list[str]:

@@ -327,6 +327,8 @@ def rgs_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterator[S
     yield Step("RgsWalletRetryFunction", retry, invoke("RgsWalletRetryFunction", retry))
     sweep = sample(repo_root, "rgs_sweeper")
     yield Step("RgsSweeperFunction", sweep, invoke("RgsSweeperFunction", sweep), compare="keys")
+    revenue = sample(repo_root, "rgs_revenue")
+    yield Step("RgsRevenueFunction", revenue, invoke("RgsRevenueFunction", revenue))
 
 
 def run_scenario(repo_root: Path, invoke: Invoke, store: SecretStore, *, parallel: bool) -> list[Step]:

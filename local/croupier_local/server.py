@@ -77,6 +77,7 @@ from croupier_local.dynamodb import (
     local_dynamodb,
 )
 from croupier_local.moto_server import MotoServer
+from croupier_local.streams import StreamEventSource
 from croupier_local.template import (
     LOCAL_ACCOUNT_ID,
     LOCAL_REGION,
@@ -336,6 +337,7 @@ class LocalStack:
         self.queues: dict[str, LocalQueue] = {}
         self.run_event_sources = run_event_sources
         self.event_sources: list[SqsEventSource] = []
+        self.stream_sources: list[StreamEventSource] = []
 
     # -- lifecycle --
 
@@ -395,10 +397,20 @@ class LocalStack:
                     functools.partial(self.invoke, source.function),
                 )
                 self.event_sources.append(event_source.start())
+            for stream in template.stream_sources:
+                self.stream_sources.append(self.stream_source(stream.function).start())
         if self.run_schedules and template.schedules:
             self._scheduler_stop.clear()
             self._scheduler = threading.Thread(target=self._run_schedules, name="croupier-local-schedules", daemon=True)
             self._scheduler.start()
+
+    def stream_source(self, function: str) -> StreamEventSource:
+        """A new event source (not started) on the stream that feeds ``function``, invoking it as Lambda would:
+        ``drain()`` it to hand the function everything the stream holds now."""
+        assert self.template is not None
+        assert self._endpoint is not None
+        (spec,) = [source for source in self.template.stream_sources if source.function == function]
+        return StreamEventSource(spec, self._endpoint, functools.partial(self.invoke, function))
 
     def _start_aws_services(self, template: Template) -> None:
         """moto's server (unless given) with the dev-only secrets seeded and the template's queues created."""
@@ -441,6 +453,9 @@ class LocalStack:
         sources, self.event_sources = self.event_sources, []
         for source in sources:
             source.stop()
+        streams, self.stream_sources = self.stream_sources, []
+        for stream in streams:
+            stream.stop()
         self._scheduler_stop.set()
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:

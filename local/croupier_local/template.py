@@ -1,5 +1,6 @@
 """Read what the local stack needs from ``template.yaml``: functions, their HTTP API routes, their
-``rate(...)`` schedules, their SQS event sources, the tables and the queues.
+``rate(...)`` schedules, their SQS and DynamoDB stream event sources, the tables (streams included) and the
+queues.
 
 The template stays the single source of truth: the local stack and the tests create their tables from it,
 so the schema never drifts. Only the intrinsics that matter locally are resolved (``Ref``, ``Fn::Sub``,
@@ -159,6 +160,19 @@ class SqsSource:
     report_batch_item_failures: bool = False
 
 
+@dataclass(frozen=True)
+class StreamSource:
+    """One ``DynamoDB`` event of a function: Lambda's event source mapping on a table's stream."""
+
+    name: str
+    function: str
+    table: str  # the table's logical id (``Stream: !GetAtt <Table>.StreamArn``)
+    batch_size: int = 100
+    starting_position: str = "TRIM_HORIZON"
+    report_batch_item_failures: bool = False
+    bisect_on_error: bool = False
+
+
 _RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -183,6 +197,7 @@ class FunctionSpec:
     routes: tuple[Route, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     sqs_sources: tuple[SqsSource, ...] = ()
+    stream_sources: tuple[StreamSource, ...] = ()
 
     @property
     def module_path(self) -> Path:
@@ -228,6 +243,10 @@ class Template:
     @property
     def sqs_sources(self) -> tuple[SqsSource, ...]:
         return tuple(source for function in self.functions for source in function.sqs_sources)
+
+    @property
+    def stream_sources(self) -> tuple[StreamSource, ...]:
+        return tuple(source for function in self.functions for source in function.stream_sources)
 
     def function(self, logical_id: str) -> FunctionSpec:
         for function in self.functions:
@@ -398,6 +417,11 @@ def _dynamodb_table(logical_id: str, properties: Mapping[str, Any]) -> TableSpec
         kwargs["LocalSecondaryIndexes"] = [
             _index(index, global_index=False) for index in properties["LocalSecondaryIndexes"]
         ]
+    if properties.get("StreamSpecification"):
+        kwargs["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
+        }
     ttl = properties.get("TimeToLiveSpecification") or {}
     ttl_attribute = ttl.get("AttributeName") if ttl.get("Enabled") in (True, "true", "True") else None
     return TableSpec(logical_id=logical_id, create_kwargs=kwargs, ttl_attribute=ttl_attribute)
@@ -477,6 +501,29 @@ def _sqs_sources(logical_id: str, events: Mapping[str, Any]) -> tuple[SqsSource,
     return tuple(sources)
 
 
+def _stream_sources(logical_id: str, events: Mapping[str, Any]) -> tuple[StreamSource, ...]:
+    sources: list[StreamSource] = []
+    for event_name, event in (events or {}).items():
+        if not isinstance(event, dict) or event.get("Type") != "DynamoDB":
+            continue
+        properties = event.get("Properties") or {}
+        stream = properties.get("Stream")
+        if not (isinstance(stream, dict) and "Fn::GetAtt" in stream and stream["Fn::GetAtt"][1:] == ["StreamArn"]):
+            raise TemplateError(f"{logical_id} event {event_name}: Stream must be !GetAtt <Table>.StreamArn locally")
+        sources.append(
+            StreamSource(
+                name=event_name,
+                function=logical_id,
+                table=str(stream["Fn::GetAtt"][0]),
+                batch_size=_int(properties.get("BatchSize"), 100, f"{logical_id}.{event_name}.BatchSize"),
+                starting_position=str(properties.get("StartingPosition") or "TRIM_HORIZON"),
+                report_batch_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
+                bisect_on_error=properties.get("BisectBatchOnFunctionError") in (True, "true", "True"),
+            )
+        )
+    return tuple(sources)
+
+
 def _queue(logical_id: str, properties: Mapping[str, Any]) -> QueueSpec:
     redrive = properties.get("RedrivePolicy") or {}
     target = redrive.get("deadLetterTargetArn") if isinstance(redrive, dict) else None
@@ -502,7 +549,7 @@ def _routes(logical_id: str, events: Mapping[str, Any]) -> tuple[Route, ...]:
     routes: list[Route] = []
     for event_name, event in (events or {}).items():
         if not isinstance(event, dict) or event.get("Type") != "HttpApi":
-            if isinstance(event, dict) and event.get("Type") not in ("Schedule", "ScheduleV2", "SQS"):
+            if isinstance(event, dict) and event.get("Type") not in ("Schedule", "ScheduleV2", "SQS", "DynamoDB"):
                 warnings.warn(
                     f"{logical_id} event {event_name} of type {event.get('Type')} is not served locally",
                     TemplateWarning,
@@ -561,6 +608,7 @@ def _function(
         routes=_routes(logical_id, properties.get("Events") or {}),
         schedules=_schedules(logical_id, properties.get("Events") or {}),
         sqs_sources=_sqs_sources(logical_id, properties.get("Events") or {}),
+        stream_sources=_stream_sources(logical_id, properties.get("Events") or {}),
     )
 
 

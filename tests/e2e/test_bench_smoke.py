@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench import coldstart, stack
+from bench import coldstart, settlement, stack
+from croupier_local.dynamodb import LocalDynamoDB
 from croupier_local.server import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -28,3 +31,13 @@ def test_the_stack_report_runs_and_counts_dynamodb_work(
     assert work["ruby debit"][0].calls == {"TransactWriteItems": 1}
     assert work["ruby balance"][0].calls == {"GetItem": 1}
     assert "cost per million callbacks" in capsys.readouterr().out
+
+
+def test_the_settlement_bench_runs_with_its_baselines(
+    dynamodb_local: LocalDynamoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(settlement, "ROUNDS_PER_PLAYER", 1)
+    figures = settlement.report(settlement.Setup(dynamodb_local.endpoint_url, tmp_path), repeats=1)
+
+    assert set(figures) == {"cash_outs_per_second", "bare_writes_per_second", "old_transactions_per_second"}
+    assert "ratio" in capsys.readouterr().out

@@ -97,6 +97,7 @@ def test_launch_bet_cash_out_moves_the_ledger_by_bet_and_win_verifies_and_shows_
 
     # the revenue of the day shows every round of this fresh operator
     today = datetime.fromtimestamp(bet["started_at_ms"] / 1000, UTC).strftime("%Y-%m-%d")
+    local_stack.stream_source("RgsRevenueFunction").drain()  # the aggregator counts what the stream holds
     revenue = operator.revenue(today, today)
     assert revenue.status == 200, revenue.body
     (day,) = revenue.json()["days"]

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from croupier.rgs.store import revenue_rows
+from croupier.rgs.wiring import rgs_store
 from croupier_local.events import refresh_signature
 from croupier_local.server import LocalStack
 from croupier_local.template import FunctionSpec, load_template
@@ -27,6 +29,10 @@ def test_every_function_has_a_sample_event_for_one_of_its_routes(function: Funct
     event = json.loads(path.read_text(encoding="utf-8"))
     if function.schedules:  # a scheduled function: EventBridge's event
         assert (event["source"], event["detail-type"]) == ("aws.events", "Scheduled Event")
+        return
+    if function.stream_sources:  # a stream consumer: a batch of DynamoDB stream records
+        assert event["Records"]
+        assert {record["eventSource"] for record in event["Records"]} == {"aws:dynamodb"}
         return
     if not function.routes:  # a queue worker: an SQS batch
         assert event["Records"]
@@ -238,3 +244,13 @@ def test_the_sweeper_event_runs_through_its_handler(local_stack: LocalStack) -> 
     result = local_stack.invoke("RgsSweeperFunction", _event("rgs_sweeper"))
     assert set(result) == {"settled", "paid", "refunded", "postponed", "failed"}
     assert result["failed"] == 0
+
+
+def test_the_revenue_event_runs_through_its_handler_and_counts_its_round_once(local_stack: LocalStack) -> None:
+    """The sample settles a round of an operator no other test uses: its day's counters hold it once, however
+    often the record is handed."""
+    event = _event("rgs_revenue")
+    for _ in range(2):
+        assert local_stack.invoke("RgsRevenueFunction", event) == {"batchItemFailures": []}
+    rows = revenue_rows(rgs_store(), "00000000-0000-4000-8000-00000000e7e7", "2026-11-18", "2026-11-18")
+    assert [(r["bets_minor"], r["wins_minor"], r["rounds"], r["house_share"]) for r in rows] == [(1000, 0, 1, "0.15")]

@@ -1,5 +1,5 @@
 """The crash game's rounds on DynamoDB Local against a fake operator wallet over HTTP: bets, cash-outs,
-settlement exactly once with revenue in the same transaction, void and refunded bets, wins retried."""
+settlement exactly once with revenue counted from the table's stream, void and refunded bets, wins retried."""
 
 from __future__ import annotations
 
@@ -184,6 +184,7 @@ def test_revenue_per_day_and_currency_with_shares_rounded_toward_zero(world: Wor
         world.clock.ms += time_to_reach(max(crash_of(world, placed["round_id"]), 100))
         cash_out(world, token, placed["round_id"])  # too late: each one crashes
     day = day_of(world.clock.ms)
+    world.drain_revenue()
     settings = world.operators.settings(world.operator["operator_id"])
     assert settings is not None
     answer = reports.revenue(world.store, world.operator["operator_id"], settings, {"from": day, "to": day})

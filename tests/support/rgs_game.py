@@ -11,12 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 from croupier.clients.operator_wallet import OperatorWalletClient
 from croupier.rgs.game import time_to_reach
 from croupier.rgs.operators import Operators
+from croupier.rgs.revenue import aggregate
 from croupier.rgs.rounds import Game
 from croupier.rgs.sessions import Sessions
-from croupier.rgs.store import RgsStore
+from croupier.rgs.store import RgsStore, revenue_rows
 from croupier.secrets import FileSecretStore
 from croupier.signing import RawRequest, rgs
+from croupier_local.streams import StreamEventSource
+from croupier_local.template import load_template
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Clock:
@@ -50,6 +55,7 @@ class World:
         self.wallet.api_key = self.operator["api_key"]
         self.wallet.hmac_secret = self.operator["hmac_secret"]
         self.retries = Retries()
+        self._stream: StreamEventSource | None = None
         self.game = Game(
             self.store,
             self.operators.settings,
@@ -76,13 +82,27 @@ class World:
         answer = self.sessions.launch(RawRequest.of("POST", "/api/public/rgs/launch", headers, raw), "http://rgs")
         return parse_qs(urlsplit(answer["launch_url"]).query)["session"][0]
 
+    def drain_revenue(self) -> int:
+        """Hand the aggregator everything the table's stream holds now, as Lambda would (on this world's
+        store, so its faults apply); answers how many records it got."""
+        if self._stream is None:
+            (spec,) = load_template(REPO_ROOT / "template.yaml").stream_sources
+            endpoint = self.store.client.meta.endpoint_url
+            self._stream = StreamEventSource(
+                spec,
+                endpoint,
+                lambda event: aggregate(self.store, event["Records"], now_s=int(self.clock.seconds())),
+                table_name=self.table,
+            )
+        return self._stream.drain()
+
     def revenue(self, day: str) -> dict[str, Any] | None:
-        item = self.store.client.get_item(
-            TableName=self.table,
-            Key={"pk": {"S": f"REVENUE#{self.operator['operator_id']}"}, "sk": {"S": f"{day}#USD"}},
-            ConsistentRead=True,
-        ).get("Item")
-        return None if item is None else {k: int(v["N"]) for k, v in item.items() if "N" in v}
+        """The day's USD counters of this world's operator, summed over their shards, once the stream is drained."""
+        self.drain_revenue()
+        rows = revenue_rows(self.store, self.operator["operator_id"], day, day)
+        if not rows:
+            return None
+        return {name: sum(row[name] for row in rows) for name in ("bets_minor", "wins_minor", "rounds")}
 
 
 def bet(world: World, token: str, amount: int = 1_000, **extra: Any) -> dict[str, Any]:

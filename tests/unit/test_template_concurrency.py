@@ -50,7 +50,7 @@ GROUPS: dict[str, set[str]] = {
         "RgsAdminRotateKeyFunction",
         "RgsAdminUpdateOperatorFunction",
     },
-    "RgsJobsReservedConcurrency": {"RgsWalletRetryFunction", "RgsSweeperFunction"},
+    "RgsJobsReservedConcurrency": {"RgsWalletRetryFunction", "RgsSweeperFunction", "RgsRevenueFunction"},
 }
 
 

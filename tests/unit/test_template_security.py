@@ -75,6 +75,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         QUEUE: {SEND},
     },
     "RgsWalletRetryFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {"sqs:ChangeMessageVisibility"}},
+    "RgsRevenueFunction": {R: {PUT, UPDATE}},  # markers and counters, in one transaction; no secret, no queue
     "RgsSweeperFunction": {
         R: {GET, UPDATE},
         f"{R}/index/due": {QUERY},
@@ -95,7 +96,13 @@ XRAY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"  # X-Ray has no resource
 # An SQS event source: SAM attaches it to the worker and offers no narrower one. It lets the role receive and
 # delete on any queue, but the event source mapping, not the code, polls, and only WalletRetryQueue.
 SQS_POLLER = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
-MANAGED = {name: {BASIC, XRAY} for name in EXPECTED} | {"RgsWalletRetryFunction": {BASIC, XRAY, SQS_POLLER}}
+# A DynamoDB stream event source: SAM attaches it to the aggregator (stream reads on any stream of the account;
+# the event source mapping, not the code, reads, and only RgsTable's stream).
+STREAM_POLLER = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
+MANAGED = {name: {BASIC, XRAY} for name in EXPECTED} | {
+    "RgsWalletRetryFunction": {BASIC, XRAY, SQS_POLLER},
+    "RgsRevenueFunction": {BASIC, XRAY, STREAM_POLLER},
+}
 
 
 class NoManagedPolicyNames:

@@ -11,6 +11,7 @@ Exit codes: 0 done, 1 an error (the message says which), 2 a usage error.
     croupier ruby bet list [--brand-id --player-id --status --provider-code] [--page N --size N | --all]
     croupier ruby sports-bet list [same as bet list]
     croupier ruby health
+    croupier rgs revenue recompute --operator ID --day YYYY-MM-DD [--table T] [--endpoint-url URL]
 
 Ruby's team credentials come from the secret store (``ruby/team``: ``api_url``, ``team_key``,
 ``team_secret``); the environment variables ``RUBY_API_URL``, ``RUBY_TEAM_KEY`` and ``RUBY_TEAM_SECRET``
@@ -407,6 +408,19 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS's, or $AWS_ENDPOINT_URL_DYNAMODB)")
     reconcile.set_defaults(handler=_reconcile)
 
+    rgs_parser = commands.add_parser("rgs", help="the RGS: revenue checks")
+    rgs_commands = rgs_parser.add_subparsers(dest="rgs_command", required=True)
+    revenue = rgs_commands.add_parser("revenue", help="an operator's revenue")
+    revenue_commands = revenue.add_subparsers(dest="revenue_command", required=True)
+    recompute = revenue_commands.add_parser(
+        "recompute", help="add up a day's revenue from the settled rounds and compare it with the counters"
+    )
+    recompute.add_argument("--operator", required=True, help="the operator's id")
+    recompute.add_argument("--day", required=True, type=_day, help="YYYY-MM-DD (UTC), the day the rounds started")
+    recompute.add_argument("--table", help="the RGS table (default: $RGS_TABLE)")
+    recompute.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS's, or $AWS_ENDPOINT_URL_DYNAMODB)")
+    recompute.set_defaults(handler=_recompute_revenue)
+
     verify = commands.add_parser(
         "verify", help="reproduce a crash round's hash, crash point and derived seeds from its published data"
     )
@@ -442,6 +456,48 @@ def _reconcile(args: argparse.Namespace, ctx: Context) -> int:
     report = reconcile(accounts, entries)
     ctx.out.write(json.dumps(report.as_dict(), indent=2) + "\n")
     return EXIT_OK if report.clean else EXIT_ERROR
+
+
+def _day(text: str) -> str:
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError("a date as YYYY-MM-DD") from None
+
+
+def _recompute_revenue(args: argparse.Namespace, ctx: Context) -> int:
+    """Exit 0 when the day's counters equal the sums of its settled rounds (every currency), 1 otherwise.
+    It scans the table: an operator's tool, run off-peak."""
+    import boto3
+
+    from croupier.aws import CLIENT_CONFIG
+    from croupier.rgs.operators import DEFAULT_HOUSE_SHARE
+    from croupier.rgs.revenue import counted, recompute
+    from croupier.rgs.store import RgsStore
+
+    table = args.table or ctx.environ.get("RGS_TABLE")
+    if not table:
+        raise CliError("give --table or set RGS_TABLE")
+    client = boto3.session.Session().client("dynamodb", endpoint_url=args.endpoint_url, config=CLIENT_CONFIG)
+    store = RgsStore(table, lambda: client)
+    found = store.read_operator(args.operator)
+    share = Decimal(found[0]["settings"].get("house_share", DEFAULT_HOUSE_SHARE)) if found else DEFAULT_HOUSE_SHARE
+    counters = counted(store, args.operator, args.day, share)
+    rounds = recompute(store, args.operator, args.day, share)
+    currencies = {
+        currency: {
+            "counters": counters[currency].as_dict() if currency in counters else None,
+            "rounds": rounds[currency].as_dict() if currency in rounds else None,
+            "same": counters.get(currency) == rounds.get(currency),
+        }
+        for currency in sorted(set(counters) | set(rounds))
+    }
+    clean = all(entry["same"] for entry in currencies.values())
+    report = {"operator_id": args.operator, "day": args.day, "clean": clean, "currencies": currencies}
+    ctx.out.write(json.dumps(report, indent=2) + "\n")
+    return EXIT_OK if clean else EXIT_ERROR
 
 
 # --- verify ----------------------------------------------------------------------------------------

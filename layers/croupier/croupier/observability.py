@@ -45,6 +45,11 @@ METRIC_NAMES = frozenset(
         "RetryBackoffFailed",  # a failed retry could not be held back (ChangeMessageVisibility failed)
         "RefundsDeferred",  # an unclear bet's refund queued: too little time left to try it inline
         "DeadLetters",  # a retry's last receive failed: SQS moves it to the dead-letter queue
+        "RgsWriteRetries",  # an RGS write met throttling, a conflict or a lost answer and was tried again
+        "RgsWritesGivenUp",  # an RGS write still failing when its tries or its request's time ran out (503)
+        "RevenueRoundsCounted",  # settled rounds the stream's aggregator added to the revenue counters
+        "RevenueBatchFailures",  # a group of rounds the aggregator could not count: the stream hands it again
+        "RevenueRecordsSkipped",  # a malformed round in the stream, skipped (recompute the day to check)
     }
 )
 

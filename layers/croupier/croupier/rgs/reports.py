@@ -1,5 +1,6 @@
 """What operators read: a round's public data (seed and crash point withheld until settlement or refund)
-and revenue per day (UTC) and currency, with the house's and the operator's shares."""
+and revenue per day (UTC) and currency, with the house's and the operator's shares: the day's counters
+summed over their shards, the house's share computed per house share fixed on the rounds."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from croupier.errors import BadRequest, NotFound
-from croupier.rgs.game import revenue_shares
 from croupier.rgs.operators import OperatorSettings
+from croupier.rgs.revenue import totals
 from croupier.rgs.rounds import REVEALED
 from croupier.rgs.store import RgsStore, StoredRound, revenue_rows
 
@@ -92,17 +93,16 @@ def parse_range(query: Mapping[str, str]) -> tuple[date, date]:
 def revenue(store: RgsStore, operator_id: str, settings: OperatorSettings, query: Mapping[str, str]) -> RevenueAnswer:
     first, last = parse_range(query)
     days: list[RevenueDay] = []
-    for row in revenue_rows(store, operator_id, first.isoformat(), last.isoformat()):
-        ggr = row["bets_minor"] - row["wins_minor"]
-        shares = revenue_shares(ggr, Decimal(settings.house_share))
+    rows = revenue_rows(store, operator_id, first.isoformat(), last.isoformat())
+    for (day, currency), total in totals(rows, Decimal(settings.house_share)).items():
         days.append(
             {
-                "period_day": row["period_day"],
-                "currency": row["currency"],
-                "ggr_minor": ggr,
-                "house_share_minor": shares.house_minor,
-                "operator_share_minor": shares.operator_minor,
-                "rounds": row["rounds"],
+                "period_day": day,
+                "currency": currency,
+                "ggr_minor": total.ggr_minor,
+                "house_share_minor": total.house_minor,
+                "operator_share_minor": total.ggr_minor - total.house_minor,
+                "rounds": total.rounds,
             }
         )
     return {"ok": True, "days": sorted(days, key=lambda d: (d["period_day"], d["currency"]))}

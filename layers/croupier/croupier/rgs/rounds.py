@@ -33,9 +33,10 @@ from croupier.clients.operator_wallet import DEFAULT_TIMEOUT_SECONDS, WalletAnsw
 from croupier.errors import BadRequest, Conflict, CroupierError, NotFound, Unauthorized, Unavailable
 from croupier.jsonbody import parse_object
 from croupier.observability import count, logger
+from croupier.rgs.attempts import time_budget
 from croupier.rgs.credentials import new_server_seed, token_hash
 from croupier.rgs.game import auto_cash_out, manual_cash_out, multiplier_cents, payout_minor, time_to_reach
-from croupier.rgs.operators import OperatorSettings
+from croupier.rgs.operators import DEFAULT_HOUSE_SHARE, OperatorSettings
 from croupier.rgs.store import RgsStore, StoredRound
 
 REVEALED = frozenset({"crashed", "cashed_out", "paid", "refunded"})
@@ -271,6 +272,10 @@ class Game:
         context's; a 10 s budget without one): the bet waits at most what is left after a margin for the
         answer, and an unclear bet's refund is tried inline only when time is left for it, else queued."""
         budget = Budget(time_left_ms)
+        with time_budget(budget.left_ms):
+            return self._bet(token, body, budget)
+
+    def _bet(self, token: str, body: bytes, budget: Budget) -> BetAnswer:
         hashed, session = self.session(token)
         request = validated(BetRequest, parse_object(body))
         settings = self.settings_for(session["operator_id"])
@@ -394,7 +399,14 @@ class Game:
 
     # cash-out and settlement ----------------------------------------------------------------------
 
-    def cash_out(self, token: str, body: bytes) -> PlayerRound:
+    def cash_out(self, token: str, body: bytes, *, time_left_ms: Callable[[], int] | None = None) -> PlayerRound:
+        """Cash out at the multiplier on receipt. The settling write is retried within the request's time
+        (``time_left_ms``); once it is written the cash-out stands, whatever fails after (the win is then paid
+        here, or by the retry queue, or by the sweeper)."""
+        with time_budget(Budget(time_left_ms).left_ms):
+            return self._cash_out(token, body)
+
+    def _cash_out(self, token: str, body: bytes) -> PlayerRound:
         _, session = self.session(token)
         request = validated(CashOutRequest, parse_object(body))
         stored = self.store.read_round(request.round_id)
@@ -407,7 +419,7 @@ class Game:
             cash_out = manual_cash_out(elapsed, stored.data["crash_cents"])
             if cash_out.honoured:
                 if self._settle(stored, "cashed_out", cash_out.cents, now):
-                    self.pay_win(request.round_id)  # only the request that settled pays; a retry is queued
+                    self._pay_settled(request.round_id)  # only the request that settled pays; a retry is queued
             else:
                 self._settle(stored, "crashed", 0, now)
             stored = self._reread(request.round_id)
@@ -423,29 +435,40 @@ class Game:
         target = stored.data.get("auto_cash_out_cents")
         if target is not None and auto_cash_out(target, stored.data["crash_cents"]).honoured:
             if self._settle(stored, "cashed_out", target, now):
-                self.pay_win(round_id)
+                self._pay_settled(round_id)
         else:
             self._settle(stored, "crashed", 0, now)
         return self._reread(round_id)
 
     def _settle(self, stored: StoredRound, status: str, cash_out_cents: int, now: int) -> bool:
+        """One conditional write on the round alone (retried through throttling, conflicts and lost answers);
+        the house's share is fixed on the round here, and its revenue counted later from the table's stream."""
         data = stored.data
         payout = payout_minor(data["bet_minor"], cash_out_cents, data["max_win_multiplier"]) if cash_out_cents else 0
         payout = min(payout, data.get("max_payout_minor", payout), money.max_minor_units(data["currency"]))
-        settlement = {"cash_out_cents": cash_out_cents, "payout_minor": payout, "settled_at_ms": now}
-        day = day_of(int(stored.fields["started_at_ms"]))
+        settings = self.settings_for(data["operator_id"])
+        settlement = {
+            "cash_out_cents": cash_out_cents,
+            "payout_minor": payout,
+            "settled_at_ms": now,
+            "house_share": str(settings.house_share if settings else DEFAULT_HOUSE_SHARE),
+            "settlement_id": uuid.uuid4().hex,
+        }
         settled = self.store.settle_round(
-            data["round_id"],
-            status,
-            settlement,
-            (data["operator_id"], day, data["currency"]),
-            data["bet_minor"],
-            payout,
-            due_at_ms=now + BACKSTOP_MS if status == "cashed_out" else None,
+            data["round_id"], status, settlement, due_at_ms=now + BACKSTOP_MS if status == "cashed_out" else None
         )
         if settled:
             count("RoundsSettled")
         return settled  # False: a concurrent request settled it first, and its result stands
+
+    def _pay_settled(self, round_id: str) -> None:
+        """Pay the win of a round this request just settled. The cash-out stands whatever fails here: the
+        round stays ``cashed_out`` and due, and the retry queue or the sweeper pays it (same operator_tx_id)."""
+        try:
+            self.pay_win(round_id)
+        except Exception:
+            logger.exception("paying a settled win failed; the sweeper pays it", extra={"round_id": round_id})
+            count("WinRetries")
 
     def pay_win(self, round_id: str) -> bool:
         """Pay a cashed-out round's win (same operator_tx_id on every try); queue a retry when it fails."""

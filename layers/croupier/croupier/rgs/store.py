@@ -8,8 +8,12 @@
   hash and the operator), written in the same transaction, so the operator can end a session by its id.
 - round: ``ROUND#<round_id>`` / ``ROUND``: the round (seeds, crash point, bet), its ``status`` and
   settlement; gsi1 lists a session's rounds in the order they were placed (by nonce).
-- revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>``: ``bets_minor``, ``wins_minor`` and
-  ``rounds``, added in the settlement's own transaction (no scans at read time).
+- revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>#<house_share>#<shard>``: ``bets_minor``,
+  ``wins_minor`` and ``rounds`` of the day's settled rounds, one of :data:`REVENUE_SHARDS` counters per day,
+  currency and house share, added off the player's path by the stream's aggregator
+  (:mod:`croupier.rgs.revenue`), each round once (its marker ``COUNTED#<round_id>`` / ``REVENUE`` is written
+  in the same transaction). Items ``<YYYY-MM-DD>#<currency>`` are the single counters of rounds settled
+  before (no house share of their own: the operator's current one applies).
 - the sweeper's index ``due`` (sparse, keys only): a round that still needs the server to act carries
   ``due_pk`` (``DUE#<shard>``, one of :data:`DUE_SHARDS` so no partition runs hot) and ``due_at`` (unix ms:
   when to act); every status change sets or removes them in the same write, so only rounds awaiting
@@ -18,12 +22,16 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from croupier.rgs.attempts import Attempts
 
 OPERATOR_SK = "PROFILE"
 SESSION_SK = "SESSION"
@@ -44,9 +52,10 @@ def session_id_pk(session_id: str) -> str:
 
 
 class RgsStore:
-    def __init__(self, table: str, client_factory: Callable[[], Any]) -> None:
+    def __init__(self, table: str, client_factory: Callable[[], Any], *, attempts: Attempts | None = None) -> None:
         self.table = table
         self._client_factory = client_factory
+        self.attempts = attempts or Attempts()
 
     @property
     def client(self) -> Any:
@@ -173,6 +182,20 @@ class RgsStore:
         ended: str = answer["Attributes"]["ended_at"]["S"]
         return ended
 
+    def _take_nonce(
+        self, token_hash: str, update: str, condition: str, values: dict[str, Any], _ambiguous: bool
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ReturnValues="UPDATED_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        return answer
+
     def next_nonce(self, token_hash: str, *, second: int, max_per_second: int, last_second: int | None) -> int | str:
         """This round's nonce for the session (0, 1, 2, ...), counted against ``max_per_second`` bets in
         ``second``, in the one conditional update that takes the nonce; or why not: ``"limited"`` (that many
@@ -190,15 +213,9 @@ class RgsStore:
             else:
                 update = "SET bet_second = :s, bets_in_second = :one ADD nonce :one"
                 condition = f"{live} AND (attribute_not_exists(bet_second) OR bet_second <> :s)"
-            try:
-                answer = self.client.update_item(
-                    TableName=self.table,
-                    Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
-                    UpdateExpression=update,
-                    ConditionExpression=condition,
-                    ExpressionAttributeValues=values,
-                    ReturnValues="UPDATED_OLD",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            try:  # throttling, conflicts and lost answers retried (a retry may skip a nonce, never repeat one)
+                answer = self.attempts.run(
+                    functools.partial(self._take_nonce, token_hash, update, condition, values), what="next nonce"
                 )
                 return int(answer.get("Attributes", {}).get("nonce", {}).get("N", "0"))
             except ClientError as error:
@@ -218,6 +235,17 @@ class RgsStore:
     # rounds ------------------------------------------------------------------------------------------
 
     def create_round(self, round_id: str, data: dict[str, Any], status: str, *, due_at_ms: int) -> None:
+        """Store a new round (its id is fresh: a retry whose condition fails finds the earlier try's round)."""
+        self.attempts.run(
+            lambda ambiguous: self._create_round(round_id, data, status, due_at_ms, ambiguous), what="round"
+        )
+
+    def _create_round(self, round_id: str, data: dict[str, Any], status: str, due_at_ms: int, ambiguous: bool) -> None:
+        written = _unless_condition_fails(lambda: self._put_round(round_id, data, status, due_at_ms))
+        if not written and not ambiguous:
+            raise ValueError(f"round {round_id} exists already")
+
+    def _put_round(self, round_id: str, data: dict[str, Any], status: str, due_at_ms: int) -> None:
         self.client.put_item(
             TableName=self.table,
             Item={
@@ -263,81 +291,78 @@ class RgsStore:
             values[f":f{i}"] = {"S": json.dumps(value)}
             update += f", #f{i} = :f{i}"
         update += _due_update(round_id, due_at_ms, values)
-        return _unless_condition_fails(
-            lambda: self.client.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
-                UpdateExpression=update,
-                ConditionExpression="#s = :e",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+
+        def attempt(ambiguous: bool) -> bool:
+            moved = _unless_condition_fails(
+                lambda: self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+                    UpdateExpression=update,
+                    ConditionExpression="#s = :e",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                )
             )
+            if moved or not ambiguous:
+                return moved
+            return self._shows(round_id, status, fields or {})  # an earlier try may have moved it
+
+        return self.attempts.run(attempt, what="round status")
+
+    def _shows(self, round_id: str, status: str, fields: dict[str, Any]) -> bool:
+        """Whether the round is in ``status`` with these fields (what a write whose answer was lost wrote)."""
+        stored = self.read_round(round_id)
+        return (
+            stored is not None
+            and stored.status == status
+            and all(stored.fields.get(name) == json.loads(json.dumps(value)) for name, value in fields.items())
         )
 
-    def settle_round(
-        self,
-        round_id: str,
-        status: str,
-        settlement: dict[str, Any],
-        revenue: tuple[str, str, str],
-        bet: int,
-        win: int,
-        *,
-        due_at_ms: int | None,
-    ) -> bool:
-        """Settle an open round and add it to the day's revenue, in one transaction (False: already settled)."""
-        operator_id, day, currency = revenue
+    def settle_round(self, round_id: str, status: str, settlement: dict[str, Any], *, due_at_ms: int | None) -> bool:
+        """Settle an open round by one conditional write on the round alone (False: it was settled already, by
+        another request). ``settlement["settlement_id"]`` tells this settlement from any other: after a lost
+        answer the round is read again, and the settlement found there is this one or another's. Revenue is
+        counted later, from the table's stream (:mod:`croupier.rgs.revenue`)."""
         values: dict[str, Any] = {
             ":s": {"S": status},
             ":open": {"S": "open"},
             ":settlement": {"S": json.dumps(settlement, sort_keys=True)},
         }
         update = "SET #s = :s, settlement = :settlement" + _due_update(round_id, due_at_ms, values)
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": {"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
-                            "UpdateExpression": update,
-                            "ConditionExpression": "#s = :open",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": {"pk": {"S": f"REVENUE#{operator_id}"}, "sk": {"S": f"{day}#{currency}"}},
-                            "UpdateExpression": "ADD bets_minor :bet, wins_minor :win, rounds :one",
-                            "ExpressionAttributeValues": {
-                                ":bet": {"N": str(bet)},
-                                ":win": {"N": str(win)},
-                                ":one": {"N": "1"},
-                            },
-                        }
-                    },
-                ]
+
+        def attempt(ambiguous: bool) -> bool:
+            settled = _unless_condition_fails(
+                lambda: self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+                    UpdateExpression=update,
+                    ConditionExpression="#s = :open",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues=values,
+                )
             )
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and (reasons[0].get("Code") == "ConditionalCheckFailed"):
-                return False
-            raise
-        return True
+            if settled or not ambiguous:
+                return settled
+            stored = self.read_round(round_id)  # an earlier try's answer was lost: was it applied?
+            found = (stored.fields.get("settlement") or {}) if stored else {}
+            return bool(found.get("settlement_id") == settlement["settlement_id"])
+
+        return self.attempts.run(attempt, what="settlement")
 
     def postpone(self, round_id: str, status: str, due_at_ms: int) -> bool:
         """Look at a round again at ``due_at_ms`` if it is still in ``status`` (the sweeper's retries)."""
-        return _unless_condition_fails(
-            lambda: self.client.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
-                UpdateExpression="SET due_at = :at",
-                ConditionExpression="#s = :s AND attribute_exists(due_pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": {"S": status}, ":at": {"N": str(due_at_ms)}},
-            )
+        return self.attempts.run(
+            lambda _: _unless_condition_fails(
+                lambda: self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+                    UpdateExpression="SET due_at = :at",
+                    ConditionExpression="#s = :s AND attribute_exists(due_pk)",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":s": {"S": status}, ":at": {"N": str(due_at_ms)}},
+                )
+            ),
+            what="postponement",
         )
 
     def due_rounds(self, now_ms: int, limit: int) -> list[str]:
@@ -425,8 +450,103 @@ def _round(item: dict[str, Any]) -> StoredRound:
     return StoredRound(data=json.loads(item["round"]["S"]), status=item["status"]["S"], fields=fields)
 
 
+REVENUE_SHARDS = 32
+"""Counters per operator, day, currency and house share: each takes a share of the aggregator's writes (see
+docs/capacity.md for the count)."""
+COUNTED_SK = "REVENUE"
+MARKER_TTL_SECONDS = 2 * 86_400
+"""A round's revenue marker outlives the stream's 24 h retention (no record can come back after it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CounterKey:
+    operator_id: str
+    day: str
+    currency: str
+    house_share: str
+
+
+@dataclass(frozen=True, slots=True)
+class CountedRound:
+    round_id: str
+    bet_minor: int
+    win_minor: int
+
+
+def revenue_shard(round_id: str) -> int:
+    return int(hashlib.sha256(round_id.encode()).hexdigest()[:8], 16) % REVENUE_SHARDS
+
+
+def count_revenue(store: RgsStore, key: CounterKey, rounds: list[CountedRound], *, now_s: int) -> int:
+    """Add ``rounds`` (at most 99) to one of the key's counters, each round once: its marker is written in the
+    same transaction, on the condition that it is not there yet. A round counted before (a redelivered
+    record, a retry after a lost answer) is set aside and the rest written again. Answers how many this call
+    added."""
+    if len(rounds) > 99:
+        raise ValueError("a transaction holds at most 100 items: 99 rounds and the counter")
+    pending = list({r.round_id: r for r in rounds}.values())
+    while pending:
+        batch = pending
+        already = store.attempts.run(functools.partial(_count_once_of, store, key, batch, now_s), what="revenue")
+        if not already:
+            return len(batch)
+        pending = [r for i, r in enumerate(batch) if i not in already]
+    return 0
+
+
+def _count_once_of(store: RgsStore, key: CounterKey, rounds: list[CountedRound], now_s: int, _: bool) -> set[int]:
+    return _count_once(store, key, rounds, now_s)
+
+
+def _count_once(store: RgsStore, key: CounterKey, rounds: list[CountedRound], now_s: int) -> set[int]:
+    """One transaction; answers the indexes of the rounds already counted (nothing written then)."""
+    shard = revenue_shard(min(r.round_id for r in rounds))
+    items: list[dict[str, Any]] = [
+        {
+            "Put": {
+                "TableName": store.table,
+                "Item": {
+                    "pk": {"S": f"COUNTED#{r.round_id}"},
+                    "sk": {"S": COUNTED_SK},
+                    "expires_at_epoch": {"N": str(now_s + MARKER_TTL_SECONDS)},
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        for r in rounds
+    ]
+    items.append(
+        {
+            "Update": {
+                "TableName": store.table,
+                "Key": {
+                    "pk": {"S": f"REVENUE#{key.operator_id}"},
+                    "sk": {"S": f"{key.day}#{key.currency}#{key.house_share}#{shard:02d}"},
+                },
+                "UpdateExpression": "ADD bets_minor :bet, wins_minor :win, rounds :n",
+                "ExpressionAttributeValues": {
+                    ":bet": {"N": str(sum(r.bet_minor for r in rounds))},
+                    ":win": {"N": str(sum(r.win_minor for r in rounds))},
+                    ":n": {"N": str(len(rounds))},
+                },
+            }
+        }
+    )
+    try:
+        store.client.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        reasons = error.response.get("CancellationReasons") or []
+        codes = [reason.get("Code") for reason in reasons[: len(rounds)]]
+        already = {i for i, code in enumerate(codes) if code == "ConditionalCheckFailed"}
+        if already:
+            return already
+        raise
+    return set()
+
+
 def revenue_rows(store: RgsStore, operator_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
-    """The operator's per-day, per-currency aggregates from ``first_day`` to ``last_day`` (one query)."""
+    """The operator's counters from ``first_day`` to ``last_day`` (one query, paged): per day, currency and
+    house share (``None`` for the single counters of before), each shard a row."""
     rows: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": store.table,
@@ -441,11 +561,12 @@ def revenue_rows(store: RgsStore, operator_id: str, first_day: str, last_day: st
     while True:
         page = store.client.query(**kwargs)
         for item in page.get("Items", []):
-            day, currency = item["sk"]["S"].split("#", 1)
+            day, currency, *rest = item["sk"]["S"].split("#")
             rows.append(
                 {
                     "period_day": day,
                     "currency": currency,
+                    "house_share": rest[0] if rest else None,
                     "bets_minor": int(item.get("bets_minor", {}).get("N", "0")),
                     "wins_minor": int(item.get("wins_minor", {}).get("N", "0")),
                     "rounds": int(item.get("rounds", {}).get("N", "0")),
@@ -453,4 +574,29 @@ def revenue_rows(store: RgsStore, operator_id: str, first_day: str, last_day: st
             )
         if "LastEvaluatedKey" not in page:
             return rows
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def settled_rounds(store: RgsStore, *, segment: int = 0, segments: int = 1) -> Iterator[StoredRound]:
+    """Every settled round of the table (a scan: for the recomputing command, never a request's path)."""
+    kwargs: dict[str, Any] = {
+        "TableName": store.table,
+        "FilterExpression": "sk = :round AND #s IN (:c, :o, :p)",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {
+            ":round": {"S": ROUND_SK},
+            ":c": {"S": "crashed"},
+            ":o": {"S": "cashed_out"},
+            ":p": {"S": "paid"},
+        },
+        "Segment": segment,
+        "TotalSegments": segments,
+        "ConsistentRead": True,
+    }
+    while True:
+        page = store.client.scan(**kwargs)
+        for item in page.get("Items", []):
+            yield _round(item)
+        if "LastEvaluatedKey" not in page:
+            return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
