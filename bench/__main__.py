@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
-from bench import coldstart, signing, stack, wallet
+from bench import coldstart, signing, stack, sweeper, wallet
 
 
 def main() -> None:
@@ -16,6 +16,7 @@ def main() -> None:
     wallet.main()
     coldstart.main()
     stack.main()
+    sweeper.main()
 
 
 if __name__ == "__main__":
