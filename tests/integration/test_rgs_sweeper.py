@@ -29,6 +29,7 @@ from croupier.rgs.rounds import (
     day_of,
     settles_after_ms,
 )
+from croupier.rgs.store import LEGACY_DUE_SHARDS, due_shard
 from croupier_local.dynamodb import LocalDynamoDB, create_tables
 from croupier_local.template import load_template
 from tests.support.rgs_game import World, bet, cash_out, crash_of, winning_round
@@ -447,3 +448,29 @@ def test_two_sweeps_running_at_once_settle_pay_and_refund_each_round_once(world:
 def lost_answer_bet(inner: Wallet, call: WalletCall, timeout: float | None) -> WalletAnswer:
     inner.bet(call, timeout=timeout)  # taken by the wallet, its answer lost
     return WalletAnswer(AnswerKind.UNCLEAR, "bet", call.operator_tx_id, detail="no answer")
+
+
+def test_a_round_keyed_by_the_old_shard_layout_is_still_swept_and_moves_to_its_hashed_shard(world: World) -> None:
+    token = world.launch()
+    for _ in range(50):  # a round whose old shard (last two hex digits mod 8) differs from its hashed one
+        round_id = bet(world, token, auto_cash_out="1.01")["round_id"]
+        old = f"DUE#{int(round_id[-2:], 16) % LEGACY_DUE_SHARDS}"
+        if old != due_shard(round_id):
+            break
+    key = {"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}}
+    world.store.client.update_item(
+        TableName=world.table,
+        Key=key,
+        UpdateExpression="SET due_pk = :old",
+        ExpressionAttributeValues={":old": {"S": old}},
+    )
+    world.clock.ms += 10 * 60 * 1000
+    assert round_id in due(world)
+    world.wallet.fail_next(1, 503)  # its win (unless it crashed at 1.00x) waits: the round stays in the index
+    assert world.game.sweep()["settled"] == 1
+    item = world.store.client.get_item(TableName=world.table, Key=key, ConsistentRead=True)["Item"]
+    if item["status"]["S"] == "cashed_out":
+        assert item["due_pk"]["S"] == due_shard(round_id)  # the settlement wrote its hashed shard
+    else:
+        assert item["status"]["S"] == "crashed"
+        assert "due_pk" not in item
