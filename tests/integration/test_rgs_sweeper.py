@@ -250,10 +250,15 @@ class HookedWallet:
 
 
 def game_with(world: World, **hooks: Hook) -> Game:
+    """The world's game, its wallet calls given 10 s (the world's client gives up after 0.5 s: too short for
+    several sweeper threads on two busy cores) and ``hooks`` in place of any of them."""
+    key, secret = world.operator["api_key"], world.operator["hmac_secret"]
     return Game(
         world.store,
         world.operators.settings,
-        lambda operator_id: HookedWallet(world.game.wallet_for(operator_id), **hooks),
+        lambda operator_id: HookedWallet(
+            OperatorWalletClient(world.wallet.url, operator_id, key, secret, timeout=10), **hooks
+        ),
         world.retries,
         clock_ms=lambda: world.clock.ms,
     )
@@ -344,7 +349,7 @@ def test_a_run_stops_picking_rounds_when_its_time_runs_low_and_leaves_the_rest_d
     assert done["refunded"] == len(refunded)
     assert sorted(due(world)) == sorted(set(placing) - set(refunded))  # untouched, due for the next run
     assert {status(world, r) for r in due(world)} == {"placing"}
-    assert world.game.sweep()["refunded"] == 20 - len(refunded)
+    assert game_with(world).sweep()["refunded"] == 20 - len(refunded)
 
 
 def test_a_run_overlapping_another_never_sends_an_unpaid_win_a_second_time(world: World) -> None:
@@ -363,7 +368,7 @@ def test_a_run_overlapping_another_never_sends_an_unpaid_win_a_second_time(world
 
     def win(inner: Wallet, call: WalletCall, timeout: float | None) -> WalletAnswer:
         if not overlapping:  # while this run sends its first win, the next scheduled run starts
-            overlapping.append(world.game.sweep())
+            overlapping.append(game_with(world).sweep())
         return inner.win(call, timeout=timeout)
 
     first = game_with(world, win=win).sweep(workers=1)
@@ -397,15 +402,7 @@ def test_two_sweeps_running_at_once_settle_pay_and_refund_each_round_once(world:
     start = threading.Barrier(2)
     results: list[dict[str, int]] = []
 
-    patient = Game(  # the world's client gives up after 0.5 s: too short for two runs on two busy cores
-        world.store,
-        world.operators.settings,
-        lambda operator_id: OperatorWalletClient(
-            world.wallet.url, operator_id, world.operator["api_key"], world.operator["hmac_secret"], timeout=10
-        ),
-        world.retries,
-        clock_ms=lambda: world.clock.ms,
-    )
+    patient = game_with(world)
 
     def run() -> None:
         start.wait()
