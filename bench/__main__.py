@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
-from bench import coldstart, settlement, signing, stack, wallet
+from bench import coldstart, settlement, signing, stack, sweeper, wallet
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     coldstart.main()
     stack.main()
     settlement.main()
+    sweeper.main()
 
 
 if __name__ == "__main__":

@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from croupier.clients.operator_wallet import WalletAnswer, WalletCall
+from croupier import observability
+from croupier.clients.operator_wallet import AnswerKind, OperatorWalletClient, WalletAnswer, WalletCall
 from croupier.rgs.game import time_to_reach
-from croupier.rgs.rounds import BACKSTOP_MS, PLACING_TIMEOUT_MS, Game, day_of, settles_after_ms
+from croupier.rgs.rounds import (
+    BACKSTOP_MS,
+    PLACING_TIMEOUT_MS,
+    SWEEP_MARGIN_MS,
+    Game,
+    Wallet,
+    day_of,
+    settles_after_ms,
+)
+from croupier.rgs.store import LEGACY_DUE_SHARDS, due_shard
 from croupier_local.dynamodb import LocalDynamoDB, create_tables
 from croupier_local.template import load_template
 from tests.support.rgs_game import World, bet, cash_out, crash_of, winning_round
@@ -203,6 +215,259 @@ def test_the_sweeper_stops_when_its_time_runs_out(world: World) -> None:
     token = world.launch()
     placed = bet(world, token)["round_id"]
     world.clock.ms += 10 * 60 * 1000
-    assert world.game.sweep(time_left_ms=lambda: 9_999)["settled"] == 0
+    assert world.game.sweep(time_left_ms=lambda: SWEEP_MARGIN_MS - 1)["settled"] == 0
     assert status(world, placed) == "open"
-    assert world.game.sweep(time_left_ms=lambda: 10_000)["settled"] == 1
+    assert world.game.sweep(time_left_ms=lambda: SWEEP_MARGIN_MS)["settled"] == 1
+
+
+# the sweeper at scale: shards, workers, deadlines and overlapping runs -------------------------------------
+
+Hook = Callable[[Wallet, WalletCall, "float | None"], WalletAnswer]
+
+
+class HookedWallet:
+    """The world's wallet client, with a hook in place of any of bet, win or refund."""
+
+    def __init__(self, inner: Wallet, **hooks: Hook) -> None:
+        self.inner = inner
+        self.hooks = hooks
+
+    def _call(self, route: str, call: WalletCall, timeout: float | None) -> WalletAnswer:
+        hook = self.hooks.get(route)
+        if hook is not None:
+            return hook(self.inner, call, timeout)
+        answer: WalletAnswer = getattr(self.inner, route)(call, timeout=timeout)
+        return answer
+
+    def bet(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
+        return self._call("bet", call, timeout)
+
+    def win(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
+        return self._call("win", call, timeout)
+
+    def refund(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer:
+        return self._call("refund", call, timeout)
+
+
+def game_with(world: World, **hooks: Hook) -> Game:
+    """The world's game, its wallet calls given 10 s (the world's client gives up after 0.5 s: too short for
+    several sweeper threads on two busy cores) and ``hooks`` in place of any of them."""
+    key, secret = world.operator["api_key"], world.operator["hmac_secret"]
+    return Game(
+        world.store,
+        world.operators.settings,
+        lambda operator_id: HookedWallet(
+            OperatorWalletClient(world.wallet.url, operator_id, key, secret, timeout=10), **hooks
+        ),
+        world.retries,
+        clock_ms=lambda: world.clock.ms,
+    )
+
+
+def unclear(_: Wallet, call: WalletCall, __: float | None) -> WalletAnswer:
+    return WalletAnswer(AnswerKind.UNCLEAR, "win", call.operator_tx_id, detail="no answer")
+
+
+def taken_then_lost(inner: Wallet, call: WalletCall, timeout: float | None) -> WalletAnswer:
+    inner.bet(call, timeout=timeout)  # the wallet took the bet, and the request died before it heard
+    raise RuntimeError("the function timed out here")
+
+
+def rounds_in(world: World, token: str, wanted: str) -> list[str]:
+    """The session's rounds in status ``wanted`` (read from the store: reading the state would settle some)."""
+    _, session = world.game.session(token)
+    return [r.data["round_id"] for r in world.store.session_rounds(session["session_id"], 1000) if r.status == wanted]
+
+
+def abandoned_bets(world: World, token: str, n: int) -> list[str]:
+    """``n`` rounds left ``placing`` (their bet taken by the wallet, their request dead)."""
+    dying = game_with(world, bet=taken_then_lost)
+    for _ in range(n):
+        with pytest.raises(RuntimeError):
+            dying.bet(token, json.dumps({"amount_minor": 100}).encode())
+    return rounds_in(world, token, "placing")
+
+
+def test_the_sweeper_works_on_several_rounds_at_once_and_counts_what_its_workers_did(world: World) -> None:
+    token = world.launch()
+    placing = abandoned_bets(world, token, 8)
+    world.clock.ms += PLACING_TIMEOUT_MS
+    together = threading.Barrier(4, timeout=5)
+
+    def refund(inner: Wallet, call: WalletCall, timeout: float | None) -> WalletAnswer:
+        together.wait()  # breaks unless four refunds are in flight at once
+        return inner.refund(call, timeout=timeout)
+
+    observability._counts.counter = None
+    done = game_with(world, refund=refund).sweep(workers=8)
+    assert done == {"settled": 0, "paid": 0, "refunded": 8, "postponed": 0, "failed": 0}
+    assert {status(world, round_id) for round_id in placing} == {"refunded"}
+    # counted on the workers' threads, published by the handler's (publish_counts reads this thread's counter)
+    assert observability._counts.counter["BetsRefunded"] == 8
+    assert observability._counts.counter["SweeperRefunded"] == 8
+
+
+def test_under_concurrency_failing_rounds_stop_no_other_and_stay_due(world: World) -> None:
+    token = world.launch()
+    rounds = [bet(world, token)["round_id"] for _ in range(12)]
+    failing = set(rounds[::4])
+    world.clock.ms += 10 * 60 * 1000
+    broken = game_with(world)
+    real_settle = broken._settle
+
+    def settle(stored: Any, *args: Any) -> bool:
+        if stored.data["round_id"] in failing:
+            raise ConnectionError("DynamoDB went away for this one")
+        return real_settle(stored, *args)
+
+    broken._settle = settle  # type: ignore[method-assign]
+    assert broken.sweep(workers=6) == {"settled": 9, "paid": 0, "refunded": 0, "postponed": 0, "failed": 3}
+    assert set(due(world)) == failing
+    assert {status(world, r) for r in rounds if r not in failing} == {"crashed"}
+    assert world.game.sweep(workers=6)["settled"] == 3
+    assert due(world) == []
+
+
+def test_a_run_stops_picking_rounds_when_its_time_runs_low_and_leaves_the_rest_due(world: World) -> None:
+    token = world.launch()
+    placing = abandoned_bets(world, token, 20)
+    world.clock.ms += PLACING_TIMEOUT_MS
+    left = [60_000]
+    refunded: list[str] = []
+    lock = threading.Lock()
+
+    def refund(inner: Wallet, call: WalletCall, timeout: float | None) -> WalletAnswer:
+        answer = inner.refund(call, timeout=timeout)
+        with lock:
+            refunded.append(call.round_id)
+            if len(refunded) == 5:
+                left[0] = SWEEP_MARGIN_MS - 1
+        return answer
+
+    done = game_with(world, refund=refund).sweep(workers=4, time_left_ms=lambda: left[0])
+    assert 5 <= done["refunded"] <= 5 + 3  # the rounds already in flight finish; no new one is picked
+    assert done["refunded"] == len(refunded)
+    assert sorted(due(world)) == sorted(set(placing) - set(refunded))  # untouched, due for the next run
+    assert {status(world, r) for r in due(world)} == {"placing"}
+    assert game_with(world).sweep()["refunded"] == 20 - len(refunded)
+
+
+def test_a_run_overlapping_another_never_sends_an_unpaid_win_a_second_time(world: World) -> None:
+    token = world.launch()
+    winners = []
+    for _ in range(3):
+        placed = winning_round(world, token)
+        world.clock.ms += time_to_reach(120)
+        world.wallet.fail_next(1, 503)
+        assert cash_out(world, token, placed["round_id"])["status"] == "cashed_out"
+        winners.append(placed["round_id"])
+    world.clock.ms += BACKSTOP_MS
+    assert sorted(due(world)) == sorted(winners)
+    before = world.wallet.balance("player-1", "USD")
+    overlapping: list[dict[str, int]] = []
+
+    def win(inner: Wallet, call: WalletCall, timeout: float | None) -> WalletAnswer:
+        if not overlapping:  # while this run sends its first win, the next scheduled run starts
+            overlapping.append(game_with(world).sweep())
+        return inner.win(call, timeout=timeout)
+
+    first = game_with(world, win=win).sweep(workers=1)
+    assert first["paid"] + overlapping[0]["paid"] == 3  # each win paid by one run only
+    sent = Counter(json.loads(w.body)["round_id"] for w in world.wallet.calls("win"))
+    assert sent == {round_id: 2 for round_id in winners}  # the cash-out's failed try, then one from a sweeper
+    assert {status(world, r) for r in winners} == {"paid"}
+    assert world.wallet.balance("player-1", "USD") == before + 3 * 1_200
+
+
+def test_two_sweeps_running_at_once_settle_pay_and_refund_each_round_once(world: World) -> None:
+    token = world.launch(funds=10_000_000)
+    settled_before = [bet(world, token, auto_cash_out="1.01")["round_id"] for _ in range(6)]
+    world.clock.ms += time_to_reach(101)
+    game_with(world, win=unclear).state(token, last=1000)  # settles them; their wins are not taken
+    unpaid = rounds_in(world, token, "cashed_out")
+    placing = abandoned_bets(world, token, 6)
+    refunding = game_with(world, bet=lost_answer_bet, refund=unclear)
+    for _ in range(4):
+        with pytest.raises(Exception, match="refunded"):
+            refunding.bet(token, json.dumps({"amount_minor": 300}).encode())
+    pending = rounds_in(world, token, "refund_pending")
+    opened = [bet(world, token, auto_cash_out="1.01")["round_id"] for _ in range(16)]
+    opened += [bet(world, token)["round_id"] for _ in range(8)]
+    world.clock.ms += BACKSTOP_MS
+    rounds = opened + unpaid + placing + pending
+    assert len(pending) == 4
+    assert len(placing) == 6
+    assert sorted(due(world)) == sorted(rounds)
+    requests_before = Counter(json.loads(r.body)["operator_tx_id"] for r in world.wallet.requests)
+    start = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    patient = game_with(world)
+
+    def run() -> None:
+        start.wait()
+        results.append(patient.sweep(workers=8))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert due(world) == []
+    final = {round_id: world.store.read_round(round_id) for round_id in rounds}
+    statuses = {round_id: stored.status for round_id, stored in final.items() if stored}
+    assert set(statuses.values()) <= {"crashed", "paid", "refunded"}
+    total = Counter[str]()
+    for result in results:
+        total.update(result)
+    assert total["failed"] == 0
+    assert total["settled"] == len(opened)
+    assert total["paid"] == len(unpaid)  # a won automatic cash-out is paid by the run that settles it
+    assert total["refunded"] == len(placing) + len(pending)
+    sent = Counter(json.loads(r.body)["operator_tx_id"] for r in world.wallet.requests) - requests_before
+    assert set(sent.values()) == {1}  # no win nor refund sent twice, even to an idempotent wallet
+    moved = Counter(entry.operator_tx_id for entry in world.wallet.entries)
+    assert set(moved.values()) == {1}
+    expected = 10_000_000
+    for stored in [*final.values(), *(world.store.read_round(r) for r in settled_before if r not in final)]:
+        assert stored is not None
+        if stored.status in ("crashed", "paid"):
+            expected -= stored.data["bet_minor"]
+        if stored.status == "paid":
+            expected += stored.fields["settlement"]["payout_minor"]
+    assert world.wallet.balance("player-1", "USD") == expected
+    revenue = world.revenue(day_of(world.clock.ms))
+    assert revenue is not None
+    assert revenue["rounds"] == len(opened) + len(settled_before)  # each round counted once
+
+
+def lost_answer_bet(inner: Wallet, call: WalletCall, timeout: float | None) -> WalletAnswer:
+    inner.bet(call, timeout=timeout)  # taken by the wallet, its answer lost
+    return WalletAnswer(AnswerKind.UNCLEAR, "bet", call.operator_tx_id, detail="no answer")
+
+
+def test_a_round_keyed_by_the_old_shard_layout_is_still_swept_and_moves_to_its_hashed_shard(world: World) -> None:
+    token = world.launch()
+    for _ in range(50):  # a round whose old shard (last two hex digits mod 8) differs from its hashed one
+        round_id = bet(world, token, auto_cash_out="1.01")["round_id"]
+        old = f"DUE#{int(round_id[-2:], 16) % LEGACY_DUE_SHARDS}"
+        if old != due_shard(round_id):
+            break
+    key = {"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}}
+    world.store.client.update_item(
+        TableName=world.table,
+        Key=key,
+        UpdateExpression="SET due_pk = :old",
+        ExpressionAttributeValues={":old": {"S": old}},
+    )
+    world.clock.ms += 10 * 60 * 1000
+    assert round_id in due(world)
+    world.wallet.fail_next(1, 503)  # its win (unless it crashed at 1.00x) waits: the round stays in the index
+    assert world.game.sweep()["settled"] == 1
+    item = world.store.client.get_item(TableName=world.table, Key=key, ConsistentRead=True)["Item"]
+    if item["status"]["S"] == "cashed_out":
+        assert item["due_pk"]["S"] == due_shard(round_id)  # the settlement wrote its hashed shard
+    else:
+        assert item["status"]["S"] == "crashed"
+        assert "due_pk" not in item

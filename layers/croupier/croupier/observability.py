@@ -87,6 +87,34 @@ def publish_counts() -> None:
         counter.clear()
 
 
+T = TypeVar("T")
+
+
+class CountsFromThreads:
+    """Counts made on worker threads, added to the counter of the thread that made this (the handler's), which
+    :func:`publish_counts` reads: :func:`count` keeps a counter per thread, so a pool's counts would be lost.
+    The handler's thread waits for the workers meanwhile (it counts nothing while they run)."""
+
+    def __init__(self) -> None:
+        counter: Counter[str] | None = getattr(_counts, "counter", None)
+        if counter is None:
+            counter = _counts.counter = Counter()
+        self._into = counter
+        self._lock = threading.Lock()
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on this (worker) thread with a counter of its own, then add what it counted."""
+        saved = getattr(_counts, "counter", None)
+        mine: Counter[str] = Counter()
+        _counts.counter = mine
+        try:
+            return work()
+        finally:
+            _counts.counter = saved
+            with self._lock:
+                self._into.update(mine)
+
+
 Job = TypeVar("Job", bound=Callable[..., Any])
 
 

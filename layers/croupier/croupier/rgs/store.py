@@ -15,9 +15,9 @@
   in the same transaction). Items ``<YYYY-MM-DD>#<currency>`` are the single counters of rounds settled
   before (no house share of their own: the operator's current one applies).
 - the sweeper's index ``due`` (sparse, keys only): a round that still needs the server to act carries
-  ``due_pk`` (``DUE#<shard>``, one of :data:`DUE_SHARDS` so no partition runs hot) and ``due_at`` (unix ms:
-  when to act); every status change sets or removes them in the same write, so only rounds awaiting
-  settlement, a win or a refund are in the index.
+  ``due_pk`` (``DUE#<shard>``, one of :data:`DUE_SHARDS`, a hash of the round id, so no partition runs hot)
+  and ``due_at`` (unix ms: when to act); every status change sets or removes them in the same write, so only
+  rounds awaiting settlement, a win or a refund are in the index.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,22 @@ from croupier.rgs.attempts import Attempts
 OPERATOR_SK = "PROFILE"
 SESSION_SK = "SESSION"
 DUE_INDEX = "due"
-DUE_SHARDS = 8
+DUE_SHARDS = 32
+"""Sized for the write rate of the ``due`` index. One partition key value of an index takes at most 1,000
+write units a second, and ``due_at`` only grows, so DynamoDB cannot split a hot shard by its sort key. A round
+costs the index at most 6 writes of one unit (keys-only items under 1 KB): 1 when it is stored ``placing``, 2
+when it opens (``due_at`` moves: a delete and a put), 2 when it is cashed out (moves to the backstop time) and
+1 when it is paid (crashed: 1 when settled, 4 in all). The API lets at most 1,000 bets a second through
+(``WalletRouteBurstLimit`` of ``/rgs/play/bet``), 6,000 index writes a second: 32 shards take ~190 each, a
+fifth of a partition's limit (8 shards would take 750: no room for an uneven hash or a raised API limit).
+10,000 due rounds a minute are ~170 rounds, ~1,000 index writes a second: ~30 a shard. The sweeper reads all
+32 shards at once (one round trip), and ~310 keys a shard at that rate fit one page of a query."""
+LEGACY_DUE_SHARDS = 8
+"""Shards ``DUE#0``..``DUE#7`` of the first layout (by the round id's last two hex digits, modulo 8). Their
+keys name shards that still exist, so those items are still found with no migration, and any change of the
+round writes its hashed shard; :data:`DUE_SHARDS` must never drop below this without moving them first."""
+DUE_QUERY_THREADS = 16
+"""Shards queried at once by :meth:`RgsStore.due_rounds` (two waves for 32 shards: a few ms on AWS)."""
 
 
 def operator_pk(operator_id: str) -> str:
@@ -349,37 +365,54 @@ class RgsStore:
 
         return self.attempts.run(attempt, what="settlement")
 
-    def postpone(self, round_id: str, status: str, due_at_ms: int) -> bool:
-        """Look at a round again at ``due_at_ms`` if it is still in ``status`` (the sweeper's retries)."""
-        return self.attempts.run(
+    def claim(self, round_id: str, status: str, now_ms: int, until_ms: int) -> bool:
+        """Take a due round still in ``status`` for this sweeper run: its time to act moves to ``until_ms``, if
+        it is still due at ``now_ms``. False: another run (or the request, or the retry worker) took or moved it
+        first; so overlapping runs never send the same win or refund twice. A run that dies after its claim
+        leaves the round due again at ``until_ms``."""
+        return self.attempts.run(  # a retry after a lost answer finds it claimed and lets it be: due again later
             lambda _: _unless_condition_fails(
                 lambda: self.client.update_item(
                     TableName=self.table,
                     Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
-                    UpdateExpression="SET due_at = :at",
-                    ConditionExpression="#s = :s AND attribute_exists(due_pk)",
+                    UpdateExpression="SET due_pk = :pk, due_at = :until",
+                    ConditionExpression="#s = :s AND due_at <= :now",
                     ExpressionAttributeNames={"#s": "status"},
-                    ExpressionAttributeValues={":s": {"S": status}, ":at": {"N": str(due_at_ms)}},
+                    ExpressionAttributeValues={
+                        ":s": {"S": status},
+                        ":now": {"N": str(now_ms)},
+                        ":until": {"N": str(until_ms)},
+                        ":pk": {"S": due_shard(round_id)},
+                    },
                 )
             ),
-            what="postponement",
+            what="claim",
         )
 
     def due_rounds(self, now_ms: int, limit: int) -> list[str]:
-        """Up to ``limit`` rounds whose time to act has come, the longest overdue of each shard first
-        (one query per shard; the index holds keys only)."""
+        """Up to ``limit`` rounds whose time to act has come, the longest overdue first: every shard queried at
+        once (:data:`DUE_QUERY_THREADS`), each to its last page or ``limit`` keys (the index holds keys only)."""
+        with ThreadPoolExecutor(max_workers=DUE_QUERY_THREADS, thread_name_prefix="due-shard") as pool:
+            shards = list(pool.map(lambda shard: self._due_in(f"DUE#{shard}", now_ms, limit), range(DUE_SHARDS)))
+        found = sorted(entry for shard in shards for entry in shard)
+        return [round_id for _, round_id in found[:limit]]
+
+    def _due_in(self, shard: str, now_ms: int, limit: int) -> list[tuple[int, str]]:
         found: list[tuple[int, str]] = []
-        for shard in range(DUE_SHARDS):
-            answer = self.client.query(
-                TableName=self.table,
-                IndexName=DUE_INDEX,
-                KeyConditionExpression="due_pk = :pk AND due_at <= :now",
-                ExpressionAttributeValues={":pk": {"S": f"DUE#{shard}"}, ":now": {"N": str(now_ms)}},
-                Limit=limit,
-            )
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "due_pk = :pk AND due_at <= :now",
+            "ExpressionAttributeValues": {":pk": {"S": shard}, ":now": {"N": str(now_ms)}},
+        }
+        while len(found) < limit:
+            answer = self.client.query(**kwargs, Limit=limit - len(found))
             for item in answer.get("Items", []):
                 found.append((int(item["due_at"]["N"]), item["pk"]["S"].removeprefix("ROUND#")))
-        return [round_id for _, round_id in sorted(found)[:limit]]
+            if "LastEvaluatedKey" not in answer:
+                break
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return found
 
     def session_rounds(self, session_id: str, limit: int) -> list[StoredRound]:
         answer = self.client.query(
@@ -412,8 +445,10 @@ def round_pk(round_id: str) -> str:
 
 
 def due_shard(round_id: str) -> str:
-    """The round's shard of the ``due`` index, from the last hex digits of its random id."""
-    return f"DUE#{int(round_id[-2:], 16) % DUE_SHARDS}"
+    """The round's shard of the ``due`` index: the first 8 bytes of the SHA-256 of its id, modulo
+    :data:`DUE_SHARDS` (even whatever the ids look like; the same in every process, unlike ``hash()``)."""
+    digest = hashlib.sha256(round_id.encode("utf-8", "surrogatepass")).digest()
+    return f"DUE#{int.from_bytes(digest[:8], 'big') % DUE_SHARDS}"
 
 
 def _due_update(round_id: str, due_at_ms: int | None, values: dict[str, Any]) -> str:
