@@ -84,7 +84,7 @@ class FirstAttemptsFail:
 
 @pytest.fixture
 def world(real_client: Any, tmp_path: Path) -> Any:
-    created = World(FaultyClient(real_client), tmp_path)
+    created = World(FaultyClient(real_client), tmp_path, wallet_timeout=5.0)  # 12 players at once on 2 busy cores
     created.store.attempts.sleep = lambda seconds: threading.Event().wait(seconds / 10)  # jitter, shortened
     yield created
     created.wallet.stop()

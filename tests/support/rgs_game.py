@@ -41,15 +41,17 @@ class Retries:
 
 
 class World:
-    def __init__(self, client: Any, tmp_path: Path, table: str = "RgsTable") -> None:
+    def __init__(self, client: Any, tmp_path: Path, table: str = "RgsTable", *, wallet_timeout: float = 0.5) -> None:
         self.clock = Clock()
         self.table = table
         self.store = RgsStore(table, lambda: client)
         self.operators = Operators(self.store, FileSecretStore(tmp_path / "s.json"), clock=self.clock.seconds)
         self.sessions = Sessions(self.store, self.operators, clock=self.clock.seconds)
         self.wallet = FakeOperatorWallet().start()
-        self.operator = self.operators.provision(
-            json.dumps({"wallet_callback_url": self.wallet.url, "allowed_currencies": ["USD"]}).encode()
+        self.operator = self.operators.provision(  # the clock stands still: many bets share one of its seconds
+            json.dumps(
+                {"wallet_callback_url": self.wallet.url, "allowed_currencies": ["USD"], "max_bets_per_second": 100}
+            ).encode()
         )
         self.wallet.operator_id = self.operator["operator_id"]
         self.wallet.api_key = self.operator["api_key"]
@@ -60,7 +62,11 @@ class World:
             self.store,
             self.operators.settings,
             lambda operator_id: OperatorWalletClient(
-                self.wallet.url, operator_id, self.operator["api_key"], self.operator["hmac_secret"], timeout=0.5
+                self.wallet.url,
+                operator_id,
+                self.operator["api_key"],
+                self.operator["hmac_secret"],
+                timeout=wallet_timeout,
             ),
             self.retries,
             clock_ms=lambda: self.clock.ms,
