@@ -1,20 +1,24 @@
 """A win the operator's wallet never takes: the retry queue of the template (its redrive policy, on moto's
 SQS) receives it ``maxReceiveCount`` times through the worker's own batch logic, then moves it to the
-dead-letter queue, which the template's alarm watches. The sweeper keeps sending it after that."""
+dead-letter queue, which the template's alarm watches. The sweeper keeps sending it after that.
+
+The queues live on the session's moto server, as everything else: never moto's in-process ``mock_aws``, whose
+exit resets every backend of this process, the session's server included (it wiped the stack's dev secrets,
+and every test after the secret cache's five minutes answered UNKNOWN_BRAND_KEY)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import uuid
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from croupier import observability
 from croupier.rgs.retries import SqsRetryQueue, process_batch
+from croupier_local.moto_server import MotoServer
 from croupier_local.template import load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +38,14 @@ class NeverPaid:
 
 
 @pytest.fixture
-def sqs() -> Iterator[Any]:
-    with mock_aws():
-        yield boto3.client("sqs", region_name="us-east-1")
+def sqs(moto_server: MotoServer) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=moto_server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="devonlytestkey",
+        aws_secret_access_key="devonlytestsecret",
+    )
 
 
 def lambda_records(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -56,10 +65,11 @@ def lambda_records(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_a_win_that_always_fails_ends_in_the_dead_letter_queue_that_the_alarm_watches(sqs: Any) -> None:
     redrive = TEMPLATE["WalletRetryQueue"]["Properties"]["RedrivePolicy"]
     max_receives = int(redrive["maxReceiveCount"])
-    dead = sqs.create_queue(QueueName="dead")["QueueUrl"]
+    suffix = uuid.uuid4().hex[:12]
+    dead = sqs.create_queue(QueueName=f"dead-{suffix}")["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue = sqs.create_queue(
-        QueueName="retries",
+        QueueName=f"retries-{suffix}",
         Attributes={
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": max_receives}),
         },
