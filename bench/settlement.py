@@ -52,7 +52,7 @@ class InstantWallet:
 
 
 class Setup:
-    def __init__(self, endpoint: str, tmp: Path) -> None:
+    def __init__(self, endpoint: str, tmp: Path, table: str = "RgsTable") -> None:
         import boto3
 
         from croupier.rgs.operators import Operators
@@ -70,7 +70,8 @@ class Setup:
             config=Config(retries={"total_max_attempts": 1}, max_pool_connections=PLAYERS + 8),
         )
         self.now = [1_795_000_000_000]
-        self.store = RgsStore("RgsTable", lambda: self.client)
+        self.table = table  # a table of the benchmark's own: its bare rounds are no game's
+        self.store = RgsStore(table, lambda: self.client)
         self.operators = Operators(self.store, FileSecretStore(tmp / "secrets.json"), clock=lambda: self.now[0] / 1000)
         self.sessions = Sessions(self.store, self.operators, clock=lambda: self.now[0] / 1000)
         self.operator = self.operators.provision(
@@ -140,7 +141,7 @@ def _fresh_rounds(setup: Setup) -> list[list[str]]:
     def put(row: list[str]) -> None:
         for round_id in row:
             setup.client.put_item(
-                TableName="RgsTable",
+                TableName=setup.table,
                 Item={"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}, "status": {"S": "open"}},
             )
 
@@ -155,7 +156,7 @@ def bare_writes(setup: Setup) -> float:
     def work(player: int) -> int:
         for round_id in ids[player]:
             setup.client.update_item(
-                TableName="RgsTable",
+                TableName=setup.table,
                 Key={"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}},
                 UpdateExpression="SET #s = :s, settlement = :x",
                 ConditionExpression="#s = :open",
@@ -178,7 +179,7 @@ def old_transactions(setup: Setup) -> tuple[float, int]:
                     TransactItems=[
                         {
                             "Update": {
-                                "TableName": "RgsTable",
+                                "TableName": setup.table,
                                 "Key": {"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}},
                                 "UpdateExpression": "SET #s = :s",
                                 "ConditionExpression": "#s = :open",
@@ -188,7 +189,7 @@ def old_transactions(setup: Setup) -> tuple[float, int]:
                         },
                         {
                             "Update": {
-                                "TableName": "RgsTable",
+                                "TableName": setup.table,
                                 "Key": {"pk": {"S": "REVENUE#bench-old"}, "sk": {"S": "2026-11-21#USD"}},
                                 "UpdateExpression": "ADD bets_minor :b, rounds :one",
                                 "ExpressionAttributeValues": {":b": {"N": "100"}, ":one": {"N": "1"}},

@@ -278,7 +278,10 @@ def test_ending_a_session_from_outside_the_allowed_ips_is_refused(local_stack: L
 
 def test_bets_above_the_operators_rate_per_session_are_refused_429_and_play_nothing(world: World) -> None:
     operator_id = world.operator["operator_id"]
-    assert world.operators.view(operator_id)["max_bets_per_second"] == 10  # the default
+    plain = world.operators.provision(
+        b'{"wallet_callback_url": "https://wallet.example", "allowed_currencies": ["USD"]}'
+    )
+    assert world.operators.view(plain["operator_id"])["max_bets_per_second"] == 10  # the default
     world.operators.change(operator_id, b'{"max_bets_per_second": 2}')
     token, other = world.launch(), world.launch("player-2")
     world.clock.ms = (world.clock.ms // 1000) * 1000 + 100  # early in a second

@@ -6,10 +6,12 @@ Also: a change of ``house_share`` applies to later rounds only."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import random
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +27,7 @@ from croupier.rgs import reports
 from croupier.rgs.game import manual_cash_out, payout_minor, time_to_reach
 from croupier.rgs.revenue import aggregate
 from croupier.rgs.rounds import day_of
-from croupier_local.dynamodb import LocalDynamoDB
+from croupier_local.dynamodb import LocalDynamoDB, create_tables
 from croupier_local.streams import StreamEventSource
 from croupier_local.template import load_template
 from tests.conftest import REPO_ROOT
@@ -192,3 +194,24 @@ def test_a_house_share_change_applies_to_later_rounds_only(world: World, dynamod
     code, report = recompute(dynamodb_local.endpoint_url, operator_id, day)
     assert code == 1
     assert report["currencies"]["USD"]["same"] is False
+
+
+def test_the_recompute_command_reports_a_settled_item_that_is_not_a_round_instead_of_crashing(
+    dynamodb_local: LocalDynamoDB, real_client: Any
+) -> None:
+    """An item with a settled status but no round in it (a hand-written or half-migrated item) is named in the
+    report and makes it unclean; before, the scan raised KeyError and the command printed nothing."""
+    (spec,) = [t for t in load_template(REPO_ROOT / "template.yaml").tables if t.logical_id == "RgsTable"]
+    table = f"RgsRecompute{uuid.uuid4().hex[:8]}"
+    create_tables(
+        dynamodb_local.endpoint_url,
+        [dataclasses.replace(spec, logical_id=table, create_kwargs={**spec.create_kwargs, "TableName": table})],
+    )
+    real_client.put_item(
+        TableName=table, Item={"pk": {"S": "ROUND#r_bare"}, "sk": {"S": "ROUND"}, "status": {"S": "crashed"}}
+    )
+    out = io.StringIO()
+    command = ["rgs", "revenue", "recompute", "--operator", "op-1", "--day", "2026-11-29", "--table", table]
+    code = cli.main([*command, "--endpoint-url", dynamodb_local.endpoint_url], stdout=out)
+    report = json.loads(out.getvalue())
+    assert (code, report["clean"], report["unreadable"], report["unreadable_count"]) == (1, False, ["ROUND#r_bare"], 1)

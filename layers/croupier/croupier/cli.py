@@ -485,7 +485,8 @@ def _recompute_revenue(args: argparse.Namespace, ctx: Context) -> int:
     found = store.read_operator(args.operator)
     share = Decimal(found[0]["settings"].get("house_share", DEFAULT_HOUSE_SHARE)) if found else DEFAULT_HOUSE_SHARE
     counters = counted(store, args.operator, args.day, share)
-    rounds = recompute(store, args.operator, args.day, share)
+    unreadable: list[str] = []
+    rounds = recompute(store, args.operator, args.day, share, unreadable=unreadable)
     currencies = {
         currency: {
             "counters": counters[currency].as_dict() if currency in counters else None,
@@ -494,8 +495,15 @@ def _recompute_revenue(args: argparse.Namespace, ctx: Context) -> int:
         }
         for currency in sorted(set(counters) | set(rounds))
     }
-    clean = all(entry["same"] for entry in currencies.values())
-    report = {"operator_id": args.operator, "day": args.day, "clean": clean, "currencies": currencies}
+    clean = all(entry["same"] for entry in currencies.values()) and not unreadable
+    report = {
+        "operator_id": args.operator,
+        "day": args.day,
+        "clean": clean,
+        "currencies": currencies,
+        "unreadable": unreadable[:20],  # items with a settled status that are not whole rounds (not clean)
+        "unreadable_count": len(unreadable),
+    }
     ctx.out.write(json.dumps(report, indent=2) + "\n")
     return EXIT_OK if clean else EXIT_ERROR
 

@@ -156,11 +156,14 @@ def counted(store: RgsStore, operator_id: str, day: str, current_share: Decimal)
     return {currency: total for (_, currency), total in found.items()}
 
 
-def recompute(store: RgsStore, operator_id: str, day: str, current_share: Decimal) -> dict[str, DayTotal]:
-    """One day's revenue per currency from the settled rounds themselves (a scan of the table)."""
+def recompute(
+    store: RgsStore, operator_id: str, day: str, current_share: Decimal, *, unreadable: list[str] | None = None
+) -> dict[str, DayTotal]:
+    """One day's revenue per currency from the settled rounds themselves (a scan of the table); the keys of
+    items that claim a settled status but are not whole rounds go to ``unreadable``."""
     rows = [
         row
-        for stored in settled_rounds(store)
+        for stored in settled_rounds(store, unreadable=unreadable)
         if (row := _row(stored)) is not None and row["operator_id"] == operator_id and row["period_day"] == day
     ]
     found = totals(rows, current_share)

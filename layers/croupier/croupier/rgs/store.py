@@ -612,8 +612,11 @@ def revenue_rows(store: RgsStore, operator_id: str, first_day: str, last_day: st
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def settled_rounds(store: RgsStore, *, segment: int = 0, segments: int = 1) -> Iterator[StoredRound]:
-    """Every settled round of the table (a scan: for the recomputing command, never a request's path)."""
+def settled_rounds(
+    store: RgsStore, *, segment: int = 0, segments: int = 1, unreadable: list[str] | None = None
+) -> Iterator[StoredRound]:
+    """Every settled round of the table (a scan: for the recomputing command, never a request's path). An item
+    with a settled status that is not a whole round is not a round: its key goes to ``unreadable``."""
     kwargs: dict[str, Any] = {
         "TableName": store.table,
         "FilterExpression": "sk = :round AND #s IN (:c, :o, :p)",
@@ -631,7 +634,13 @@ def settled_rounds(store: RgsStore, *, segment: int = 0, segments: int = 1) -> I
     while True:
         page = store.client.scan(**kwargs)
         for item in page.get("Items", []):
-            yield _round(item)
+            try:
+                stored = _round(item)
+            except (KeyError, TypeError, ValueError):
+                if unreadable is not None:
+                    unreadable.append(item["pk"]["S"])
+                continue
+            yield stored
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
