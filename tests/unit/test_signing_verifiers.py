@@ -298,7 +298,8 @@ def test_a_failure_names_the_header_at_fault(verdict: Callable[[], Verdict], rea
 def test_every_failure_has_a_detail() -> None:
     signed = RawRequest.of("POST", "/", sportsbook.headers("s", BODY), BODY)
     assert sportsbook.verify(signed, []).detail
-    assert rabbitx.verify(rabbit_signed({"method": "GET", "path": "/x"}, "/x?a=1&a=2"), rabbit_secrets).detail
+    for path, body in (("/x?a=1&a=2", b""), ("/x", b"{not json"), ("/x", b"[1, 2]")):
+        assert rabbitx.verify(rabbit_signed({"method": "GET", "path": "/x"}, path, body), rabbit_secrets).detail
 
 
 def team_request() -> RawRequest:
