@@ -299,7 +299,10 @@ def test_every_failure_has_a_detail() -> None:
     signed = RawRequest.of("POST", "/", sportsbook.headers("s", BODY), BODY)
     assert sportsbook.verify(signed, []).detail
     for path, body in (("/x?a=1&a=2", b""), ("/x", b"{not json"), ("/x", b"[1, 2]")):
-        assert rabbitx.verify(rabbit_signed({"method": "GET", "path": "/x"}, path, body), rabbit_secrets).detail
+        verdict = rabbitx.verify(
+            rabbit_signed({"method": "GET", "path": "/x"}, path, body), rabbit_secrets, clock=at(NOW)
+        )
+        assert (verdict.reason, bool(verdict.detail)) == (Failure.MALFORMED, True)
 
 
 def team_request() -> RawRequest:
