@@ -22,6 +22,7 @@ class MemoryLedgerStore:
         self.accounts: dict[AccountKey, AccountState] = {}
         self.entries: dict[tuple[str, str], Entry] = {}
         self.commits: list[CommitPlan] = []
+        self.reads = 0
         self.read_errors = 0
         """How many of the next reads raise a transient error."""
         self._tokens: dict[str, CommitPlan] = {}
@@ -118,6 +119,7 @@ class MemoryLedgerStore:
         return CommitResult(ok=True)
 
     def _maybe_fail_read(self) -> None:
+        self.reads += 1
         if self.read_errors:
             self.read_errors -= 1
             raise TransientStoreError("ThrottlingException")

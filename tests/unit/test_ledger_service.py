@@ -494,20 +494,31 @@ def test_a_duplicate_rollback_committed_between_read_and_write_is_replayed() -> 
     ledger.move(debit("bet-1", 1_500))
     other = Ledger(store, now=lambda: "2026-11-29T12:00:00.000001Z")  # another request: its own token
     store.meanwhile(lambda: other.reverse(rollback("rb-1", "bet-1")))
+    reads = store.reads
     again = ledger.reverse(rollback("rb-1", "bet-1"))
     assert (again.replayed, again.balance_after) == (True, 10_000)
+    assert store.reads == reads + 2  # its own read and the other's: the failed commit answered, no read again
     store.meanwhile(lambda: other.reverse(rollback("rb-2", "bet-1", 1_500)))
     raises(IdempotencyConflict, lambda: ledger.reverse(rollback("rb-2", "bet-1")))  # amount stated, then not
     assert store.accounts[ALICE] == AccountState(10_000, 4)
 
 
 def test_a_rollback_under_an_id_a_tombstone_holds_is_a_conflict() -> None:
-    _, ledger = funded(10_000)
+    """Whether the tombstone was there when the rollback read, or landed between its read and its write."""
+    store, ledger = funded(10_000)
+    ledger.move(debit("bet-1", 100))
     ledger.reverse(rollback("rb-0", "rb-1"))  # rb-1 unknown yet: a tombstone at its key
     raises(IdempotencyConflict, lambda: ledger.reverse(rollback("rb-1", "bet-1")))
+    other = Ledger(store, now=lambda: "2026-11-29T12:00:00.000001Z")
+    store.meanwhile(lambda: other.reverse(rollback("rb-8", "rb-9")))
+    raises(IdempotencyConflict, lambda: ledger.reverse(rollback("rb-9", "bet-1")))
+    assert store.entries[("ruby", "bet-1")].reversed_by is None
 
 
-def test_an_entry_conflict_reported_without_the_entry_is_tried_again() -> None:
+@pytest.mark.parametrize("operation", ["move", "reverse"])
+def test_an_entry_conflict_reported_without_the_entry_is_tried_again_by_both(operation: str) -> None:
     store, ledger = funded(10_000)
+    ledger.move(debit("bet-1", 1_000))
     store.fail_next(CommitResult(ok=False, failed=frozenset({Failed.ENTRY_EXISTS})))
-    assert ledger.move(debit("bet-1", 1_000)).balance_after == 9_000
+    outcome = ledger.move(debit("bet-2", 1_000)) if operation == "move" else ledger.reverse(rollback("rb-1", "bet-1"))
+    assert outcome.balance_after == (8_000 if operation == "move" else 10_000)
