@@ -2,7 +2,8 @@
 every mutant that was not killed (``mutmut show <name>`` in .mutation/ prints its diff).
 
 A mutant counts as killed when a test failed on it (mutmut's "killed"; a timeout or a crash is listed apart and
-not counted as killed). "no tests" means no test of the selection ran the mutated function at all.
+not counted as killed). "no tests" means no test of the selection ran the mutated function at all. Mutants left
+"not checked" (outside ``MUTANTS=``) are only counted, never scored.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def score(lines: Iterable[str]) -> tuple[dict[str, Counter[str]], dict[str, list
         name, status = match["name"], match["status"]
         package = package_of(name)
         counts[package][status] += 1
-        if status != "killed":
+        if status not in ("killed", "not checked"):
             not_killed[package].append((name, status))
     return counts, not_killed
 
@@ -54,10 +55,12 @@ def main() -> int:
 
 
 def summary(counts: Counter[str]) -> str:
+    unchecked = counts.pop("not checked", 0)
     total = sum(counts.values())
     killed = counts["killed"]
     others = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()) if status != "killed")
-    return f"{killed}/{total} = {100 * killed / total:.1f} %" + (f"  ({others})" if others else "")
+    score = f"{killed}/{total} = {100 * killed / total:.1f} %" if total else "nothing checked"
+    return score + (f"  ({others})" if others else "") + (f"  [{unchecked} not checked]" if unchecked else "")
 
 
 if __name__ == "__main__":
