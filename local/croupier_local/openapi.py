@@ -35,14 +35,19 @@ from croupier.clients.sportsbook import SportsbookApiError
 from croupier.errors import CroupierError, PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, InvalidJson
 from croupier.ledger import (
+    BackingExceeded,
+    BackingSettled,
     IdempotencyConflict,
     InsufficientFunds,
     NotReversible,
+    ReplayedRequest,
     RetriesExhausted,
     ReversalAmountMismatch,
     ReversedBeforeArrival,
+    UnbackedCredit,
     UnknownAccount,
 )
+from croupier.network import SourceNotAllowed
 from croupier.rgs import operators, reports, rounds, sessions
 from croupier.rgs.store import MAX_ID_BYTES
 from croupier.wallet import rgs as rgs_wallet
@@ -122,8 +127,14 @@ def signature_errors(unknown_key_code: str) -> list[ErrorSource]:
 
 BODY_ERRORS: list[ErrorSource] = [PayloadTooLarge, InvalidJson, InvalidRequest]
 LEDGER_ERRORS: list[ErrorSource] = [UnknownAccount, IdempotencyConflict, ReversedBeforeArrival, RetriesExhausted]
-RUBY_ERRORS: list[ErrorSource] = [*signature_errors("UNKNOWN_BRAND_KEY"), *BODY_ERRORS, money.UnknownCurrency]
+RUBY_ERRORS: list[ErrorSource] = [
+    SourceNotAllowed,
+    *signature_errors("UNKNOWN_BRAND_KEY"),
+    *BODY_ERRORS,
+    money.UnknownCurrency,
+]
 RGS_WALLET_ERRORS: list[ErrorSource] = [
+    SourceNotAllowed,
     *signature_errors("UNKNOWN_OPERATOR"),
     *BODY_ERRORS,
     money.InvalidAmount,
@@ -143,6 +154,7 @@ SPORTSBOOK_ANSWER = Answer(
     sportsbook.Processed | sportsbook.Refused,
 )
 SPORTSBOOK_NOT_PROCESSED = {
+    403: Answer("Not processed: the source address is not on the allow-list (SOURCE_NOT_ALLOWED)", sportsbook.Refused),
     503: Answer("Not processed, nothing written: send it again (TEMPORARY_ERROR)", sportsbook.Refused),
     500: Answer("Not processed: send it again (INTERNAL_ERROR)", sportsbook.Refused),
 }
@@ -192,9 +204,10 @@ OPERATIONS: dict[str, Operation] = {
         {200: Answer("Rolled back, or recorded as a tombstone when the debit is unknown", ruby.RollbackAnswer)},
         body=ruby.RollbackRequest,
         body_name="RubyRollbackRequest",
-        errors=[*RUBY_ERRORS, NotReversible, *LEDGER_ERRORS],
+        errors=[*RUBY_ERRORS, NotReversible, ReplayedRequest, *LEDGER_ERRORS],
         description="The debit is `ref_transaction_id` when sent (then `transaction_id` is the rollback's own id), "
-        "else `transaction_id`.",
+        "else `transaction_id`. A rollback carrying the very signature its debit arrived with (the debit's request "
+        "replayed to this route: Ruby's signature does not cover the path) is refused with 401 `REPLAYED_REQUEST`.",
     ),
     # Sportsbook (section 4): every processed answer is HTTP 200
     "POST /sportsbook/transaction": Operation(
@@ -229,7 +242,7 @@ OPERATIONS: dict[str, Operation] = {
         Auth.RGS_WALLET,
         {200: Answer("Credited (or the same answer again for a repeated operator_tx_id)", rgs_wallet.WalletAnswer)},
         body=rgs_wallet.WinCall,
-        errors=RGS_WALLET_ERRORS,
+        errors=[*RGS_WALLET_ERRORS, UnbackedCredit, BackingExceeded, BackingSettled],
         error_fields=RGS_ERROR_FIELDS,
     ),
     "POST /rgs-wallet/refund": Operation(
@@ -238,7 +251,7 @@ OPERATIONS: dict[str, Operation] = {
         Auth.RGS_WALLET,
         {200: Answer("Refunded, or recorded as a tombstone when the bet is unknown", rgs_wallet.WalletAnswer)},
         body=rgs_wallet.WalletCall,
-        errors=[*RGS_WALLET_ERRORS, NotReversible, ReversalAmountMismatch],
+        errors=[*RGS_WALLET_ERRORS, NotReversible, ReversalAmountMismatch, BackingSettled],
         error_fields=RGS_ERROR_FIELDS,
     ),
     # Launches: we call the providers (IAM-authorised, for the operator's own front end)

@@ -6,6 +6,10 @@ event on the module-global ``app``, so one module instance must never serve two 
 grows on demand (each new instance is a cold start) up to ``LOCAL_MAX_CONCURRENCY`` (default 10); past that
 a request waits for a free instance, for at most the HTTP API integration timeout (30 s, then 503).
 
+In front of the pools, at most ``HTTP_WORKERS`` (64) connections are served at once, each on a thread; more
+wait unaccepted in a listen backlog of ``LISTEN_BACKLOG`` (1024) instead of being reset, a kept-alive connection
+answers ``Connection: close`` and makes way when others wait, and an idle one closes after 60 s.
+
 What is shared, unlike Lambda: one process, so one ``os.environ`` (the functions' variables are merged and
 must agree) and one copy of the layer's modules (``croupier``): module-level state in the layer, such as the
 Powertools Logger's appended keys, is shared by concurrent requests. Handler files must be self-contained
@@ -20,10 +24,12 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import io
 import itertools
 import json
 import logging
 import os
+import select
 import sys
 import threading
 import time
@@ -89,6 +95,14 @@ MAX_CONCURRENCY_ENV = "LOCAL_MAX_CONCURRENCY"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's request payload
 INTEGRATION_TIMEOUT = 30.0  # HTTP API's maximum integration timeout
+HTTP_WORKERS = 64
+"""Connections served at once; more wait in the listen backlog until one closes."""
+LISTEN_BACKLOG = 1024  # the kernel caps it at net.core.somaxconn (4096 on current Linux)
+KEEP_ALIVE_IDLE_SECONDS = 60.0
+"""A kept-alive connection idle this long is closed (sooner when every worker is busy and others wait)."""
+READ_TIMEOUT_SECONDS = 30.0
+"""A request whose bytes stop arriving for this long is dropped: a stalled client must not hold a worker."""
+SERVE_POLL_SECONDS = 0.2
 SECRETS_FILE_ENV = "CROUPIER_SECRETS_FILE"
 DEV_SECRETS_FILE = Path("local") / "dev-secrets.json"
 """The committed dev-only secrets, seeded into the stack's Secrets Manager (moto's server) at every start: the
@@ -365,7 +379,10 @@ class LocalStack:
             self.pools[function.logical_id] = FunctionPool(function, self.max_concurrency)
         self.router = Router((route.method, route.path, template.function(route.function)) for route in template.routes)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="croupier-local-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SERVE_POLL_SECONDS},
+            name="croupier-local-http",
+            daemon=True,
         )
         self._thread.start()
         logger.info("local stack serving %s", self.base_url)
@@ -605,15 +622,72 @@ _HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "k
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    """At most ``HTTP_WORKERS`` connections served at once, each on a thread of its own; the others wait in the
+    listen backlog (``request_queue_size``), unaccepted, until a worker is free: under a burst, connections
+    queue instead of overflowing socketserver's backlog of 5, which the kernel answered by dropping or
+    resetting them."""
 
-    def __init__(self, address: tuple[str, int], stack: LocalStack) -> None:
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, address: tuple[str, int], stack: LocalStack, workers: int = HTTP_WORKERS) -> None:
         self.stack = stack
+        self.workers = workers
+        self._free = threading.BoundedSemaphore(workers)
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+        self.closing = threading.Event()
         super().__init__(address, _RequestHandler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        """Accept only with a worker free; else leave the connection in the backlog (serve_forever comes back)."""
+        if not self._free.acquire(timeout=SERVE_POLL_SECONDS):
+            raise OSError("every HTTP worker is busy")  # _handle_request_noblock ignores it; the next poll retries
+        try:
+            request, address = super().get_request()
+        except BaseException:
+            self._free.release()
+            raise
+        with self._busy_lock:
+            self._busy += 1
+        return request, address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._done()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._busy_lock:
+            self._busy -= 1
+        self._free.release()
+
+    def others_waiting(self) -> bool:
+        """Every worker busy and a connection waiting in the backlog: a kept-alive connection should make way."""
+        with self._busy_lock:
+            if self._busy < self.workers:
+                return False
+        try:
+            readable, _, _ = select.select([self.socket], [], [], 0)
+        except (OSError, ValueError):  # the listening socket is closed
+            return False
+        return bool(readable)
+
+    def server_close(self) -> None:
+        self.closing.set()  # idle kept-alive connections close at their next poll
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
-        if isinstance(error, ConnectionError):  # the client went away; nothing to report
+        if isinstance(error, ConnectionError | TimeoutError):  # the client went away or stalled
             logger.debug("client %s disconnected: %s", client_address, error)
             return
         logger.exception("error serving %s", client_address)
@@ -632,7 +706,45 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Headers and body leave in two writes: with Nagle's algorithm the second waits for the client's delayed
     # ACK (~40 ms on Linux), which capped a keep-alive client at ~20 requests a second.
     disable_nagle_algorithm = True
+    timeout = READ_TIMEOUT_SECONDS  # on the socket while a request is read: a stalled client frees its worker
     server: _Server
+
+    def handle(self) -> None:
+        """The connection's requests one after another while it is kept alive (HTTP/1.1's default)."""
+        while self._request_arrives():
+            self.close_connection = True  # until parse_request reads the version and Connection header
+            self.handle_one_request()
+            if self.close_connection:
+                return
+
+    def _request_arrives(self) -> bool:
+        """Wait for a request's first bytes: True once they are there (or the client closed, which
+        handle_one_request then sees), False when the connection should close instead: idle for
+        ``KEEP_ALIVE_IDLE_SECONDS``, the server stopping, or every worker busy while others wait in the backlog."""
+        if self._buffered():
+            return True
+        idle_since = time.monotonic()
+        while True:
+            readable, _, _ = select.select([self.connection], [], [], SERVE_POLL_SECONDS)
+            if readable:
+                return True
+            if self.server.closing.is_set() or self.server.others_waiting():
+                return False
+            if time.monotonic() - idle_since >= KEEP_ALIVE_IDLE_SECONDS:
+                return False
+
+    def _buffered(self) -> bool:
+        """Bytes of the next request already in ``rfile``'s buffer or the socket (a pipelining client): a
+        non-blocking peek, since select() cannot see what the buffer holds."""
+        if not isinstance(self.rfile, io.BufferedReader):
+            return False  # unbuffered: select() sees every byte
+        self.connection.setblocking(False)
+        try:
+            return bool(self.rfile.peek(1))
+        except OSError:
+            return True  # handle_one_request meets the same error and closes
+        finally:
+            self.connection.settimeout(self.timeout)
 
     def _serve(self) -> None:
         started = time.perf_counter()
@@ -712,8 +824,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Date", formatdate(usegmt=True))
         self.send_header("Content-Length", str(len(response.body)))
+        if not self.close_connection and self.server.others_waiting():
+            self.close_connection = True  # make way: the client reconnects behind the connections waiting
         if self.close_connection:
             self.send_header("Connection", "close")
+        elif self.request_version == "HTTP/1.0":
+            self.send_header("Connection", "keep-alive")  # it asked for it; a 1.0 client assumes close otherwise
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)

@@ -295,13 +295,30 @@ def test_bets_from_three_providers_at_once_exactly_the_funded_ones_succeed(
 # --- (2) bets, wins and reversals from three providers ---------------------------------------------------------------
 
 
+PAID_ROUNDS = 5
+
+
+def paid_round(label: str, i: int) -> str:
+    return f"rg-mx-rgs-{label}-paid{i}"
+
+
 def mixed_calls(player: Player, label: str) -> list[Call]:
     """Per provider: 12 bets, 5 credits of 700 and reversals of 5 of its bets; the sportsbook also takes 2 of its
-    results back. Every reversal names a target in the same batch, so it may arrive before its target."""
+    results back. Every reversal names a target in the same batch, so it may arrive before its target. The RGS's
+    credits are wins of rounds whose bets were answered before the batch (an RGS pays only a round's bet)."""
     streams: list[list[Call]] = []
     for provider, make in (("ruby", ruby), ("sb", sports), ("rgs", rgs_call)):
         bets = [make(player, "bet", f"rg-mx-{provider}-{label}-bet{i}") for i in range(12)]
-        credits = [make(player, "credit", f"rg-mx-{provider}-{label}-win{i}", 700) for i in range(5)]
+        credits = [
+            make(
+                player,
+                "credit",
+                f"rg-mx-{provider}-{label}-win{i}",
+                700,
+                paid_round(label, i) if provider == "rgs" else None,
+            )
+            for i in range(PAID_ROUNDS)
+        ]
         reversals = [
             make(player, "reversal", f"rg-mx-{provider}-{label}-undo{i}", STAKE, bets[i].key) for i in range(0, 10, 2)
         ]
@@ -342,7 +359,12 @@ def test_bets_wins_and_reversals_from_three_providers_at_once_add_up(
 ) -> None:
     start = 25 * STAKE
     player = new_player(local_stack, 990_002, start)
-    calls = mixed_calls(player, uuid.uuid4().hex[:8])
+    label = uuid.uuid4().hex[:8]
+    for i in range(PAID_ROUNDS):  # the bets of the rounds the RGS pays in the batch
+        placed = local_stack.handle(rgs_call(player, "bet", paid_round(label, i)).request)
+        assert placed.status == 200, placed.body
+    start -= PAID_ROUNDS * STAKE
+    calls = mixed_calls(player, label)
 
     results = play(local_stack, calls)
 
@@ -364,7 +386,8 @@ def test_bets_wins_and_reversals_from_three_providers_at_once_add_up(
         for r in results
         if r.call.action == "bet" and r.succeeded and (r.call.provider, r.call.key) not in reversed_bets
     ]
-    assert len([e for e in entries if s(e, "kind") == "debit" and not e.get("reversed_by")]) == len(standing)
+    standing_debits = [e for e in entries if s(e, "kind") == "debit" and not e.get("reversed_by")]
+    assert len(standing_debits) == len(standing) + PAID_ROUNDS
     reconcile(dynamodb_local.endpoint_url, monkeypatch)
 
     # the providers send every answered call again, all at once: the same answers, nothing moves

@@ -8,9 +8,11 @@ its entries' deltas, version = their number, an unbroken ``balance_before`` → 
 
 Contract under test: success is ``200 {"ok": true, "balance_minor": <after>}`` in the currency's minor units
 (rounded down when another provider left a fraction); errors are ``{"ok": false, "error", "message"}``. A
-bet is entered under its round (``round:<round_id>:bet``) and holds ``tx:<operator_tx_id>`` with a marker; a
-win or a refund is entered under ``tx:<operator_tx_id>``, and a refund reverses the round's bet (or leaves a
-tombstone there). A replay answers the original body and writes nothing.
+bet is entered under its player and round (``bet:<operator_player_id>/<round_id>``) and holds
+``tx:<operator_tx_id>`` with a marker; a win or a refund is entered under ``tx:<operator_tx_id>``; a win is
+backed by its bet, and a refund reverses it (or leaves a tombstone there). The attacks on these rules (wins
+without a bet, above the bound, after a refund) are in ``test_wallet_attacks.py``. A replay answers the
+original body and writes nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from croupier.ledger import AccountKey, AccountState, Kind, Ledger, Movement
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.secrets import CachedSecrets, FileSecretStore
 from croupier.wallet import wiring
-from croupier.wallet.rgs import RgsWallet
+from croupier.wallet.rgs import RgsWallet, bet_key
 from croupier_local.apigw import HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
 from croupier_local.events import DEFAULT_SECRETS, refresh_signature
@@ -137,8 +139,8 @@ def test_bet_win_and_refund_answer_the_exact_balance_in_minor_units(
         ("debit", -bet2 * unit),
         ("reversal", bet2 * unit),
     ]
-    # where each one is kept: a bet under its round, a win and a refund under their own operator_tx_id
-    placed = books.entry(PROVIDER, f"round:{round1}:bet")
+    # where each one is kept: a bet under its player and round, a win and a refund under their own operator_tx_id
+    placed = books.entry(PROVIDER, bet_key(account.player_id, round1))
     assert placed is not None
     assert (s(placed, "kind"), placed["meta"]["M"]["operator_tx_id"]["S"]) == ("debit", bet_id)
     assert placed["meta"]["M"]["round_id"]["S"] == round1
@@ -146,12 +148,12 @@ def test_bet_win_and_refund_answer_the_exact_balance_in_minor_units(
     assert won is not None
     assert s(won, "kind") == "credit"
     assert Decimal(str(json.loads(won["meta"]["M"]["multiplier"]["S"]))) == Decimal("2.4")
-    refunded = books.entry(PROVIDER, f"round:{round2}:bet")
+    refunded = books.entry(PROVIDER, bet_key(account.player_id, round2))
     assert refunded is not None
     assert s(refunded, "reversed_by") == f"tx:{refund_id}"
     refund = books.entry(PROVIDER, f"tx:{refund_id}")
     assert refund is not None
-    assert (s(refund, "effect"), s(refund, "target")) == ("applied", f"round:{round2}:bet")
+    assert (s(refund, "effect"), s(refund, "target")) == ("applied", bet_key(account.player_id, round2))
 
 
 def test_balance_minor_is_rounded_down_when_another_provider_left_a_fraction(
@@ -159,7 +161,7 @@ def test_balance_minor_is_rounded_down_when_another_provider_left_a_fraction(
 ) -> None:
     """KRW has no minor unit, but Ruby moves hundredths: 1000.50 KRW is answered as 1000, never 1001."""
     account = new_player(local_stack, "KRW", "1000.50")
-    ok(send(local_stack, "win", body(account, tx("win"), tx("round"), 0)), 1_000)
+    ok(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 0)), 1_000)
     ok(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 100)), 900)
     rgs_refused(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 901)), 402, "INSUFFICIENT_FUNDS")
     ok(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 900)), 0)
@@ -191,20 +193,20 @@ def test_a_replay_answers_the_original_body_and_has_one_effect(
 ) -> None:
     account = new_player(local_stack, "USD", "100.00")
     round_id = tx("round")
-    if route == "refund":
+    if route in ("win", "refund"):
         ok(send(local_stack, "bet", body(account, f"bet-{round_id}", round_id, 2_000)), 8_000)
     payload = body(account, f"{route}-{round_id}", round_id, 2_000 if route != "win" else 1_234)
     first = send(local_stack, route, payload)
-    expected = {"bet": 8_000, "win": 11_234, "refund": 10_000}[route]
+    expected = {"bet": 8_000, "win": 9_234, "refund": 10_000}[route]
     ok(first, expected)
     # move the balance in between, so that an answer recomputed from the account would differ
-    ok(send(local_stack, "win", body(account, tx("between"), tx("round"), 111)), expected + 111)
+    fund_player(local_stack, account.player_id, "USD", "1.11", tx("between"))
     before = books.player_items(account)
     for _ in range(3):
         replay = send(local_stack, route, payload)  # a fresh signature, the same body
         assert (replay.status, replay.body) == (first.status, first.body)
     assert books.player_items(account) == before, "a replay wrote something"
-    versions = {"bet": 3, "win": 3, "refund": 4}[route]
+    versions = {"bet": 3, "win": 4, "refund": 4}[route]
     assert books.check(account)[0] == AccountState((expected + 111) * 100, versions)
 
 
@@ -216,7 +218,7 @@ def test_a_replay_of_a_refund_of_an_unknown_round_answers_the_original_body(
     payload = body(account, f"refund-{round_id}", round_id, 700)
     first = send(local_stack, "refund", payload)
     ok(first, 1_000)
-    ok(send(local_stack, "win", body(account, tx("between"), tx("round"), 5)), 1_005)
+    fund_player(local_stack, account.player_id, "USD", "0.05", tx("between"))
     before = books.player_items(account)
     replay = send(local_stack, "refund", payload)
     assert (replay.status, replay.body) == (200, first.body)
@@ -237,7 +239,7 @@ def two_players(local_stack: LocalStack) -> tuple[AccountKey, AccountKey]:
 
 CONFLICTS = [
     *[("bet", change) for change in ("amount", "player", "currency")],  # another round: see the test below
-    *[("win", change) for change in ("amount", "player", "currency")],  # a win's round is not part of its identity
+    *[("win", change) for change in ("amount", "player", "currency", "round")],  # a win names its bet's round
     *[("refund", change) for change in ("amount", "player", "currency", "round")],
 ]
 
@@ -253,7 +255,7 @@ def test_the_same_operator_tx_id_with_other_content_is_a_conflict_and_writes_not
     a, b = two_players
     round_id = tx("round")
     tx_id = f"{route}-{round_id}"
-    if route == "refund":
+    if route in ("win", "refund"):
         balance_minor = books.account(a).balance // 100
         ok(send(local_stack, "bet", body(a, f"bet-{round_id}", round_id, 300)), balance_minor - 300)
     original = send(local_stack, route, body(a, tx_id, round_id, 300))
@@ -322,7 +324,7 @@ def test_a_bet_above_the_balance_is_refused_402_and_writes_nothing(local_stack: 
     before = books.scan()
     rgs_refused(send(local_stack, "bet", payload), 402, "INSUFFICIENT_FUNDS")
     assert books.scan() == before
-    assert books.entry(PROVIDER, f"round:{round_id}:bet") is None
+    assert books.entry(PROVIDER, bet_key(account.player_id, round_id)) is None
     # the boundary: exactly the balance is accepted
     ok(send(local_stack, "bet", body(account, tx("bet"), tx("round"), 1_000)), 0)
     # a declined bet was not recorded: once the player is funded, the same request is a new bet
@@ -339,7 +341,7 @@ def test_a_refund_of_an_unknown_round_answers_ok_and_a_late_bet_for_that_round_i
     round_id = tx("round")
     refund_id = f"refund-{round_id}"
     ok(send(local_stack, "refund", body(account, refund_id, round_id, 500)), 3_000)
-    tombstone = books.entry(PROVIDER, f"round:{round_id}:bet")
+    tombstone = books.entry(PROVIDER, bet_key(account.player_id, round_id))
     assert tombstone is not None
     assert (s(tombstone, "kind"), s(tombstone, "reversed_by")) == ("tombstone", f"tx:{refund_id}")
     own = books.entry(PROVIDER, f"tx:{refund_id}")
@@ -373,17 +375,24 @@ def test_a_refund_whose_amount_differs_from_the_bet_is_refused_and_writes_nothin
     assert books.check(account)[0] == AccountState(3_000 * 100, 4)
 
 
-def test_a_refund_naming_another_players_or_currencys_bet_is_refused_and_writes_nothing(
+def test_a_refund_naming_another_players_or_currencys_bet_never_reverses_that_bet(
     local_stack: LocalStack, books: Books, two_players: tuple[AccountKey, AccountKey]
 ) -> None:
+    """Bets are keyed by player and round: player B's refund in A's round names B's own (absent) bet, so it
+    moves no money and leaves B's tombstone; in another currency, A's bet is not reversible by it."""
     a, b = two_players
     round_id = tx("round")
     balance_minor = books.account(a).balance // 100
+    b_balance_minor = books.account(b).balance // 100
     ok(send(local_stack, "bet", body(a, f"bet-{round_id}", round_id, 250)), balance_minor - 250)
-    for other in (b, AccountKey(a.player_id, "EUR")):
-        before = books.scan()
-        rgs_refused(send(local_stack, "refund", body(other, tx("refund"), round_id, 250)), 409, "NOT_REVERSIBLE")
-        assert books.scan() == before
+    ok(send(local_stack, "refund", body(b, tx("refund"), round_id, 250)), b_balance_minor)
+    tombstone = books.entry(PROVIDER, bet_key(b.player_id, round_id))
+    assert tombstone is not None
+    assert s(tombstone, "kind") == "tombstone"
+    before = books.scan()
+    euro = AccountKey(a.player_id, "EUR")
+    rgs_refused(send(local_stack, "refund", body(euro, tx("refund"), round_id, 250)), 409, "NOT_REVERSIBLE")
+    assert books.scan() == before
     ok(send(local_stack, "refund", body(a, f"refund-{round_id}", round_id, 250)), balance_minor)
     for account in (a, b, AccountKey(a.player_id, "EUR")):
         books.check(account)
@@ -489,10 +498,11 @@ def test_during_a_key_rotation_both_configured_secrets_verify(
     document["secrets"][f"rgs-wallet/operators/{OPERATOR_ID}"]["hmac_secrets"] = [NEW_SECRET]
     secrets_file.write_text(json.dumps(document), encoding="utf-8")
     wallet = rotation_wallet(secrets_file, real_client)
+    won_round = json.loads(new)["round_id"]
     with pytest.raises(Unauthorized) as raised:
-        wallet.win(rgs_raw_request("win", body(account, tx("win"), tx("round"), 50), RGS_SECRET))
+        wallet.win(rgs_raw_request("win", body(account, tx("win"), won_round, 50), RGS_SECRET))
     assert raised.value.code == "SIGNATURE_INVALID"
-    assert wallet.win(rgs_raw_request("win", body(account, tx("win"), tx("round"), 50), NEW_SECRET)) == {
+    assert wallet.win(rgs_raw_request("win", body(account, tx("win"), won_round, 50), NEW_SECRET)) == {
         "ok": True,
         "balance_minor": 750,
     }
@@ -521,12 +531,12 @@ def test_a_refund_whose_operator_tx_id_looks_like_a_round_key_is_not_a_500(
     local_stack: LocalStack, books: Books
 ) -> None:
     """Bets were once keyed ``<round_id>:bet`` in the key space of the wins' and refunds' ``operator_tx_id``: a
-    refund whose own id was its round's bet key reversed itself, a 500. Keys are now prefixed (``round:``,
+    refund whose own id was its round's bet key reversed itself, a 500. Keys are now prefixed (``bet:``,
     ``tx:``) so no operator id can name a bet's key; any documented answer, and nothing written if refused."""
     account = new_player(local_stack, "USD", "10.00")
     round_id = tx("round")
     before = books.player_items(account)
-    response = send(local_stack, "refund", body(account, f"{round_id}:bet", round_id, 100))
+    response = send(local_stack, "refund", body(account, bet_key(account.player_id, round_id), round_id, 100))
     assert response.status != 500, response.body
     assert "ok" in response.json()
     if response.status == 200:
@@ -540,8 +550,9 @@ def test_a_win_whose_operator_tx_id_looks_like_a_round_key_does_not_block_that_r
     local_stack: LocalStack, books: Books
 ) -> None:
     account = new_player(local_stack, "USD", "10.00")
-    round_id = tx("round")
-    ok(send(local_stack, "win", body(account, f"{round_id}:bet", tx("earlier-round"), 100)), 1_100)
+    round_id, earlier = tx("round"), tx("earlier-round")
+    ok(send(local_stack, "bet", body(account, f"bet-{earlier}", earlier, 100)), 900)
+    ok(send(local_stack, "win", body(account, bet_key(account.player_id, round_id), earlier, 200)), 1_100)
     ok(send(local_stack, "bet", body(account, f"bet-{round_id}", round_id, 100)), 1_000)
 
 

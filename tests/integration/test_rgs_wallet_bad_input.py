@@ -27,11 +27,14 @@ request that is both unsigned and not JSON gets a 401, and an oversized one gets
 | 400 | `UNKNOWN_CURRENCY` | `currency` is three capitals but not an ISO 4217 code |
 | 400 | `INVALID_AMOUNT` | `amount_minor` is above 1,000,000,000,000 major units |
 | 404 | `UNKNOWN_PLAYER` | a valid request for a player, or a currency of the player, that does not exist |
+| 404 | `BET_NOT_FOUND` | a win naming no bet of its player, currency and round (`test_wallet_attacks.py`) |
 | 402 | `INSUFFICIENT_FUNDS` | a bet above the balance (`test_rgs_wallet.py`) |
 | 409 | `IDEMPOTENCY_CONFLICT` | an `operator_tx_id` reused with other content; a 2nd bet for a round |
 | 409 | `ALREADY_ROLLED_BACK` | a bet for a round that was refunded before it arrived (`test_rgs_wallet.py`) |
 | 409 | `REVERSAL_AMOUNT_MISMATCH` | a refund whose amount is not the bet's (`test_rgs_wallet.py`) |
-| 409 | `NOT_REVERSIBLE` | a refund naming another player's or currency's bet, or itself (`test_rgs_wallet.py`) |
+| 409 | `NOT_REVERSIBLE` | a refund naming another currency's bet, or itself (`test_rgs_wallet.py`) |
+| 409 | `WIN_ABOVE_LIMIT` | wins of one bet above its stake x `max_win_multiplier` (`test_wallet_attacks.py`) |
+| 409 | `BET_SETTLED` | a win for a refunded bet, a refund of a bet paid a win (`test_wallet_attacks.py`) |
 | 503 | `RETRY_LATER` | the wallet stayed busy through every retry (`test_rgs_wallet_concurrency.py`) |
 
 Details:
@@ -564,6 +567,9 @@ SEMANTIC_ERRORS = [
     (409, "REVERSAL_AMOUNT_MISMATCH"),
     (409, "NOT_REVERSIBLE"),
     (503, "RETRY_LATER"),
+    (404, "BET_NOT_FOUND"),
+    (409, "WIN_ABOVE_LIMIT"),
+    (409, "BET_SETTLED"),
 ]
 
 
@@ -577,6 +583,13 @@ def send(stack: LocalStack, case: Case) -> HttpResponse:
 
 def signed_call(stack: LocalStack, route: str, payload: bytes) -> HttpResponse:
     return send(stack, Case("control", route, payload, 200, ""))
+
+
+def bet_behind(stack: LocalStack, payload: bytes) -> None:
+    """The bet a win needs: the same player, currency and round as ``payload``, placed first."""
+    data = json.loads(payload)
+    bet = body("bet", f"{data['operator_tx_id']}-its-bet", round_id=data["round_id"], amount_minor=1)
+    assert signed_call(stack, "bet", bet).status == 200
 
 
 @pytest.fixture(scope="module")
@@ -634,13 +647,15 @@ def test_the_baseline_requests_succeed_so_each_row_fails_only_for_its_own_defect
 ) -> None:
     """The rows are these requests with one thing wrong: here they are right, and each writes its entry."""
     tx = f"rg-bi-control-{route}"
+    if route == "win":
+        bet_behind(local_stack, body(route, tx))
     before = scan_table(wallet_table)
     response = signed_call(local_stack, route, body(route, tx))
     after = scan_table(wallet_table)
     assert response.status == 200, response.body
     assert response.json()["ok"] is True
     assert isinstance(response.json()["balance_minor"], int)
-    key = f"round:round-{tx}:bet" if route == "bet" else f"tx:{tx}"  # a bet is kept under its round
+    key = f"bet:{PLAYER}/round-{tx}" if route == "bet" else f"tx:{tx}"  # a bet is kept under its player and round
     assert (f"TX#rgs:{OPERATOR_ID}#{key}", "TX") in after, "its own entry"
     assert after != before
     # the player's account adds up: balance = Σ delta, version = number of entries
@@ -653,13 +668,16 @@ def test_the_baseline_requests_succeed_so_each_row_fails_only_for_its_own_defect
 
 @pytest.mark.usefixtures("player")
 def test_a_body_of_exactly_16_kib_is_accepted(local_stack: LocalStack) -> None:
-    response = signed_call(local_stack, "win", padded("win", "rg-bi-exactly-16k", MAX_BODY))
+    payload = padded("win", "rg-bi-exactly-16k", MAX_BODY)
+    bet_behind(local_stack, payload)
+    response = signed_call(local_stack, "win", payload)
     assert response.status == 200, response.body
 
 
 @pytest.mark.usefixtures("player")
 def test_unknown_fields_and_a_free_form_multiplier_are_accepted(local_stack: LocalStack) -> None:
     payload = body("win", "rg-bi-extra", multiplier={"x": [1, 2.5, None]}, extra={"nested": True}, lang="ko")
+    bet_behind(local_stack, payload)
     response = signed_call(local_stack, "win", payload)
     assert response.status == 200, response.body
 
@@ -668,6 +686,7 @@ def test_unknown_fields_and_a_free_form_multiplier_are_accepted(local_stack: Loc
 def test_a_request_without_content_type_arrives_base64_encoded_and_still_verifies(local_stack: LocalStack) -> None:
     """API Gateway base64-encodes a body without a textual content type: the signature covers the decoded bytes."""
     payload = body("win", "rg-bi-no-content-type")
+    bet_behind(local_stack, payload)
     headers = list(rgs_headers("win", payload).items())
     response = local_stack.handle(HttpRequest("POST", "/rgs-wallet/win", headers=headers, body=payload))
     assert response.status == 200, response.body

@@ -34,21 +34,26 @@ RGS_WALLET_OPERATORS, RGS_EXTERNAL, RGS_OPERATORS = (
     "secret:rgs/operators/*",
 )
 QUEUE, SEND = "WalletRetryQueue", "sqs:SendMessage"
+RUBY_ALLOW, SPORTSBOOK_ALLOW, RGS_WALLET_ALLOW = (  # the optional source-IP allow-lists
+    "secret:ruby/allowlist-*",
+    "secret:sportsbook/allowlist-*",
+    "secret:rgs-wallet/allowlist-*",
+)
 
 MOVE = {W: {GET, PUT, UPDATE}}
 
 # function -> resource -> actions: every inline permission of every function, reviewed.
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "HealthFunction": {},
-    "RubyBalanceFunction": {W: {GET}, RUBY_BRANDS: {READ_SECRET}},
-    "RubyDebitFunction": {**MOVE, RUBY_BRANDS: {READ_SECRET}},
-    "RubyCreditFunction": {**MOVE, RUBY_BRANDS: {READ_SECRET}},
-    "RubyRollbackFunction": {**MOVE, RUBY_BRANDS: {READ_SECRET}},
-    "SportsbookTransactionFunction": {**MOVE, SPORTSBOOK: {READ_SECRET}},
-    "SportsbookRollbackFunction": {**MOVE, SPORTSBOOK: {READ_SECRET}},
-    "RgsWalletBetFunction": {**MOVE, RGS_WALLET_OPERATORS: {READ_SECRET}},
-    "RgsWalletWinFunction": {**MOVE, RGS_WALLET_OPERATORS: {READ_SECRET}},
-    "RgsWalletRefundFunction": {**MOVE, RGS_WALLET_OPERATORS: {READ_SECRET}},
+    "RubyBalanceFunction": {RUBY_ALLOW: {READ_SECRET}, W: {GET}, RUBY_BRANDS: {READ_SECRET}},
+    "RubyDebitFunction": {RUBY_ALLOW: {READ_SECRET}, **MOVE, RUBY_BRANDS: {READ_SECRET}},
+    "RubyCreditFunction": {RUBY_ALLOW: {READ_SECRET}, **MOVE, RUBY_BRANDS: {READ_SECRET}},
+    "RubyRollbackFunction": {RUBY_ALLOW: {READ_SECRET}, **MOVE, RUBY_BRANDS: {READ_SECRET}},
+    "SportsbookTransactionFunction": {SPORTSBOOK_ALLOW: {READ_SECRET}, **MOVE, SPORTSBOOK: {READ_SECRET}},
+    "SportsbookRollbackFunction": {SPORTSBOOK_ALLOW: {READ_SECRET}, **MOVE, SPORTSBOOK: {READ_SECRET}},
+    "RgsWalletBetFunction": {RGS_WALLET_ALLOW: {READ_SECRET}, **MOVE, RGS_WALLET_OPERATORS: {READ_SECRET}},
+    "RgsWalletWinFunction": {RGS_WALLET_ALLOW: {READ_SECRET}, **MOVE, RGS_WALLET_OPERATORS: {READ_SECRET}},
+    "RgsWalletRefundFunction": {RGS_WALLET_ALLOW: {READ_SECRET}, **MOVE, RGS_WALLET_OPERATORS: {READ_SECRET}},
     "SportsbookLaunchFunction": {W: {GET}, SPORTSBOOK: {READ_SECRET}},
     "RgsLaunchFunction": {W: {GET}, RGS_EXTERNAL: {READ_SECRET}},
     "RgsAdminCreateOperatorFunction": {

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.config import Config
 
 CLIENT_CONFIG = Config(
-    connect_timeout=1,
+    connect_timeout=0.5,
     read_timeout=1,  # DynamoDB answers in milliseconds; a lost answer must leave room to retry within 5 s
     retries={"total_max_attempts": 1, "mode": "standard"},
     tcp_keepalive=True,
@@ -21,6 +21,11 @@ CLIENT_CONFIG = Config(
 )
 
 _lock = threading.Lock()
+
+
+def attempt_seconds(config: Config) -> float:
+    """The longest one call through a client of ``config`` can take (connect plus read timeouts, per attempt)."""
+    return float(config.connect_timeout) + float(config.read_timeout)
 
 
 @cache
@@ -41,8 +46,8 @@ def sqs() -> Any:
 
 
 SECRETS_CONFIG = Config(
-    connect_timeout=1,
-    read_timeout=1.5,  # GetSecretValue answers in tens of ms; botocore's default 60 s would outlast any deadline
+    connect_timeout=0.5,
+    read_timeout=1,  # GetSecretValue answers in tens of ms; botocore's default 60 s would outlast any deadline
     retries={"total_max_attempts": 2, "mode": "standard"},
     tcp_keepalive=True,
 )

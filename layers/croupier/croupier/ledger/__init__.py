@@ -3,6 +3,8 @@
 from croupier.ledger.model import (
     AccountKey,
     AccountState,
+    BackingExceeded,
+    BackingSettled,
     Effect,
     Entry,
     IdempotencyConflict,
@@ -11,16 +13,21 @@ from croupier.ledger.model import (
     Movement,
     NotReversible,
     Outcome,
+    ReplayedRequest,
     Reversal,
     ReversalAmountMismatch,
     ReversedBeforeArrival,
+    UnbackedCredit,
     UnknownAccount,
+    signature_digest,
 )
 from croupier.ledger.service import Ledger, RetriesExhausted, SnapshotCache
 
 __all__ = [
     "AccountKey",
     "AccountState",
+    "BackingExceeded",
+    "BackingSettled",
     "Effect",
     "Entry",
     "IdempotencyConflict",
@@ -30,10 +37,13 @@ __all__ = [
     "Movement",
     "NotReversible",
     "Outcome",
+    "ReplayedRequest",
     "RetriesExhausted",
     "Reversal",
     "ReversalAmountMismatch",
     "ReversedBeforeArrival",
     "SnapshotCache",
+    "UnbackedCredit",
     "UnknownAccount",
+    "signature_digest",
 ]

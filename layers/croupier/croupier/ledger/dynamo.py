@@ -9,10 +9,15 @@ Items (one table, ``pk``/``sk``; GSI ``gsi1`` lists an account's entries in comm
 | link | ``LINK#<provider>#<external id>`` | ``LINK`` | player_id (immutable) |
 | entry | ``TX#<provider>#<tx id>`` | ``TX`` | the :class:`Entry`; gsi1 = ``ENTRIES#<id>#<cur>`` / version |
 
+An entry may also hold ``sig`` (a digest of the signature its request arrived with), ``backs`` (a debit's room
+for the credits it backs) and ``credited_by`` (the last credit it backed).
+
 A movement is one ``TransactWriteItems``: put the entry if absent, update the account if its version
-is the expected one (and, for a debit, if the funds are there), and for a reversal mark the target or
-leave a tombstone at its key. Every item asks for ``ALL_OLD`` on a failed condition, so a replay, a
-stale snapshot or a tombstone is answered from the same round trip.
+is the expected one (and, for a debit, if the funds are there), for a backed credit take its amount from
+the backing debit's room (if that debit is the same account's, not reversed, with room enough), and for a
+reversal mark the target (if it backed no credit) or leave a tombstone at its key. Every item asks for
+``ALL_OLD`` on a failed condition, so a replay, a stale snapshot or a tombstone is answered from the same
+round trip.
 """
 
 from __future__ import annotations
@@ -122,6 +127,12 @@ def entry_item(entry: Entry) -> dict[str, Any]:
         item["reversed_by"] = {"S": entry.reversed_by}
     if entry.meta:
         item["meta"] = {"M": {k: {"S": v} for k, v in entry.meta.items()}}
+    if entry.signature:
+        item["sig"] = {"S": entry.signature}
+    if entry.backs is not None:
+        item["backs"] = {"N": str(entry.backs)}
+    if entry.credited_by is not None:
+        item["credited_by"] = {"S": entry.credited_by}
     return item
 
 
@@ -143,6 +154,9 @@ def entry_from_item(item: dict[str, Any]) -> Entry:
         target_tx_id=item["target"]["S"] if "target" in item else None,
         reversed_by=item["reversed_by"]["S"] if "reversed_by" in item else None,
         meta={k: v["S"] for k, v in meta.items()},
+        signature=item["sig"]["S"] if "sig" in item else "",
+        backs=int(item["backs"]["N"]) if "backs" in item else None,
+        credited_by=item["credited_by"]["S"] if "credited_by" in item else None,
     )
 
 
@@ -166,6 +180,9 @@ class CommitPlan:
     """A tombstone to put at the unknown target's key (only if that key is still free)."""
     marker: Entry | None = None
     """A marker holding the movement's alias key (only if that key is still free)."""
+    backed_by: str | None = None
+    """tx id of the debit backing this credit: its room is reduced by the credit's amount (only if it is a debit
+    of the same account, not reversed, with that much room left)."""
 
     @property
     def token(self) -> str:
@@ -184,6 +201,7 @@ class Failed(StrEnum):
     TOMBSTONE = "tombstone"
     TRANSIENT = "transient"
     MARKER = "marker"
+    BACKING = "backing"
     TOKEN_REUSED = "token_reused"  # noqa: S105 - a state, not a secret
     """Another request used this ClientRequestToken with other parameters in the last 10 minutes."""
 
@@ -196,6 +214,8 @@ class CommitResult:
     """The entry already stored under the movement's key (a replay, a conflict or a tombstone)."""
     account: AccountState | None = None
     """The account as it is now, when its condition failed (None: no such account)."""
+    backing: Entry | None = None
+    """The backing entry as it is now, when its condition failed (None: there is none)."""
     transient: str = ""
     uncertain: bool = False
     """The request may have reached DynamoDB and committed, but no answer came back (a timeout)."""
@@ -322,7 +342,10 @@ class DynamoLedgerStore:
                         "TableName": self.table,
                         "Key": {"pk": {"S": entry_pk(entry.provider, plan.mark_target)}, "sk": {"S": TX_SK}},
                         "UpdateExpression": "SET reversed_by = :rb",
-                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(reversed_by)",
+                        "ConditionExpression": (
+                            "attribute_exists(pk) AND attribute_not_exists(reversed_by)"
+                            " AND attribute_not_exists(credited_by)"
+                        ),
                         "ExpressionAttributeValues": {":rb": {"S": entry.tx_id}},
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
@@ -352,6 +375,28 @@ class DynamoLedgerStore:
                 }
             )
             roles.append(Failed.MARKER)
+        if plan.backed_by is not None:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": entry_pk(entry.provider, plan.backed_by)}, "sk": {"S": TX_SK}},
+                        "UpdateExpression": "SET backs = backs - :amount, credited_by = :by",
+                        "ConditionExpression": (
+                            "backs >= :amount AND player_id = :player AND currency = :currency"
+                            " AND attribute_not_exists(reversed_by)"
+                        ),
+                        "ExpressionAttributeValues": {
+                            ":amount": {"N": str(entry.amount)},
+                            ":by": {"S": entry.tx_id},
+                            ":player": {"S": entry.account.player_id},
+                            ":currency": {"S": entry.account.currency},
+                        },
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+            roles.append(Failed.BACKING)
         try:
             self.client.transact_write_items(TransactItems=items, ClientRequestToken=plan.token)
         except ClientError as error:
@@ -537,6 +582,7 @@ def _cancelled(error: ClientError, roles: list[Failed]) -> CommitResult:
     failed: set[Failed] = set()
     existing: Entry | None = None
     account: AccountState | None = None
+    backing: Entry | None = None
     transient = ""
     for role, reason in zip(roles, reasons, strict=False):
         reason_code = reason.get("Code") or "None"
@@ -551,6 +597,8 @@ def _cancelled(error: ClientError, roles: list[Failed]) -> CommitResult:
             existing = entry_from_item(item)
         elif role is Failed.ACCOUNT and item:
             account = account_from_item(item)
+        elif role is Failed.BACKING and item and item.get("sk", {}).get("S") == TX_SK:
+            backing = entry_from_item(item)
     if not failed:
         return CommitResult(ok=False, failed=frozenset({Failed.TRANSIENT}), transient=transient or "cancelled")
-    return CommitResult(ok=False, failed=frozenset(failed), existing=existing, account=account)
+    return CommitResult(ok=False, failed=frozenset(failed), existing=existing, account=account, backing=backing)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from croupier.errors import Conflict, CroupierError, NotFound
+from croupier.errors import Conflict, CroupierError, NotFound, Unauthorized
 
 
 class Kind(StrEnum):
@@ -63,16 +63,30 @@ class Movement:
     alias: str | None = None
     """A second key of the provider's to hold in the same transaction (the RGS's ``tx:<operator_tx_id>``), so
     that no other movement, of any kind, can use that idempotency key."""
+    signature: str = ""
+    """A digest of the signature the request arrived with (:func:`signature_digest`), kept on the entry so that
+    a reversal arriving with the very same signature (a replay of this request on another route) is refused."""
+    backs: int | None = None
+    """A debit only: how many units of later credits it may back (an RGS bet: its stake x the maximum
+    multiplier). Each credit that names it (``backed_by``) takes its amount from this room, atomically."""
+    backed_by: str | None = None
+    """A credit only: the ``tx_id`` of the same provider's debit that must back it (same account, not reversed,
+    room left): an RGS win names its bet. Part of the fingerprint."""
 
     def __post_init__(self) -> None:
         if self.kind not in (Kind.DEBIT, Kind.CREDIT):
             raise ValueError("a movement is a debit or a credit")
         if self.amount < 0:
             raise ValueError("amounts are never negative")
+        if self.backs is not None and (self.kind is not Kind.DEBIT or self.backs < 0):
+            raise ValueError("only a debit backs credits, by a room that is never negative")
+        if self.backed_by is not None and (self.kind is not Kind.CREDIT or self.backed_by == self.tx_id):
+            raise ValueError("only a credit is backed, by another entry")
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.kind, self.account, str(self.amount), self.reference)
+        reference = self.reference if self.backed_by is None else f"{self.reference}\x1e{self.backed_by}"
+        return fingerprint(self.kind, self.account, str(self.amount), reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +105,22 @@ class Reversal:
     amount: int | None = None
     reversible: frozenset[Kind] = frozenset({Kind.DEBIT})
     meta: Mapping[str, str] = field(default_factory=dict)
+    signature: str = ""
+    """The digest of the request's signature: a target that arrived with the same one is not reversed."""
 
     @property
     def fingerprint(self) -> str:
         return fingerprint(
             Kind.REVERSAL, self.account, "" if self.amount is None else str(self.amount), self.target_tx_id
         )
+
+
+def signature_digest(signature: str) -> str:
+    """What an entry keeps of the signature its request arrived with: enough to recognise the same signature
+    again, useless to sign anything (a truncated hash of the lower-cased hex, never the signature itself)."""
+    if not signature:
+        return ""
+    return hashlib.sha256(b"croupier-signature\x1f" + signature.strip().lower().encode("utf-8")).hexdigest()[:32]
 
 
 def fingerprint(kind: Kind, account: AccountKey, amount: str, target: str) -> str:
@@ -124,6 +148,12 @@ class Entry:
     target_tx_id: str | None = None
     reversed_by: str | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
+    signature: str = ""
+    """The digest of the signature the request arrived with ("" when the provider's scheme needs none)."""
+    backs: int | None = None
+    """A debit that backs credits: the room left for them (units)."""
+    credited_by: str | None = None
+    """A backing debit: the tx id of the last credit it backed (a backed debit is no longer reversible)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +207,36 @@ class ReversedBeforeArrival(Conflict):
     def __init__(self, message: str, tombstone: Entry) -> None:
         super().__init__(message)
         self.tombstone = tombstone
+
+
+class ReplayedRequest(Unauthorized):
+    """A reversal carrying the very signature of the request it would reverse: that request, replayed on another
+    route (Ruby's callback signature covers the body and the timestamp, not the path)."""
+
+    code = "REPLAYED_REQUEST"
+    metric = "Declines"
+
+
+class UnbackedCredit(NotFound):
+    """A credit that must be backed names no debit of the same provider, player, currency (an RGS win without its
+    round's bet)."""
+
+    code = "BET_NOT_FOUND"
+    metric = "Declines"
+
+
+class BackingExceeded(Conflict):
+    """The credits a debit backs would pass its room (an RGS win above the stake x the maximum multiplier)."""
+
+    code = "WIN_ABOVE_LIMIT"
+    metric = "Declines"
+
+
+class BackingSettled(Conflict):
+    """The backing debit was reversed (a refunded bet), or a reversal targets a debit that backed a credit."""
+
+    code = "BET_SETTLED"
+    metric = "Declines"
 
 
 class NotReversible(Conflict):

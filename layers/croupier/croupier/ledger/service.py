@@ -22,6 +22,8 @@ from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed, TransientSt
 from croupier.ledger.model import (
     AccountKey,
     AccountState,
+    BackingExceeded,
+    BackingSettled,
     Effect,
     Entry,
     IdempotencyConflict,
@@ -30,9 +32,11 @@ from croupier.ledger.model import (
     Movement,
     NotReversible,
     Outcome,
+    ReplayedRequest,
     Reversal,
     ReversalAmountMismatch,
     ReversedBeforeArrival,
+    UnbackedCredit,
     UnknownAccount,
 )
 
@@ -43,8 +47,12 @@ MAX_RACES = 64
 BACKOFF_BASE_SECONDS = 0.01
 BACKOFF_CAP_SECONDS = 0.25
 SNAPSHOT_CACHE_SIZE = 10_000
-RETRY_BUDGET_SECONDS = 2.5
-"""No pause starts that would end later than this after the request began (Ruby gives up at 5 s)."""
+RETRY_BUDGET_SECONDS = 3.5
+"""When a caller gives no deadline: every attempt, retries included, ends within this after the call began."""
+ATTEMPT_SECONDS = 1.5
+"""The longest one attempt (a read or a commit) can take: the DynamoDB client's connect plus read timeouts
+(``croupier.aws.CLIENT_CONFIG``; the wiring passes the configured values). No attempt starts unless it can end
+before the deadline, so nothing is sent to DynamoDB that could still be under way when the answer leaves."""
 
 T = TypeVar("T")
 
@@ -111,21 +119,35 @@ class Ledger:
         budget_seconds: float = RETRY_BUDGET_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
         cache: SnapshotCache | None = None,
+        attempt_seconds: float = ATTEMPT_SECONDS,
     ) -> None:
         self.store = store
         self.now = now
         self.sleep = sleep
         self.max_attempts = max_attempts
         self.budget_seconds = budget_seconds
+        self.attempt_seconds = attempt_seconds
         self.monotonic = monotonic
         self.snapshots = cache if cache is not None else SnapshotCache()
         self._random = random.Random()  # noqa: S311 - jitter, not secrecy
 
     # reads -----------------------------------------------------------------------------------------
 
-    def balance(self, account: AccountKey) -> AccountState:
+    def deadline(self, seconds: float | None = None) -> float:
+        """The monotonic time ``seconds`` (default: the budget) from now: a request's deadline, taken when it
+        arrives and passed to every call it makes, so that the whole request (its reads, its commit and their
+        retries) ends inside its provider's timeout."""
+        return self.monotonic() + (self.budget_seconds if seconds is None else seconds)
+
+    def ensure_time(self, deadline: float) -> None:
+        """Refuse (503, nothing written) to start an attempt that could still be under way at ``deadline``."""
+        if self.monotonic() + self.attempt_seconds > deadline:
+            raise RetriesExhausted("the wallet is busy; retry the same request")
+
+    def balance(self, account: AccountKey, *, deadline: float | None = None) -> AccountState:
         """A live read (never the cache), which also refreshes the cache."""
-        state = self._attempt_read(lambda: self.store.read_account(account))
+        until = self.deadline() if deadline is None else deadline
+        state = self._attempt_read(lambda: self.store.read_account(account), until)
         if state is None:
             raise UnknownAccount("unknown player or currency")
         self.snapshots.put(account, state)
@@ -133,10 +155,11 @@ class Ledger:
 
     # movements -------------------------------------------------------------------------------------
 
-    def move(self, movement: Movement) -> Outcome:
+    def move(self, movement: Movement, *, deadline: float | None = None) -> Outcome:
         account = movement.account
-        state = self.snapshots.get(account) or self.balance(account)
-        deadline = self.monotonic() + self.budget_seconds
+        if deadline is None:
+            deadline = self.deadline()
+        state = self.snapshots.get(account) or self.balance(account, deadline=deadline)
         plan: CommitPlan | None = None
         uncertain = False  # the last attempt's answer was lost: it may have committed
         failures = 0  # throttling, conflicts, lost answers: bounded by max_attempts and the budget
@@ -144,6 +167,7 @@ class Ledger:
             for _ in range(MAX_RACES):
                 if plan is None:  # a new plan only when the state it rests on changed: a retry resends it whole
                     plan = self._movement_plan(movement, state)
+                self.ensure_time(deadline)
                 result = self.store.commit(plan)
                 uncertain = result.uncertain
                 if result.ok:
@@ -153,6 +177,8 @@ class Ledger:
                     return self._replay(result.existing, movement.fingerprint, movement.kind)
                 if Failed.MARKER in result.failed:
                     raise IdempotencyConflict("this transaction id was used before by another transaction")
+                if Failed.BACKING in result.failed:
+                    raise _unbacked(movement, result.backing)
                 if Failed.ACCOUNT in result.failed:
                     if result.account is None:
                         self.snapshots.forget(account)
@@ -164,8 +190,6 @@ class Ledger:
                     # (a pause would only let newer requests overtake), within the time budget.
                     state, plan = result.account, None
                     self.snapshots.put(account, state)
-                    if self.monotonic() > deadline:
-                        break
                     continue
                 if Failed.TOKEN_REUSED in result.failed:
                     plan = None  # someone else's request under this token: rebuild, and the entry check decides
@@ -178,9 +202,10 @@ class Ledger:
         except RetriesExhausted as exhausted:
             if not uncertain:
                 raise
-            try:  # never answer "not done" for what may be done: look once, answer what is stored
+            try:  # never answer "not done" for what may be done: look once (if there is time), answer what is stored
+                self.ensure_time(deadline)
                 existing = self.store.read_entry(movement.provider, movement.tx_id)
-            except TransientStoreError:
+            except (TransientStoreError, RetriesExhausted):
                 raise exhausted from None
             if existing is None:
                 raise
@@ -202,6 +227,8 @@ class Ledger:
             created_at=now,
             fingerprint=movement.fingerprint,
             meta=dict(movement.meta),
+            signature=movement.signature,
+            backs=movement.backs,
         )
         marker = None
         if movement.alias is not None:
@@ -220,25 +247,28 @@ class Ledger:
                 target_tx_id=movement.tx_id,
             )
         need = movement.amount if movement.kind is Kind.DEBIT else 0
-        return CommitPlan(entry=entry, expected=state, require_funds=need, marker=marker)
+        return CommitPlan(entry=entry, expected=state, require_funds=need, marker=marker, backed_by=movement.backed_by)
 
     # reversals -------------------------------------------------------------------------------------
 
-    def reverse(self, reversal: Reversal) -> Outcome:
+    def reverse(self, reversal: Reversal, *, deadline: float | None = None) -> Outcome:
         account = reversal.account
         if reversal.tx_id == reversal.target_tx_id:
             raise NotReversible("a reversal cannot name itself as its target")
-        deadline = self.monotonic() + self.budget_seconds
+        if deadline is None:
+            deadline = self.deadline()
         failures = 0
         for _ in range(MAX_RACES):
             own, target, state = self._attempt_read(
-                lambda: self.store.read_for_reversal(reversal.provider, reversal.tx_id, reversal.target_tx_id, account)
+                lambda: self.store.read_for_reversal(reversal.provider, reversal.tx_id, reversal.target_tx_id, account),
+                deadline,
             )
             if own is not None:
                 return self._replay(own, reversal.fingerprint, Kind.REVERSAL)
             if state is None:
                 raise UnknownAccount("unknown player or currency")
             plan = self._reversal_plan(reversal, target, state)
+            self.ensure_time(deadline)
             result = self.store.commit(plan)
             if result.ok:
                 self.snapshots.put(account, AccountState(plan.entry.balance_after, plan.entry.version))
@@ -246,9 +276,7 @@ class Ledger:
             if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
                 return self._replay(result.existing, reversal.fingerprint, Kind.REVERSAL)
             if result.failed & {Failed.ACCOUNT, Failed.TARGET, Failed.TOMBSTONE, Failed.TOKEN_REUSED}:
-                if self.monotonic() > deadline:
-                    break
-                continue  # something moved under us: read again, at once
+                continue  # something moved under us: read again, at once (if there is time)
             failures += 1  # the next read shows whether a lost response had committed
             if failures >= self.max_attempts:
                 break
@@ -275,6 +303,7 @@ class Ledger:
                 effect=effect,
                 target_tx_id=reversal.target_tx_id,
                 meta=dict(reversal.meta),
+                signature=reversal.signature,
             )
 
         if target is None:
@@ -295,12 +324,16 @@ class Ledger:
             return CommitPlan(entry=entry(0, 0, Effect.TARGET_UNKNOWN), expected=state, tombstone=tombstone)
         if target.kind is Kind.TOMBSTONE:
             return CommitPlan(entry=entry(0, 0, Effect.ALREADY_REVERSED), expected=state)
+        if reversal.signature and target.signature == reversal.signature:
+            raise ReplayedRequest("this request carries the signature of the transaction it would reverse")
         if target.account != account or target.kind not in reversal.reversible:
             raise NotReversible(f"transaction {reversal.target_tx_id!r} cannot be reversed by this request")
         if reversal.amount is not None and reversal.amount != target.amount:
             raise ReversalAmountMismatch("the amount differs from the amount of the transaction it reverses")
         if target.reversed_by is not None:
             return CommitPlan(entry=entry(target.amount, 0, Effect.ALREADY_REVERSED), expected=state)
+        if target.credited_by is not None:
+            raise BackingSettled(f"transaction {reversal.target_tx_id!r} backed a credit; it cannot be reversed")
         delta = target.amount if target.kind is Kind.DEBIT else -target.amount
         return CommitPlan(
             entry=entry(target.amount, delta, Effect.APPLIED), expected=state, mark_target=reversal.target_tx_id
@@ -319,19 +352,31 @@ class Ledger:
 
     def _backoff(self, attempt: int, deadline: float) -> None:
         """Full jitter: a random pause up to an exponentially growing, capped bound. No pause after the last
-        attempt, and none that would end past the deadline: then the request is given up (503, retryable)."""
+        attempt, and none after which the next attempt could not end before the deadline: then the request is
+        given up (503, retryable)."""
         if attempt + 1 >= self.max_attempts:
             return
         pause = self._random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt)))
-        if self.monotonic() + pause > deadline:
+        if self.monotonic() + pause + self.attempt_seconds > deadline:
             raise RetriesExhausted("the wallet is busy; retry the same request")
         self.sleep(pause)
 
-    def _attempt_read(self, read: Callable[[], T]) -> T:
-        deadline = self.monotonic() + self.budget_seconds
+    def _attempt_read(self, read: Callable[[], T], deadline: float) -> T:
         for attempt in range(self.max_attempts):
+            self.ensure_time(deadline)
             try:
                 return read()
             except TransientStoreError:
                 self._backoff(attempt, deadline)
         raise RetriesExhausted("the wallet is busy; retry the same request")
+
+
+def _unbacked(movement: Movement, backing: Entry | None) -> Exception:
+    """Why the debit a credit names could not back it (its item as the cancelled transaction handed it back)."""
+    if backing is None or backing.kind is Kind.MARKER or backing.account != movement.account:
+        return UnbackedCredit("no bet of this player, currency and round")
+    if backing.kind is Kind.TOMBSTONE or backing.reversed_by is not None:
+        return BackingSettled("the bet of this round was refunded")
+    if backing.kind is not Kind.DEBIT or backing.backs is None:
+        return UnbackedCredit("no bet of this player, currency and round")
+    return BackingExceeded("the wins of this bet would pass its stake times the maximum multiplier")

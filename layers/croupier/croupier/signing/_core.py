@@ -99,6 +99,8 @@ class RawRequest:
     path_with_query: str
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
+    source_ip: str = ""
+    """The caller's address as API Gateway saw it (``requestContext.http.sourceIp``); never signed."""
 
     @classmethod
     def of(
@@ -119,9 +121,13 @@ class RawRequest:
         path = event.get("rawPath") or "/"
         query = event.get("rawQueryString") or ""
         path_with_query = f"{path}?{query}" if query else path
-        method = event.get("requestContext", {}).get("http", {}).get("method", "")
+        http = event.get("requestContext", {}).get("http", {})
         return cls(
-            method=method, path_with_query=path_with_query, headers=Headers(event.get("headers") or {}), body=body
+            method=http.get("method", ""),
+            path_with_query=path_with_query,
+            headers=Headers(event.get("headers") or {}),
+            body=body,
+            source_ip=http.get("sourceIp") or "",
         )
 
     @property

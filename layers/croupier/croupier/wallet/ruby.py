@@ -4,6 +4,13 @@ Order of checks, each a documented error that writes nothing: body size (413) �
 brand's key and secret, ±300 s (401) → strict JSON (400) → fields (400) → player (404) → the ledger
 (402 funds, 409 conflicting replay or already rolled back, 503 retry). Money is decimal strings both
 ways; the brand's currency comes from its configuration.
+
+Ruby's signature covers the body and the timestamp, not the path: a captured debit's bytes and headers are a
+valid rollback of that debit for 300 s. So every entry keeps a digest of the signature it arrived with, and a
+rollback carrying its target's signature is refused (401 ``REPLAYED_REQUEST``, nothing written); the debit
+path costs nothing more (the digest rides in the entry it writes anyway), the rollback reads its target
+already. A credit's or debit's request replayed to the other route meets the entry its transaction id holds
+(409 ``IDEMPOTENCY_CONFLICT``); a balance request moves nothing.
 """
 
 from __future__ import annotations
@@ -19,13 +26,19 @@ from croupier import money
 from croupier.checks import signature_refused, validated
 from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
-from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount
+from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount, signature_digest
+from croupier.network import SourceAllowList
 from croupier.observability import count_movement
 from croupier.secrets import CachedSecrets
 from croupier.signing import Clock, RawRequest, ruby_callback
 from croupier.signing._core import system_clock
 
 PROVIDER = "ruby"
+DEADLINE_SECONDS = 4.0
+"""Ruby gives up after a hard 5 s: every callback's own work (its secret read, its link, the ledger's reads,
+commit and retries) ends within 4 s of its arrival, leaving 1 s for API Gateway, the network and a cold start's
+margin. The ledger starts no attempt that could still run at that deadline; a secret read is bounded by the
+Secrets Manager client's own timeouts (``croupier.aws.SECRETS_CONFIG``: at most 3 s, cached afterwards)."""
 TxId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")]
 ShortText = Annotated[StrictStr, Field(max_length=128)]
 RubyPlayerId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
@@ -173,11 +186,26 @@ class PlayerLinks:
 
 
 class RubyWallet:
-    def __init__(self, ledger: Ledger, brands: BrandDirectory, links: PlayerLinks, *, clock: Clock = system_clock):
+    def __init__(
+        self,
+        ledger: Ledger,
+        brands: BrandDirectory,
+        links: PlayerLinks,
+        *,
+        clock: Clock = system_clock,
+        deadline_seconds: float = DEADLINE_SECONDS,
+        sources: SourceAllowList | None = None,
+    ):
         self.ledger = ledger
         self.brands = brands
         self.links = links
         self.clock = clock
+        self.deadline_seconds = deadline_seconds
+        self.sources = sources
+
+    def _account(self, brand: Brand, ruby_player_id: int, deadline: float) -> AccountKey:
+        self.ledger.ensure_time(deadline)  # the link may need a read: only if it can end in time
+        return AccountKey(self.links.player_for(ruby_player_id), brand.currency)
 
     def _authenticate(self, request: RawRequest) -> tuple[Brand, dict[str, Any]]:
         found: list[Brand] = []
@@ -191,16 +219,19 @@ class RubyWallet:
 
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+        if self.sources is not None:
+            self.sources.check(request.source_ip)  # 403 before any brand's secret is read
         verdict = ruby_callback.verify(request, secrets_for, clock=self.clock)
         if not verdict.ok:
             raise signature_refused(verdict, "UNKNOWN_BRAND_KEY")
         return found[0], parse_object(request.body)
 
     def balance(self, request: RawRequest) -> BalanceAnswer:
+        deadline = self.ledger.deadline(self.deadline_seconds)
         brand, data = self._authenticate(request)
         body = validated(BalanceRequest, data)
-        account = AccountKey(self.links.player_for(body.player_id), brand.currency)
-        state = self.ledger.balance(account)
+        account = self._account(brand, body.player_id, deadline)
+        state = self.ledger.balance(account, deadline=deadline)
         return {"balance": money.to_decimal_string(state.balance)}
 
     def debit(self, request: RawRequest) -> MoveAnswer:
@@ -210,11 +241,14 @@ class RubyWallet:
         return self._move(request, Kind.CREDIT)
 
     def _move(self, request: RawRequest, kind: Kind) -> MoveAnswer:
+        deadline = self.ledger.deadline(self.deadline_seconds)
         brand, data = self._authenticate(request)
         body = validated(MoveRequest, data)
         amount = money.from_decimal_string(body.amount, max_places=2)
-        account = AccountKey(self.links.player_for(body.player_id), brand.currency)
-        outcome = self.ledger.move(Movement(PROVIDER, body.transaction_id, account, kind, amount, meta=body.meta()))
+        account = self._account(brand, body.player_id, deadline)
+        signature = signature_digest(request.headers.get(ruby_callback.SIGNATURE_HEADER, ""))
+        movement = Movement(PROVIDER, body.transaction_id, account, kind, amount, meta=body.meta(), signature=signature)
+        outcome = self.ledger.move(movement, deadline=deadline)
         _count(outcome)
         return {
             "balance": money.to_decimal_string(outcome.balance_after),
@@ -222,11 +256,14 @@ class RubyWallet:
         }
 
     def rollback(self, request: RawRequest) -> RollbackAnswer:
+        deadline = self.ledger.deadline(self.deadline_seconds)
         brand, data = self._authenticate(request)
         body = validated(RollbackRequest, data)
-        account = AccountKey(self.links.player_for(body.player_id), brand.currency)
+        account = self._account(brand, body.player_id, deadline)
         meta = {k: v for k, v in (("round_id", body.round_id), ("game_code", body.game_code)) if v}
-        outcome = self.ledger.reverse(Reversal(PROVIDER, body.own_id, body.target, account, meta=meta))
+        signature = signature_digest(request.headers.get(ruby_callback.SIGNATURE_HEADER, ""))
+        reversal = Reversal(PROVIDER, body.own_id, body.target, account, meta=meta, signature=signature)
+        outcome = self.ledger.reverse(reversal, deadline=deadline)
         _count(outcome)
         return {"balance": money.to_decimal_string(outcome.balance_after)}
 

@@ -34,6 +34,7 @@ from croupier.ledger import (
     ReversedBeforeArrival,
     UnknownAccount,
 )
+from croupier.network import SourceAllowList, SourceNotAllowed
 from croupier.observability import count, count_movement, logger
 from croupier.secrets import CachedSecrets
 from croupier.signing import RawRequest, sportsbook
@@ -117,9 +118,10 @@ def refused(code: str, status: int = 200) -> Answer:
 
 
 class SportsbookWallet:
-    def __init__(self, ledger: Ledger, secrets: CachedSecrets) -> None:
+    def __init__(self, ledger: Ledger, secrets: CachedSecrets, *, sources: SourceAllowList | None = None) -> None:
         self.ledger = ledger
         self.secrets = secrets
+        self.sources = sources
 
     def _config(self) -> dict[str, Any]:
         return self.secrets.get(CONFIG_NAME) or {}
@@ -127,6 +129,12 @@ class SportsbookWallet:
     def _authenticate(self, request: RawRequest) -> dict[str, Any] | Answer:
         if len(request.body) > MAX_BODY_BYTES:
             return refused(INVALID_REQUEST)
+        if self.sources is not None:
+            try:
+                self.sources.check(request.source_ip)  # before the security hash is read
+            except SourceNotAllowed as refusal:
+                count("SignatureFailures")
+                return refused(refusal.code, refusal.status)
         config = self._config()
         hashes = [h for h in (config.get("security_hash"), config.get("previous_security_hash")) if h]
         verdict = sportsbook.verify(request, hashes)

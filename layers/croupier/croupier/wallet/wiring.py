@@ -9,6 +9,7 @@ from croupier.admin import Admin
 from croupier.launch import Launcher
 from croupier.ledger import Ledger
 from croupier.ledger.dynamo import DynamoLedgerStore
+from croupier.network import SourceAllowList
 from croupier.secrets import CachedSecrets, default_store
 from croupier.settings import settings
 from croupier.wallet.rgs import RgsWallet
@@ -23,7 +24,7 @@ def ledger_store() -> DynamoLedgerStore:
 
 @cache
 def ledger() -> Ledger:
-    return Ledger(ledger_store())
+    return Ledger(ledger_store(), attempt_seconds=aws.attempt_seconds(aws.CLIENT_CONFIG))
 
 
 @cache
@@ -33,7 +34,12 @@ def secrets() -> CachedSecrets:
 
 @cache
 def ruby_wallet() -> RubyWallet:
-    return RubyWallet(ledger(), BrandDirectory(secrets()), PlayerLinks(ledger_store().resolve_link))
+    return RubyWallet(
+        ledger(),
+        BrandDirectory(secrets()),
+        PlayerLinks(ledger_store().resolve_link),
+        sources=SourceAllowList(secrets(), "ruby"),
+    )
 
 
 @cache
@@ -43,12 +49,12 @@ def admin() -> Admin:
 
 @cache
 def sportsbook_wallet() -> SportsbookWallet:
-    return SportsbookWallet(ledger(), secrets())
+    return SportsbookWallet(ledger(), secrets(), sources=SourceAllowList(secrets(), "sportsbook"))
 
 
 @cache
 def rgs_wallet() -> RgsWallet:
-    return RgsWallet(ledger(), secrets())
+    return RgsWallet(ledger(), secrets(), sources=SourceAllowList(secrets(), "rgs-wallet"))
 
 
 @cache
