@@ -1,6 +1,8 @@
 """The ledger's store port in memory, for the ledger's logic alone (no sockets, no DynamoDB).
 
 One commit is all or nothing, as the ``TransactWriteItems`` of ``DynamoLedgerStore``: every condition is checked
+(the entry's key free, the account's version and funds, a reversal's target not reversed nor backing a credit, a
+backed credit's debit of the same account, not reversed, with room enough, the placeholders' keys free)
 before anything is written, a failed condition hands back what is stored (``ALL_OLD``), and a plan sent again
 under its token within DynamoDB's idempotency window is answered "done" without being applied twice. Faults are
 queued: ``fail_next`` answers commits with a failure instead of committing; ``lose_next_answers`` commits and then
@@ -98,20 +100,33 @@ class MemoryLedgerStore:
             failed.add(Failed.ACCOUNT)
         if plan.mark_target is not None:
             target = self.entries.get((entry.provider, plan.mark_target))
-            if target is None or target.reversed_by is not None:
+            if target is None or target.reversed_by is not None or target.credited_by is not None:
                 failed.add(Failed.TARGET)
+        backing = None if plan.backed_by is None else self.entries.get((entry.provider, plan.backed_by))
+        if plan.backed_by is not None and (
+            backing is None
+            or backing.backs is None
+            or backing.backs < entry.amount
+            or backing.account != entry.account
+            or backing.reversed_by is not None
+        ):
+            failed.add(Failed.BACKING)
         if plan.tombstone is not None and (entry.provider, plan.tombstone.tx_id) in self.entries:
             failed.add(Failed.TOMBSTONE)
         if plan.marker is not None and (entry.provider, plan.marker.tx_id) in self.entries:
             failed.add(Failed.MARKER)
         if failed:
             account = state if Failed.ACCOUNT in failed else None
-            return CommitResult(ok=False, failed=frozenset(failed), existing=existing, account=account)
+            backing = backing if Failed.BACKING in failed else None
+            return CommitResult(ok=False, failed=frozenset(failed), existing=existing, account=account, backing=backing)
         self.entries[(entry.provider, entry.tx_id)] = entry
         self.accounts[entry.account] = AccountState(entry.balance_after, entry.version)
         if plan.mark_target is not None:
             key = (entry.provider, plan.mark_target)
             self.entries[key] = replace(self.entries[key], reversed_by=entry.tx_id)
+        if backing is not None and backing.backs is not None:
+            key = (entry.provider, backing.tx_id)
+            self.entries[key] = replace(backing, backs=backing.backs - entry.amount, credited_by=entry.tx_id)
         for placeholder in (plan.tombstone, plan.marker):
             if placeholder is not None:
                 self.entries[(placeholder.provider, placeholder.tx_id)] = placeholder

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -98,12 +99,15 @@ def test_an_entry_survives_its_item_with_every_field() -> None:
         target_tx_id="bet-0",
         reversed_by="rb-9",
         meta={"round": "r-1", "game": "crash"},
+        signature="d" * 32,
+        backs=0,
+        credited_by="win-1",
     )
     assert entry_from_item(entry_item(full)) == full
     plain = entry()
     item = entry_item(plain)
     assert entry_from_item(item) == plain
-    assert not {"target", "reversed_by", "meta"} & set(item)
+    assert not {"target", "reversed_by", "meta", "sig", "backs", "credited_by"} & set(item)
 
 
 def test_an_entry_is_stored_at_its_providers_transaction_id() -> None:
@@ -446,3 +450,29 @@ def scan_table_name() -> str:
     client = StubClient(scan=[{"Items": []}])
     store_on(client).accounts_and_entries()
     return str(client.calls[0][1]["TableName"])
+
+
+def test_a_backed_credits_failed_backing_hands_back_the_backing_entry() -> None:
+    plan = CommitPlan(
+        entry=entry("win-1", kind=Kind.CREDIT, delta=1500, balance_after=11_500),
+        expected=AccountState(10_000, 1),
+        backed_by="bet-1",
+    )
+    client = StubClient(transact_write_items=[{}])
+    store_on(client).commit(plan)
+    backing = client.calls[0][1]["TransactItems"][2]["Update"]
+    assert backing["Key"] == {"pk": {"S": "TX#ruby#bet-1"}, "sk": {"S": "TX"}}
+    bet = entry("bet-1", backs=100)
+    spent = commit_cancelled(plan, [NONE, NONE, FAILED | {"Item": entry_item(bet)}])
+    assert (spent.failed, spent.backing, spent.existing, spent.account) == (
+        frozenset({Failed.BACKING}),
+        bet,
+        None,
+        None,
+    )
+    missing = commit_cancelled(plan, [NONE, NONE, FAILED])
+    assert (missing.failed, missing.backing) == (frozenset({Failed.BACKING}), None)
+    with_marker = commit_cancelled(
+        replace(plan, marker=marker()), [NONE, NONE, NONE, FAILED | {"Item": entry_item(bet)}]
+    )
+    assert (with_marker.failed, with_marker.backing) == (frozenset({Failed.BACKING}), bet)

@@ -15,6 +15,8 @@ from croupier.errors import CroupierError
 from croupier.ledger import (
     AccountKey,
     AccountState,
+    BackingExceeded,
+    BackingSettled,
     Effect,
     Entry,
     IdempotencyConflict,
@@ -23,12 +25,15 @@ from croupier.ledger import (
     Ledger,
     Movement,
     NotReversible,
+    ReplayedRequest,
     RetriesExhausted,
     Reversal,
     ReversalAmountMismatch,
     ReversedBeforeArrival,
     SnapshotCache,
+    UnbackedCredit,
     UnknownAccount,
+    signature_digest,
 )
 from croupier.ledger.dynamo import CommitResult, Failed
 from croupier.ledger.service import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, utc_now_iso
@@ -428,7 +433,8 @@ def test_no_pause_after_the_last_read_and_none_past_the_deadline() -> None:
     raises(RetriesExhausted, lambda: ledger.balance(ALICE))
     assert clock.pauses == pytest.approx([0.01, 0.02])
     clock = Clock()
-    ledger = ledger_on(store, clock, budget_seconds=0.01 + 0.02)  # the second pause ends exactly at the deadline
+    # after the second pause an attempt of 1 s ends exactly at the deadline; after the third (0.04 s) it would not
+    ledger = ledger_on(store, clock, budget_seconds=(0.01 + 0.02) + 1.0, attempt_seconds=1.0)
     ledger._random = LongestPause()  # type: ignore[assignment]
     store.fail_next(*[TRANSIENT] * 8)
     raises(RetriesExhausted, lambda: ledger.move(debit("bet-1", 100)))
@@ -449,11 +455,11 @@ def test_a_rollback_gives_up_after_max_attempts_with_growing_pauses() -> None:
 
 
 @pytest.mark.parametrize("operation", ["move", "reverse"])
-def test_races_are_tried_again_until_one_ends_past_the_deadline(operation: str) -> None:
+def test_races_are_tried_again_while_an_attempt_can_end_by_the_deadline(operation: str) -> None:
     store, setup = funded(10_000)
     setup.move(debit("bet-0", 10))
     clock = Clock()
-    mine, other = ledger_on(store, clock, budget_seconds=1.0), ledger_on(store)
+    mine, other = ledger_on(store, clock, budget_seconds=1.5, attempt_seconds=0.5), ledger_on(store)
     mine.balance(ALICE)
 
     def slow_race(tx_id: str) -> None:
@@ -463,7 +469,8 @@ def test_races_are_tried_again_until_one_ends_past_the_deadline(operation: str) 
     store.meanwhile(*[lambda i=i: slow_race(f"race-{i}") for i in range(10)])
     request = debit("mine", 100) if operation == "move" else rollback("mine", "bet-0")
     raises(RetriesExhausted, lambda: mine.move(request) if operation == "move" else mine.reverse(request))
-    assert [plan.entry.tx_id for plan in store.commits].count("mine") == 3  # at 0.5 s, at 1.0 s, then past it
+    # attempts of 0.5 s start at 0, 0.5 and 1.0 s (ending exactly at the 1.5 s deadline); none at 1.5 s
+    assert [plan.entry.tx_id for plan in store.commits].count("mine") == 3
     assert mine.snapshots.get(ALICE) == store.accounts[ALICE] or operation == "reverse"
 
 
@@ -522,3 +529,91 @@ def test_an_entry_conflict_reported_without_the_entry_is_tried_again_by_both(ope
     store.fail_next(CommitResult(ok=False, failed=frozenset({Failed.ENTRY_EXISTS})))
     outcome = ledger.move(debit("bet-2", 1_000)) if operation == "move" else ledger.reverse(rollback("rb-1", "bet-1"))
     assert outcome.balance_after == (8_000 if operation == "move" else 10_000)
+
+
+# --- backed credits (an RGS win names its bet) and replayed signatures ------------------------------------
+
+
+def bet(tx_id: str = "bet-r1", stake: int = 100, backs: int | None = 1_000, account: AccountKey = ALICE) -> Movement:
+    return Movement("rgs", tx_id, account, Kind.DEBIT, stake, backs=backs)
+
+
+def win(tx_id: str, amount: int, backed_by: str = "bet-r1", account: AccountKey = ALICE) -> Movement:
+    return Movement("rgs", tx_id, account, Kind.CREDIT, amount, backed_by=backed_by)
+
+
+def test_wins_take_their_amount_from_the_room_their_bet_backs() -> None:
+    store, ledger = funded(10_000)
+    ledger.move(bet(backs=1_000))
+    assert ledger.move(win("win-1", 600)).balance_after == 10_500
+    assert ledger.move(win("win-2", 400)).balance_after == 10_900
+    backing = store.entries[("rgs", "bet-r1")]
+    assert (backing.backs, backing.credited_by) == (0, "win-2")
+    raises(BackingExceeded, lambda: ledger.move(win("win-3", 1)))
+    assert store.accounts[ALICE] == AccountState(10_900, 4)
+
+
+def test_a_win_without_a_bet_of_its_own_is_unbacked() -> None:
+    store, ledger = funded(10_000)
+    ledger.move(credit("bob-in", 1_000, BOB))
+    ledger.move(bet("bet-bob", account=BOB))
+    ledger.move(bet("bet-plain", backs=None))
+    ledger.move(Movement("rgs", "round-1", ALICE, Kind.DEBIT, 10, alias="bet-alias"))
+    for backed_by in ("bet-none", "bet-bob", "bet-plain", "bet-alias"):
+        raises(UnbackedCredit, lambda backed_by=backed_by: ledger.move(win(f"win-{backed_by}", 10, backed_by)))
+    assert store.accounts[ALICE] == AccountState(9_890, 3)
+
+
+def test_a_win_of_a_refunded_bet_is_refused_and_a_bet_that_backed_a_win_is_not_refunded() -> None:
+    store, ledger = funded(10_000)
+    ledger.move(bet("bet-r1"))
+    ledger.reverse(Reversal("rgs", "refund-1", "bet-r1", ALICE))
+    raises(BackingSettled, lambda: ledger.move(win("win-1", 10)))
+    ledger.reverse(Reversal("rgs", "refund-2", "bet-r2", ALICE))  # refunded before it arrived: a tombstone
+    raises(BackingSettled, lambda: ledger.move(win("win-2", 10, "bet-r2")))
+    ledger.move(bet("bet-r3"))
+    ledger.move(win("win-3", 10, "bet-r3"))
+    raises(BackingSettled, lambda: ledger.reverse(Reversal("rgs", "refund-3", "bet-r3", ALICE)))
+    assert store.entries[("rgs", "bet-r3")].reversed_by is None
+
+
+def test_a_bet_that_backs_a_win_between_a_refunds_read_and_write_is_not_refunded() -> None:
+    store, ledger = funded(10_000)
+    ledger.move(bet("bet-r1"))
+    other = Ledger(store, now=lambda: "2026-11-29T12:00:00.000001Z")
+    store.meanwhile(lambda: other.move(win("win-1", 10)))
+    raises(BackingSettled, lambda: ledger.reverse(Reversal("rgs", "refund-1", "bet-r1", ALICE)))
+    assert store.accounts[ALICE] == AccountState(9_910, 3)
+
+
+def test_the_backing_is_part_of_what_makes_a_win_the_same_request() -> None:
+    _, ledger = funded(10_000)
+    ledger.move(bet("bet-r1"))
+    ledger.move(bet("bet-r2"))
+    ledger.move(win("win-1", 10, "bet-r1"))
+    assert ledger.move(win("win-1", 10, "bet-r1")).replayed
+    raises(IdempotencyConflict, lambda: ledger.move(win("win-1", 10, "bet-r2")))
+
+
+def test_a_reversal_with_its_targets_own_signature_is_a_replayed_request() -> None:
+    store, ledger = funded(10_000)
+    signed = signature_digest("ab" * 32)
+    ledger.move(Movement("ruby", "bet-1", ALICE, Kind.DEBIT, 1_500, signature=signed))
+    assert store.entries[("ruby", "bet-1")].signature == signed
+    replayed = raises(ReplayedRequest, lambda: ledger.reverse(rollback("rb-1", "bet-1", signature=signed)))
+    assert replayed.code == "REPLAYED_REQUEST"  # type: ignore[attr-defined]
+    undone = ledger.reverse(rollback("rb-1", "bet-1", signature=signature_digest("cd" * 32)))
+    assert (undone.balance_after, undone.entry.signature) == (10_000, signature_digest("cd" * 32))
+    assert ledger.reverse(rollback("rb-2", "bet-1")).entry.effect is Effect.ALREADY_REVERSED  # no signature kept
+
+
+def test_a_deadline_given_by_the_caller_bounds_the_whole_request() -> None:
+    store, _ = funded(10_000)
+    clock = Clock()
+    ledger = ledger_on(store, clock, attempt_seconds=1.0)
+    assert ledger.deadline(2.0) == 2.0
+    assert ledger.deadline() == ledger.budget_seconds
+    raises(RetriesExhausted, lambda: ledger.move(debit("bet-1", 100), deadline=0.99))
+    raises(RetriesExhausted, lambda: ledger.reverse(rollback("rb-1", "bet-1"), deadline=0.99))
+    raises(RetriesExhausted, lambda: ledger.balance(ALICE, deadline=0.99))
+    assert ledger.move(debit("bet-1", 100), deadline=1.0).balance_after == 9_900

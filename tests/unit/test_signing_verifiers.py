@@ -369,15 +369,16 @@ def test_api_gateway_event_gives_method_path_and_plain_body() -> None:
     event = {
         "rawPath": "/ruby/debit",
         "headers": {"x-aggregator-key": "brand-key"},
-        "requestContext": {"http": {"method": "POST"}},
+        "requestContext": {"http": {"method": "POST", "sourceIp": "203.0.113.7"}},
         "body": body,
         "isBase64Encoded": False,
     }
     request = RawRequest.from_apigw_v2(event)
     assert (request.method, request.path_with_query, request.body) == ("POST", "/ruby/debit", body.encode())
+    assert request.source_ip == "203.0.113.7"
     assert request.headers["X-Aggregator-Key"] == "brand-key"
     bare = RawRequest.from_apigw_v2({})
-    assert (bare.method, bare.path_with_query, bare.body, len(bare.headers)) == ("", "/", b"", 0)
+    assert (bare.method, bare.path_with_query, bare.body, len(bare.headers), bare.source_ip) == ("", "/", b"", 0, "")
 
 
 def test_the_method_from_api_gateway_is_what_ruby_team_and_rgs_sign() -> None:
