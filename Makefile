@@ -14,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench openapi deploy deploy-dev deploy-prod clean docker lambda-image sam-test sam-api sam-e2e sam-checks
+.PHONY: help setup browser dev demo test audit lint typecheck validate build unit bench openapi deploy deploy-dev deploy-prod clean docker lambda-image sam-test sam-api sam-e2e sam-checks mutation
 
 help:
 	@echo "make dev       run the local stack on http://127.0.0.1:$${PORT:-3000} (DynamoDB Local inside)"
@@ -25,6 +25,7 @@ help:
 	@echo "make sam-e2e   the provider journeys against make sam-api"
 	@echo "make audit     checkov over template.yaml, pip-audit over every pinned requirement file"
 	@echo "make bench     benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make mutation  mutation testing of croupier.signing and croupier.ledger (mutmut; minutes): the score and survivors"
 	@echo "make openapi   regenerate docs/openapi.json from template.yaml and the handlers' models"
 	@echo "make deploy-dev / deploy-prod   sam build && sam deploy --config-env dev|prod (samconfig.toml)"
 
@@ -130,8 +131,21 @@ sam-e2e: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed build
 sam-checks: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed build
 	tools/sam-local.sh checks
 
+# Mutation testing (mutmut, [tool.mutmut] in pyproject.toml; docs/mutation.md): every mutant of croupier.signing
+# and croupier.ledger against their unit tests, from scratch each time, then the score and every mutant not killed.
+# Not part of `make test` (minutes). mutmut names a mutant by its file's path, so it runs in .mutation/, where
+# croupier/ is layers/croupier/croupier. MUTANTS='croupier.signing.*' runs a subset (a glob over mutant names).
+mutation: $(VENV)/.installed
+	rm -rf .mutation && mkdir .mutation
+	ln -s ../layers/croupier/croupier .mutation/croupier
+	ln -s ../tests .mutation/tests
+	ln -s ../pyproject.toml .mutation/pyproject.toml
+	cd .mutation && time ../$(VENV)/bin/mutmut run --max-children $$(nproc) $(MUTANTS) > mutmut-run.log 2>&1 \
+	  || { tail -c 4000 mutmut-run.log; exit 1; }
+	cd .mutation && ../$(VENV)/bin/mutmut results --all true | ../$(PY) ../tools/mutation_score.py
+
 openapi: $(VENV)/.installed
 	$(PY) -m croupier_local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .mutation

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 
 from croupier import aws, cli
 from croupier_local.dynamodb import LocalDynamoDB, create_tables, local_dynamodb
@@ -19,6 +20,10 @@ from croupier_local.template import load_template
 from tests.support.round_trips import DynamoCalls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# `make mutation` (--hypothesis-profile=mutation) runs the unit tests through mutmut's trampolines on a busy machine:
+# no deadline there, and the same examples every run (no database either), so that two scores compare.
+settings.register_profile("mutation", deadline=None, derandomize=True, database=None)
 
 
 @pytest.fixture(scope="session")

@@ -65,3 +65,44 @@ def test_entries_without_an_account() -> None:
     report = reconcile({}, chain(10))
     assert [d.problem for d in report.discrepancies] == ["entries without an account"]
     assert not report.clean
+
+
+def test_a_placeholder_among_the_entries_hides_none_of_the_entries_after_it() -> None:
+    entries = chain(500, -200)
+    tombstone = replace(entries[0], tx_id="late", kind=Kind.TOMBSTONE, version=0, delta=0)
+    report = reconcile({ACCOUNT: AccountState(300, 2)}, [entries[0], tombstone, entries[1]])
+    assert report.clean
+    assert report.entries == 2
+
+
+def test_discrepancies_come_per_account_in_player_then_currency_order() -> None:
+    keys = [AccountKey("p-2", "EUR"), AccountKey("p-1", "USD"), AccountKey("p-3", "AAA"), AccountKey("p-1", "EUR")]
+    report = reconcile({key: AccountState(1, 0) for key in keys}, [])
+    assert [(d.player_id, d.currency) for d in report.discrepancies] == [
+        ("p-1", "EUR"),
+        ("p-1", "USD"),
+        ("p-2", "EUR"),
+        ("p-3", "AAA"),
+    ]
+    first = report.discrepancies[0]
+    assert (first.stored_balance, first.computed_balance, first.stored_version, first.entries) == (1, 0, 0, 0)
+
+
+def test_the_report_as_the_cli_prints_it() -> None:
+    report = reconcile({ACCOUNT: AccountState(352, 2)}, chain(500, -149))
+    assert report.as_dict() == {
+        "accounts": 1,
+        "entries": 2,
+        "clean": False,
+        "discrepancies": [
+            {
+                "player_id": "p-1",
+                "currency": "EUR",
+                "problem": "balance differs from the sum of its entries",
+                "stored_balance": 352,
+                "computed_balance": 351,
+                "stored_version": 2,
+                "entries": 2,
+            }
+        ],
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -229,3 +231,210 @@ def test_rabbitx_malformed_body_is_malformed_not_an_exception() -> None:
     for body in (b"{not json", b"[1, 2]", b'{"method": "GET"}'):
         request = RawRequest(signed.method, signed.path_with_query, signed.headers, body)
         assert rabbitx.verify(request, rabbit_secrets, clock=at(NOW)).reason is Failure.MALFORMED
+
+
+# --- what a verdict carries: the header at fault in its detail, the claimed key -----------------------
+
+
+def rabbit_signed(data: dict[str, Any], path_with_query: str, body: bytes | str = b"", ttl: int = 60) -> RawRequest:
+    headers = rabbitx.headers("k", SECRET_HEX, data, ttl_seconds=ttl, clock=at(NOW))
+    return RawRequest.of(data["method"], path_with_query, headers, body)
+
+
+def ruby_at(now: int = NOW, **override: str | None) -> Verdict:
+    return ruby_callback.verify(ruby_request(**override), brand_secrets, clock=at(now))
+
+
+def rgs_at(now: int = NOW, secrets: Callable[[str, str], list[str]] = rgs_secrets, **override: str | None) -> Verdict:
+    return rgs.verify(rgs_request(**override), secrets, clock=at(now))
+
+
+def rabbit_at(now: int = NOW, secrets: Callable[[str], list[str]] = rabbit_secrets, **override: str | None) -> Verdict:
+    return rabbitx.verify(rabbit_request(**override), secrets, clock=at(now))
+
+
+def team_at(secrets: list[str]) -> Verdict:
+    return ruby_team.verify(team_request(), lambda key: secrets, clock=at(NOW))
+
+
+def sportsbook_at(headers: dict[str, str], secrets: list[str]) -> Verdict:
+    return sportsbook.verify(RawRequest.of("POST", "/", headers, BODY), secrets)
+
+
+FAULTS: list[tuple[Callable[[], Verdict], Failure, str]] = [
+    (lambda: ruby_at(**{"X-Aggregator-Timestamp": "soon"}), Failure.MALFORMED, "X-Aggregator-Timestamp"),
+    (lambda: ruby_at(**{"X-Aggregator-Signature": "zz"}), Failure.MALFORMED, "X-Aggregator-Signature"),
+    (lambda: ruby_at(now=NOW + 301), Failure.STALE_TIMESTAMP, "X-Aggregator-Timestamp"),
+    (lambda: ruby_at(now=NOW - 301), Failure.FUTURE_TIMESTAMP, "X-Aggregator-Timestamp"),
+    (lambda: ruby_at(**{"X-Aggregator-Key": "x"}), Failure.UNKNOWN_KEY, "X-Aggregator-Key"),
+    (lambda: team_at([]), Failure.UNKNOWN_KEY, "X-Team-Key"),
+    (lambda: team_at(["other"]), Failure.BAD_SIGNATURE, "X-Team-Signature"),
+    (lambda: rgs_at(**{"X-Operator-Id": "op"}), Failure.MALFORMED, "X-Operator-Id"),
+    (lambda: rgs_at(**{"X-Operator-Key": "a b"}), Failure.MALFORMED, "X-Operator-Key"),
+    (lambda: rgs_at(**{"X-Timestamp": "now"}), Failure.MALFORMED, "X-Timestamp"),
+    (lambda: rgs_at(**{"X-Signature": "ab"}), Failure.MALFORMED, "X-Signature"),
+    (lambda: rgs_at(now=NOW + 301), Failure.STALE_TIMESTAMP, "X-Timestamp"),
+    (lambda: rgs_at(secrets=lambda op, key: []), Failure.UNKNOWN_KEY, "X-Operator-Id"),
+    (lambda: rgs_at(secrets=lambda op, key: ["other"]), Failure.BAD_SIGNATURE, "X-Signature"),
+    (lambda: rabbit_at(**{"RBT-TS": "soon"}), Failure.MALFORMED, "RBT-TS"),
+    (lambda: rabbit_at(**{"RBT-SIGNATURE": "ab" * 32}), Failure.MALFORMED, "RBT-SIGNATURE"),
+    (lambda: rabbit_at(now=NOW + 60), Failure.EXPIRED, "RBT-TS"),
+    (lambda: rabbit_at(**{"RBT-TS": str(NOW + 601)}), Failure.FUTURE_TIMESTAMP, "RBT-TS"),
+    (lambda: rabbit_at(**{"RBT-API-KEY": "x"}), Failure.UNKNOWN_KEY, "RBT-API-KEY"),
+    (lambda: rabbit_at(secrets=lambda key: ["0x" + "cd" * 32]), Failure.BAD_SIGNATURE, "RBT-SIGNATURE"),
+    (lambda: sportsbook_at({"X-Securty-Hash": "ab"}, ["s"]), Failure.MALFORMED, "X-Security-Hash"),
+    (lambda: sportsbook_at(sportsbook.headers("s", BODY), ["t"]), Failure.BAD_SIGNATURE, "X-Security-Hash"),
+]
+
+
+@pytest.mark.parametrize(("verdict", "reason", "named"), FAULTS)
+def test_a_failure_names_the_header_at_fault(verdict: Callable[[], Verdict], reason: Failure, named: str) -> None:
+    """The detail goes back to the caller and into the logs: it must say which header is wrong."""
+    got = verdict()
+    assert got.reason is reason
+    assert named in got.detail
+
+
+def test_every_failure_has_a_detail() -> None:
+    signed = RawRequest.of("POST", "/", sportsbook.headers("s", BODY), BODY)
+    assert sportsbook.verify(signed, []).detail
+    for path, body in (("/x?a=1&a=2", b""), ("/x", b"{not json"), ("/x", b"[1, 2]")):
+        verdict = rabbitx.verify(
+            rabbit_signed({"method": "GET", "path": "/x"}, path, body), rabbit_secrets, clock=at(NOW)
+        )
+        assert (verdict.reason, bool(verdict.detail)) == (Failure.MALFORMED, True)
+
+
+def team_request() -> RawRequest:
+    path = "/api/bet/list?page=1"
+    return RawRequest.of("GET", path, ruby_team.headers("team", "team-secret", "GET", path, clock=at(NOW)))
+
+
+def test_the_verdict_names_the_claimed_key_when_valid_and_when_the_signature_is_wrong() -> None:
+    """The key is public: a bad signature is logged against the key it claimed."""
+    cases: list[tuple[Callable[[list[str]], Verdict], str]] = [
+        (lambda s: ruby_callback.verify(ruby_request(), lambda key: s, clock=at(NOW)), "brand-key"),
+        (lambda s: ruby_team.verify(team_request(), lambda key: s, clock=at(NOW)), "team"),
+        (lambda s: rgs.verify(rgs_request(), lambda op, key: s, clock=at(NOW)), OPERATOR_ID),
+        (lambda s: rabbitx.verify(rabbit_request(), lambda key: s, clock=at(NOW)), "k"),
+    ]
+    for verify, key in cases:
+        right = {"brand-key": "brand-secret", "team": "team-secret", OPERATOR_ID: "op-secret", "k": SECRET_HEX}[key]
+        valid = verify([right])
+        assert (valid.ok, valid.key_id) == (True, key)
+        wrong = verify(["0x" + "cd" * 32])
+        assert (wrong.reason, wrong.key_id) == (Failure.BAD_SIGNATURE, key)
+
+
+def test_rgs_operator_id_is_one_operator_whatever_its_letter_case() -> None:
+    seen: list[str] = []
+
+    def secrets(operator_id: str, key: str) -> list[str]:
+        seen.append(operator_id)
+        return rgs_secrets(operator_id, key)
+
+    verdict = rgs.verify(rgs_request(**{"X-Operator-Id": OPERATOR_ID.upper()}), secrets, clock=at(NOW))
+    assert (verdict.ok, verdict.key_id, seen) == (True, OPERATOR_ID, [OPERATOR_ID])
+
+
+# --- rotation: any of the current secrets, in whatever order they come ---------------------------------
+
+
+def test_the_matching_secret_may_come_first_or_last() -> None:
+    body = b'{"transaction_id":"op-1"}'
+    signed = RawRequest.of("POST", "/", sportsbook.headers("s", body), body)
+    assert sportsbook.verify(signed, ["s", "other"]).ok
+    assert sportsbook.verify(signed, ["other", "s"]).ok
+    assert rgs.verify(rgs_request(), lambda op, key: ["op-secret", "new-secret"], clock=at(NOW)).ok
+    assert ruby_callback.verify(ruby_request(), lambda key: ["brand-secret", "next"], clock=at(NOW)).ok
+
+
+# --- the raw request ---------------------------------------------------------------------------------
+
+
+def test_headers_from_pairs_iterate_lower_cased() -> None:
+    headers = Headers([("X-Team-Key", "team"), ("Content-Type", "application/json")])
+    assert headers["x-team-key"] == "team"
+    assert list(headers) == ["x-team-key", "content-type"]
+    assert dict(headers) == {"x-team-key": "team", "content-type": "application/json"}
+    assert len(headers) == 2
+
+
+def test_a_text_body_is_its_utf8_bytes() -> None:
+    assert RawRequest.of("POST", "/", {}, '{"name":"한국"}').body == '{"name":"한국"}'.encode()
+
+
+def test_api_gateway_event_gives_method_path_and_plain_body() -> None:
+    body = '{"name":"한국 브랜드"}'
+    event = {
+        "rawPath": "/ruby/debit",
+        "headers": {"x-aggregator-key": "brand-key"},
+        "requestContext": {"http": {"method": "POST", "sourceIp": "203.0.113.7"}},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    request = RawRequest.from_apigw_v2(event)
+    assert (request.method, request.path_with_query, request.body) == ("POST", "/ruby/debit", body.encode())
+    assert request.source_ip == "203.0.113.7"
+    assert request.headers["X-Aggregator-Key"] == "brand-key"
+    bare = RawRequest.from_apigw_v2({})
+    assert (bare.method, bare.path_with_query, bare.body, len(bare.headers), bare.source_ip) == ("", "/", b"", 0, "")
+
+
+def test_the_method_from_api_gateway_is_what_ruby_team_and_rgs_sign() -> None:
+    path = "/api/public/rgs/revenue?from=2026-07-01&to=2026-07-31"
+    headers = rgs.headers(OPERATOR_ID, "op-key", "op-secret", "GET", path, clock=at(NOW))
+    event = {
+        "rawPath": "/api/public/rgs/revenue",
+        "rawQueryString": "from=2026-07-01&to=2026-07-31",
+        "headers": headers,
+        "requestContext": {"http": {"method": "GET"}},
+    }
+    assert rgs.verify(RawRequest.from_apigw_v2(event), rgs_secrets, clock=at(NOW)).ok
+    event["requestContext"] = {"http": {"method": "DELETE"}}
+    assert rgs.verify(RawRequest.from_apigw_v2(event), rgs_secrets, clock=at(NOW)).reason is Failure.BAD_SIGNATURE
+
+
+# --- RabbitX: the request's data ---------------------------------------------------------------------
+
+
+def test_rabbitx_query_parameters_are_signed_data_blank_ones_too() -> None:
+    data = {"method": "GET", "path": "/orders", "p_limit": "10", "p_note": ""}
+    assert rabbitx.verify(rabbit_signed(data, "/orders?p_limit=10&p_note="), rabbit_secrets, clock=at(NOW)).ok
+    altered = rabbit_signed(data, "/orders?p_limit=11&p_note=")
+    assert rabbitx.verify(altered, rabbit_secrets, clock=at(NOW)).reason is Failure.BAD_SIGNATURE
+
+
+def test_rabbitx_a_parameter_given_twice_is_malformed() -> None:
+    data = {"method": "POST", "path": "/orders", "size": "1"}
+    for path, body in (("/orders?size=1&size=2", b""), ("/orders?size=1", b'{"size": "1"}')):
+        verdict = rabbitx.verify(rabbit_signed(data, path, body), rabbit_secrets, clock=at(NOW))
+        assert verdict.reason is Failure.MALFORMED
+        assert "size" in verdict.detail
+
+
+def test_rabbitx_json_decimals_are_signed_as_written() -> None:
+    """A body's 0.1 is the decimal 0.1 (never a float, which the signer refuses)."""
+    data = {"method": "POST", "path": "/orders", "price": Decimal("58276.88402"), "size": "0.1"}
+    request = rabbit_signed(data, "/orders", '{"price": 58276.88402, "size": "0.1"}')
+    assert rabbitx.verify(request, rabbit_secrets, clock=at(NOW)).ok
+
+
+def test_rabbitx_data_that_cannot_be_signed_is_malformed_not_an_exception() -> None:
+    request = rabbit_signed({"method": "POST", "path": "/orders"}, "/orders", b'{"size": NaN}')
+    verdict = rabbitx.verify(request, rabbit_secrets, clock=at(NOW))
+    assert verdict.reason is Failure.MALFORMED
+    assert verdict.detail
+
+
+def test_rabbitx_expiry_bounds_are_inclusive_at_600_seconds() -> None:
+    """providers.md: signers set the expiry at most 600 s ahead; a verifier accepts exactly that."""
+    data = {"method": "GET", "path": "/account"}
+    assert rabbitx.verify(rabbit_signed(data, "/account", ttl=600), rabbit_secrets, clock=at(NOW)).ok
+    assert rabbitx.verify(rabbit_signed(data, "/account", ttl=1), rabbit_secrets, clock=at(NOW)).ok
+    with pytest.raises(ValueError, match="ttl_seconds"):
+        rabbitx.headers("k", SECRET_HEX, data, ttl_seconds=0)
+
+
+def test_rabbitx_booleans_render_as_json_words() -> None:
+    assert (rabbitx.render(True), rabbitx.render(False)) == ("true", "false")
