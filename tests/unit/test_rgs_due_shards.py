@@ -6,10 +6,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from croupier.aws import CLIENT_CONFIG
 from croupier.rgs.rounds import SWEEP_WORKERS
-from croupier.rgs.store import DUE_SHARDS, LEGACY_DUE_SHARDS, due_shard
+from croupier.rgs.store import DUE_SHARDS, LEGACY_DUE_SHARDS, _due_shards, due_shard
+from croupier_local.template import load_yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_index_has_enough_shards_for_the_peak_write_rate() -> None:
@@ -41,3 +47,18 @@ def test_random_round_ids_spread_evenly() -> None:
 
 def test_the_dynamodb_connection_pool_holds_every_sweeper_worker() -> None:
     assert CLIENT_CONFIG.max_pool_connections >= SWEEP_WORKERS
+
+
+@pytest.mark.parametrize("value", ["7", "0", "4097", "-8", "32.0", "lots", ""])
+def test_a_shard_count_that_could_lose_items_or_is_no_number_fails_loudly(value: str) -> None:
+    with pytest.raises(ValueError, match="RGS_DUE_SHARDS"):
+        _due_shards({"RGS_DUE_SHARDS": value})
+
+
+def test_the_shard_count_comes_from_the_template_parameter() -> None:
+    assert [_due_shards({"RGS_DUE_SHARDS": v}) for v in ("8", "512", "4096")] == [8, 512, 4096]
+    assert _due_shards({}) == 32
+    template = load_yaml(REPO_ROOT / "template.yaml")
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["RGS_DUE_SHARDS"] == {"Ref": "RgsDueShards"}
+    parameter = template["Parameters"]["RgsDueShards"]
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (32, LEGACY_DUE_SHARDS, 4096)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,18 @@ from croupier.rgs.attempts import Attempts
 OPERATOR_SK = "PROFILE"
 SESSION_SK = "SESSION"
 DUE_INDEX = "due"
-DUE_SHARDS = 32
+
+
+def _due_shards(environ: Mapping[str, str] = os.environ) -> int:
+    """``RGS_DUE_SHARDS`` (the template's ``RgsDueShards``), 32 by default; never fewer than the first layout's
+    8 (their items would be lost), at most 4,096. A value that is not such a number fails at import, loudly."""
+    text = environ.get("RGS_DUE_SHARDS", "32")
+    if not text.isdigit() or not 8 <= int(text) <= 4096:
+        raise ValueError(f"RGS_DUE_SHARDS must be a whole number from 8 to 4096, not {text!r}")
+    return int(text)
+
+
+DUE_SHARDS = _due_shards()
 """Sized for the write rate of the ``due`` index. One partition key value of an index takes at most 1,000
 write units a second, and ``due_at`` only grows, so DynamoDB cannot split a hot shard by its sort key. A round
 costs the index at most 6 writes of one unit (keys-only items under 1 KB): 1 when it is stored ``placing``, 2
@@ -46,7 +58,9 @@ when it opens (``due_at`` moves: a delete and a put), 2 when it is cashed out (m
 (``WalletRouteBurstLimit`` of ``/rgs/play/bet``), 6,000 index writes a second: 32 shards take ~190 each, a
 fifth of a partition's limit (8 shards would take 750: no room for an uneven hash or a raised API limit).
 10,000 due rounds a minute are ~170 rounds, ~1,000 index writes a second: ~30 a shard. The sweeper reads all
-32 shards at once (one round trip), and ~310 keys a shard at that rate fit one page of a query."""
+32 shards at once (one round trip), and ~310 keys a shard at that rate fit one page of a query. Raise it (never
+lower it) for more: at 10,000 rounds/s the index takes ~60,000 writes a second and 1,024 shards keep each near
+59, under 6 % (docs/capacity.md); a raised count still queries every shard items were written to."""
 LEGACY_DUE_SHARDS = 8
 """Shards ``DUE#0``..``DUE#7`` of the first layout (by the round id's last two hex digits, modulo 8). Their
 keys name shards that still exist, so those items are still found with no migration, and any change of the
