@@ -28,6 +28,15 @@ def balance(stack: LocalStack, player_id: str) -> Decimal:
     return Decimal(answer.json()["balances"]["USD"])
 
 
+def funded_player(stack: LocalStack, amount: str) -> str:
+    """A new player of the local ledger with ``amount`` USD deposited: its id."""
+    player_id = f"rgs-e2e-{uuid.uuid4().hex[:8]}"
+    assert admin(stack, "POST", "/admin/players", {"player_id": player_id, "currency": "USD"}).status == 201
+    deposit = {"currency": "USD", "amount": amount, "reference": f"dep-{player_id}"}
+    assert admin(stack, "POST", f"/admin/players/{player_id}/deposits", deposit).status == 201
+    return player_id
+
+
 def crash_point(stack: LocalStack, round_id: str) -> int:
     """The round's crash point, read behind the server's back (the test's privilege, never the player's)."""
     item = aws.dynamodb().get_item(
@@ -63,10 +72,7 @@ def play_until_a_win(player: Player, stack: LocalStack, bet_minor: int) -> tuple
 def test_launch_bet_cash_out_moves_the_ledger_by_bet_and_win_verifies_and_shows_in_revenue(
     local_stack: LocalStack,
 ) -> None:
-    player_id = f"rgs-e2e-{uuid.uuid4().hex[:8]}"
-    assert admin(local_stack, "POST", "/admin/players", {"player_id": player_id, "currency": "USD"}).status == 201
-    deposit = {"currency": "USD", "amount": "100.00", "reference": f"dep-{player_id}"}
-    assert admin(local_stack, "POST", f"/admin/players/{player_id}/deposits", deposit).status == 201
+    player_id = funded_player(local_stack, "100.00")
     operator = RgsOperator.self_operated(local_stack)
     player = operator.launch(player_id, balance_minor=10_000)
     assert player.launched["launch_url"].startswith(f"{local_stack.base_url}/play?session=")
@@ -107,10 +113,7 @@ def test_launch_bet_cash_out_moves_the_ledger_by_bet_and_win_verifies_and_shows_
 
 
 def test_the_players_wallet_refuses_a_bet_above_the_balance_and_nothing_moves(local_stack: LocalStack) -> None:
-    player_id = f"rgs-e2e-{uuid.uuid4().hex[:8]}"
-    assert admin(local_stack, "POST", "/admin/players", {"player_id": player_id, "currency": "USD"}).status == 201
-    deposit = {"currency": "USD", "amount": "1.00", "reference": f"dep-{player_id}"}
-    assert admin(local_stack, "POST", f"/admin/players/{player_id}/deposits", deposit).status == 201
+    player_id = funded_player(local_stack, "1.00")
     operator = RgsOperator.self_operated(local_stack)
     player = operator.launch(player_id)
     refused = player.bet(101)
@@ -120,3 +123,23 @@ def test_the_players_wallet_refuses_a_bet_above_the_balance_and_nothing_moves(lo
     (void,) = player.state().json()["rounds"]
     assert void["status"] == "void"
     assert operator.revenue("2000-01-01", "2000-12-31").json()["days"] == []
+
+
+def test_over_http_the_seed_committed_before_the_bet_is_the_rounds_and_verifies_once_revealed(
+    local_stack: LocalStack,
+) -> None:
+    player_id = funded_player(local_stack, "10.00")
+    player = RgsOperator.self_operated(local_stack).launch(player_id, balance_minor=1_000)
+    seen = player.state().json()["next_server_seed_hash"]  # published before the player sends anything
+    placed = player.bet(100, client_seed="held-out", server_seed_hash=seen)
+    assert placed.status == 200, placed.body
+    bet = placed.json()
+    assert bet["server_seed_hash"] == seen
+    assert bet["next_server_seed_hash"] == player.state().json()["next_server_seed_hash"] != seen
+    time.sleep(time_to_reach(max(crash_point(local_stack, bet["round_id"]), 100)) / 1000 + 0.05)
+    view = player.cash_out(bet["round_id"]).json()  # past its crash point: it settles, and the seed is revealed
+    assert view["status"] in ("crashed", "paid", "cashed_out"), view
+    assert fairness.seed_hash(view["server_seed"]) == seen
+    assert view["next_server_seed_hash"] == bet["next_server_seed_hash"]
+    stale = player.bet(100, server_seed_hash=seen)  # the old commitment is spent: nothing is played against it
+    assert (stale.status, stale.json()["error"]) == (409, "COMMITMENT_CHANGED"), stale.body

@@ -150,6 +150,13 @@ class BetNotConfirmed(Unavailable):
     code = "BET_NOT_CONFIRMED"
 
 
+class CommitmentChanged(Conflict):
+    """The session's committed server seed is not the one the bet was placed against (another bet of the
+    session took it, or it was replaced): nothing is played; read ``next_server_seed_hash`` and bet again."""
+
+    code = "COMMITMENT_CHANGED"
+
+
 class UnknownRound(NotFound):
     code = "UNKNOWN_ROUND"
 
@@ -164,6 +171,14 @@ class BetRequest(BaseModel):
     amount_minor: Annotated[StrictInt, Field(ge=1, le=MAX_BET_MINOR)]
     client_seed: StrictStr | None = None
     auto_cash_out: Decimal | None = Field(default=None, ge=Decimal("1.01"), decimal_places=2)
+    server_seed_hash: Annotated[
+        StrictStr | None,
+        Field(
+            default=None,
+            pattern=r"^[0-9a-f]{64}$",
+            description="the next_server_seed_hash the player saw: the bet is refused (409) unless it is the one used",
+        ),
+    ] = None
 
     @field_validator("client_seed")
     @classmethod
@@ -198,14 +213,20 @@ def last_balance(stored: StoredRound) -> int | None:
     return None
 
 
+_NEXT_HASH = "sha256 of the server seed committed for the session's next round, before its bet"
+
+
 class BetAnswer(TypedDict):
     round_id: str
-    server_seed_hash: Annotated[str, Field(description="sha256 of the round's server seed, published before play")]
+    server_seed_hash: Annotated[
+        str, Field(description="sha256 of the round's server seed: the next_server_seed_hash shown before the bet")
+    ]
     client_seed: str
     nonce: int
     started_at: Annotated[str, Field(description="ISO-8601 UTC, milliseconds")]
     started_at_ms: int
     balance_minor: Annotated[int | None, Field(description="the balance the operator's wallet answered")]
+    next_server_seed_hash: Annotated[str, Field(description=_NEXT_HASH)]
 
 
 class PlayerRound(TypedDict):
@@ -225,6 +246,7 @@ class PlayerRound(TypedDict):
     payout_minor: NotRequired[int]
     server_seed: NotRequired[str]
     crash_point: NotRequired[str]
+    next_server_seed_hash: NotRequired[Annotated[str, Field(description=_NEXT_HASH + " (cash-out answers)")]]
 
 
 class SessionState(TypedDict):
@@ -237,6 +259,7 @@ class SessionState(TypedDict):
         Field(description="the balance the operator's wallet reported last (or the launch's), null if never"),
     ]
     rounds: list[PlayerRound]
+    next_server_seed_hash: Annotated[str, Field(description=_NEXT_HASH)]
 
 
 def day_of(ms: int) -> str:
@@ -303,20 +326,33 @@ class Game:
             raise BetBelowMinimum(f"the minimum bet is {limits.min_bet_minor} minor units of {session['currency']}")
         if request.amount_minor > limits.max_bet_minor:
             raise BetAboveMaximum(f"the maximum bet is {limits.max_bet_minor} minor units of {session['currency']}")
+        committed, fresh = self._commitment(hashed, session)
+        if fresh:  # its player cannot have seen it: nothing is played against it yet
+            raise CommitmentChanged("a server seed was committed for this session now; read it and bet again")
+        if request.server_seed_hash is not None and request.server_seed_hash != committed:
+            raise CommitmentChanged("the committed server seed is not the one named; read it again and bet again")
+        next_seed = new_server_seed()  # the next round's, committed in the write that takes this one's
+        next_hash = fairness.seed_hash(next_seed)
         taken = self.store.next_nonce(
             hashed,
             second=self.clock_ms() // 1000,
             max_per_second=settings.max_bets_per_second,
             last_second=session.get("bet_second"),
+            committed_hash=committed,
+            next_seed=next_seed,
+            next_seed_hash=next_hash,
         )
+        if taken == "moved":
+            raise CommitmentChanged("the committed server seed changed (another bet took it); read it and bet again")
         if taken == "limited":
             raise TooManyBets(f"at most {settings.max_bets_per_second} bets a second in a session")
         if taken == "ended":
             raise SessionEnded("the operator ended this session")
-        if not isinstance(taken, int):
+        if not isinstance(taken, tuple):
             raise InvalidSession("unknown session")
-        nonce = taken
-        server_seed = new_server_seed()  # drawn here, per round: never at import time
+        nonce, server_seed = taken  # the seed committed before this bet arrived: the condition held its hash
+        if fairness.seed_hash(server_seed) != committed:
+            raise CommitmentChanged("the committed server seed does not match its hash; nothing is played")
         client_seed = request.client_seed or session["session_id"]
         crash = fairness.crash_cents(server_seed, client_seed, nonce, rtp=settings.rtp_target, max_win_multiplier=cap)
         round_id = "r_" + uuid.uuid4().hex
@@ -367,6 +403,7 @@ class Game:
                 "started_at": iso_ms(started),
                 "started_at_ms": started,
                 "balance_minor": answer.balance_minor,
+                "next_server_seed_hash": next_hash,
             }
         if answer.refused:
             self.store.move_round(
@@ -379,6 +416,20 @@ class Game:
             )
         self._refund(data, budget)
         raise BetNotConfirmed("the bet could not be confirmed with the operator's wallet; it is refunded")
+
+    def _commitment(self, hashed: str, session: dict[str, Any]) -> tuple[str, bool]:
+        """The hash of the session's committed next server seed, and whether it was committed just now: a
+        session launched before sessions held one gets one at its first read here."""
+        committed = session.get("next_server_seed_hash")
+        if isinstance(committed, str):
+            return committed, False
+        seed = new_server_seed()
+        if self.store.commit_seed(hashed, seed, fairness.seed_hash(seed)):
+            return fairness.seed_hash(seed), True
+        found = self.store.read_session(hashed)  # another request committed one meanwhile
+        if found is None or "next_server_seed_hash" not in found[0]:
+            raise InvalidSession("unknown session")
+        return str(found[0]["next_server_seed_hash"]), True
 
     def _refund(self, data: dict[str, Any], budget: Budget) -> None:
         round_id = data["round_id"]
@@ -421,7 +472,7 @@ class Game:
             return self._cash_out(token, body)
 
     def _cash_out(self, token: str, body: bytes) -> PlayerRound:
-        _, session = self.session(token)
+        hashed, session = self.session(token)
         request = validated(CashOutRequest, parse_object(body))
         stored = self.store.read_round(request.round_id)
         if stored is None or stored.data["session_id"] != session["session_id"]:
@@ -437,7 +488,9 @@ class Game:
             else:
                 self._settle(stored, "crashed", 0, now)
             stored = self._reread(request.round_id)
-        return self.player_view(stored, now)
+        view = self.player_view(stored, now)
+        view["next_server_seed_hash"] = self._commitment(hashed, session)[0]
+        return view
 
     def settle_if_due(self, stored: StoredRound, now: int) -> StoredRound:
         """Settle an open round whose automatic cash-out or crash time has passed (reads and the sweeper)."""
@@ -617,7 +670,7 @@ class Game:
         A win already waiting (``cashed_out``) is not sent again from here: it was queued by whoever settled
         it, the retry worker and the sweeper pay it, and a read that called the wallet for each such round
         would queue one more message per read while the wallet is down and could spend 5 s per round."""
-        _, session = self.session(token)
+        hashed, session = self.session(token)
         now = self.clock_ms()
         rounds: list[PlayerRound] = []
         balances: list[int | None] = []
@@ -633,6 +686,7 @@ class Game:
             "server_time_ms": now,
             "balance_minor": reported[0] if reported else session.get("balance_minor"),
             "rounds": rounds,
+            "next_server_seed_hash": self._commitment(hashed, session)[0],
         }
 
     # views ----------------------------------------------------------------------------------------

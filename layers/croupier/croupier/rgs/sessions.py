@@ -2,7 +2,8 @@
 
 ``POST /api/public/rgs/launch`` (RGS v1 signed, ±300 s; ``X-Operator-Hmac`` ignored) opens a session for
 one of the operator's players: an unguessable token (192 bits) that the launch URL carries and the table
-keeps only as its SHA-256, with an expiry (and a TTL that deletes it later).
+keeps only as its SHA-256, with an expiry (and a TTL that deletes it later), and the commitment of its first
+round's server seed (docs/fairness.md).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from typing_extensions import TypedDict
 
-from croupier import money
+from croupier import fairness, money
 from croupier.checks import signature_refused, validated
 from croupier.errors import Forbidden, NotFound, PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.observability import count
-from croupier.rgs.credentials import new_session_token, token_hash
+from croupier.rgs.credentials import new_server_seed, new_session_token, token_hash
 from croupier.rgs.operators import Operators, iso
 from croupier.rgs.store import RgsStore
 from croupier.signing import RawRequest, rgs
@@ -109,7 +110,10 @@ class Sessions:
         }
         if body.balance_minor is not None:
             session["balance_minor"] = body.balance_minor  # shown to the player until a wallet call reports one
-        self.store.create_session(token_hash(token), session, expires)
+        first_seed = new_server_seed()  # committed now, before the player can send anything to play with
+        self.store.create_session(
+            token_hash(token), session, expires, next_seed=first_seed, next_seed_hash=fairness.seed_hash(first_seed)
+        )
         count("SessionsLaunched")
         return {
             "ok": True,

@@ -3,9 +3,12 @@
 - operator: ``OPERATOR#<id>`` / ``PROFILE``: settings and public key ids with their retirement times
   (never a secret).
 - session: ``SESSION#<sha256(token)>`` / ``SESSION``: operator, player, currency, expiry (TTL
-  ``expires_at_epoch``), the round ``nonce``, the bet-rate counter (``bet_second``, ``bets_in_second``) and,
-  once the operator ended it, ``ended_at``; ``SESSIONID#<session_id>`` / ``SESSION`` points to it (the token's
-  hash and the operator), written in the same transaction, so the operator can end a session by its id.
+  ``expires_at_epoch``), the round ``nonce``, the committed server seed of its next round (``next_seed``) and
+  its SHA-256 (``next_seed_hash``, what the player sees before betting), the seed its last bet took
+  (``last_seed``, for a retry whose answer was lost), the bet-rate counter (``bet_second``,
+  ``bets_in_second``) and, once the operator ended it, ``ended_at``; ``SESSIONID#<session_id>`` / ``SESSION``
+  points to it (the token's hash and the operator), written in the same transaction, so the operator can end a
+  session by its id.
 - round: ``ROUND#<round_id>`` / ``ROUND``: the round (seeds, crash point, bet), its ``status`` and
   settlement; gsi1 lists a session's rounds in the order they were placed (by nonce).
 - revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>#<house_share>#<shard>``: ``bets_minor``,
@@ -36,6 +39,7 @@ from botocore.exceptions import ClientError
 from croupier.rgs.attempts import Attempts
 
 OPERATOR_SK = "PROFILE"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 SESSION_SK = "SESSION"
 DUE_INDEX = "due"
 
@@ -132,8 +136,11 @@ class RgsStore:
 
     # sessions ----------------------------------------------------------------------------------------
 
-    def create_session(self, token_hash: str, session: dict[str, Any], expires_at_epoch: int) -> None:
-        """The session and its pointer by session id, in one transaction."""
+    def create_session(
+        self, token_hash: str, session: dict[str, Any], expires_at_epoch: int, *, next_seed: str, next_seed_hash: str
+    ) -> None:
+        """The session with the commitment of its first round's server seed, and its pointer by session id, in
+        one transaction."""
         expiry = {"N": str(expires_at_epoch)}
         self.client.transact_write_items(
             TransactItems=[
@@ -146,6 +153,8 @@ class RgsStore:
                             "session": {"S": json.dumps(session, sort_keys=True)},
                             "expires_at_epoch": expiry,
                             "nonce": {"N": "0"},
+                            "next_seed": {"S": next_seed},
+                            "next_seed_hash": {"S": next_seed_hash},
                         },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
@@ -182,7 +191,28 @@ class RgsStore:
             session["ended_at"] = item["ended_at"]["S"]
         if "bet_second" in item:
             session["bet_second"] = int(item["bet_second"]["N"])
+        if "next_seed_hash" in item:  # the seed itself stays here: only :meth:`next_nonce` takes it
+            session["next_server_seed_hash"] = item["next_seed_hash"]["S"]
         return session, int(item["expires_at_epoch"]["N"])
+
+    def commit_seed(self, token_hash: str, next_seed: str, next_seed_hash: str) -> bool:
+        """Commit a first next seed for a session launched before sessions held one (False: it has one now,
+        or it is gone)."""
+        return self._update_once(
+            what="seed commitment",
+            Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
+            UpdateExpression="SET next_seed = :ns, next_seed_hash = :nh",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(next_seed_hash)",
+            ExpressionAttributeValues={":ns": {"S": next_seed}, ":nh": {"S": next_seed_hash}},
+        )
+
+    def _update_once(self, *, what: str, **update: Any) -> bool:
+        """One conditional update, retried through throttling, conflicts and lost answers (False: its condition
+        failed, on the first try or on a retry after an earlier try's answer was lost)."""
+        return self.attempts.run(
+            lambda _: _unless_condition_fails(lambda: self.client.update_item(TableName=self.table, **update)),
+            what=what,
+        )
 
     def end_session(self, session_id: str, operator_id: str, ended_at: str) -> str | None:
         """Mark the operator's session ended (at ``ended_at``, or when it was first ended): the time it ended,
@@ -213,49 +243,81 @@ class RgsStore:
         return ended
 
     def _take_nonce(
-        self, token_hash: str, update: str, condition: str, values: dict[str, Any], _ambiguous: bool
+        self, token_hash: str, update: str, condition: str, values: dict[str, Any], ambiguous: bool
     ) -> dict[str, Any]:
-        answer: dict[str, Any] = self.client.update_item(
-            TableName=self.table,
-            Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-            ReturnValues="UPDATED_OLD",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        try:
+            answer: dict[str, Any] = self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            old = error.response.get("Item") or {}
+            applied = old.get("next_seed_hash", {}).get("S") == values[":nh"]["S"] and "last_seed" in old
+            if not (ambiguous and applied and error.response.get("Error", {}).get("Code") == _CONDITION_FAILED):
+                raise
+            # an earlier try whose answer was lost took the nonce and the seed: what it would have answered
+            return {"Attributes": {"nonce": {"N": str(int(old["nonce"]["N"]) - 1)}, "next_seed": old["last_seed"]}}
         return answer
 
-    def next_nonce(self, token_hash: str, *, second: int, max_per_second: int, last_second: int | None) -> int | str:
-        """This round's nonce for the session (0, 1, 2, ...), counted against ``max_per_second`` bets in
-        ``second``, in the one conditional update that takes the nonce; or why not: ``"limited"`` (that many
-        bets this second already), ``"ended"`` (its operator ended it) or ``"gone"``. ``last_second`` (the
-        session's ``bet_second`` as read) picks the update that usually holds; when another bet moved the
-        counter meanwhile, the other is tried once (a second round trip, only then)."""
+    def next_nonce(
+        self,
+        token_hash: str,
+        *,
+        second: int,
+        max_per_second: int,
+        last_second: int | None,
+        committed_hash: str,
+        next_seed: str,
+        next_seed_hash: str,
+    ) -> tuple[int, str] | str:
+        """This round's nonce for the session (0, 1, 2, ...) and its server seed: the one committed before the
+        bet, whose hash is ``committed_hash`` (the one the bet read, or the one its player named). The same
+        conditional update takes the nonce and the committed seed, commits ``next_seed`` for the round after,
+        and counts the bet against ``max_per_second`` bets in ``second``; if the committed seed is not the one
+        of ``committed_hash`` any more (another bet took it, or it was swapped), nothing is written and the
+        answer is ``"moved"``. Other reasons why not: ``"limited"`` (that many bets this second already),
+        ``"ended"`` (its operator ended it) or ``"gone"``. ``last_second`` (the session's ``bet_second`` as read)
+        picks the update that usually holds; when another bet moved the counter meanwhile, the other is tried
+        once (a second round trip, only then)."""
         same = last_second == second
         for _ in range(2):
-            values: dict[str, Any] = {":one": {"N": "1"}, ":s": {"N": str(second)}}
-            live = "attribute_exists(pk) AND attribute_not_exists(ended_at)"
+            values: dict[str, Any] = {
+                ":one": {"N": "1"},
+                ":s": {"N": str(second)},
+                ":committed": {"S": committed_hash},
+                ":ns": {"S": next_seed},
+                ":nh": {"S": next_seed_hash},
+            }
+            live = "attribute_exists(pk) AND attribute_not_exists(ended_at) AND next_seed_hash = :committed"
+            commit = "last_seed = next_seed, next_seed = :ns, next_seed_hash = :nh"  # last: for a lost answer
             if same:
-                update = "ADD nonce :one, bets_in_second :one"
+                update = f"SET {commit} ADD nonce :one, bets_in_second :one"
                 condition = f"{live} AND bet_second = :s AND bets_in_second < :max"
                 values[":max"] = {"N": str(max_per_second)}
             else:
-                update = "SET bet_second = :s, bets_in_second = :one ADD nonce :one"
+                update = f"SET bet_second = :s, bets_in_second = :one, {commit} ADD nonce :one"
                 condition = f"{live} AND (attribute_not_exists(bet_second) OR bet_second <> :s)"
             try:  # throttling, conflicts and lost answers retried (a retry may skip a nonce, never repeat one)
                 answer = self.attempts.run(
                     functools.partial(self._take_nonce, token_hash, update, condition, values), what="next nonce"
                 )
-                return int(answer.get("Attributes", {}).get("nonce", {}).get("N", "0"))
+                old_values = answer.get("Attributes", {})
+                return int(old_values.get("nonce", {}).get("N", "0")), str(old_values["next_seed"]["S"])
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
                     raise
                 old = error.response.get("Item")
                 if not old:
                     return "gone"
                 if "ended_at" in old:
                     return "ended"
+                if old.get("next_seed_hash", {}).get("S") != committed_hash:
+                    return "moved"
                 now_same = int(old.get("bet_second", {}).get("N", "-1")) == second
                 if same and now_same:
                     return "limited"
@@ -384,23 +446,18 @@ class RgsStore:
         it is still due at ``now_ms``. False: another run (or the request, or the retry worker) took or moved it
         first; so overlapping runs never send the same win or refund twice. A run that dies after its claim
         leaves the round due again at ``until_ms``."""
-        return self.attempts.run(  # a retry after a lost answer finds it claimed and lets it be: due again later
-            lambda _: _unless_condition_fails(
-                lambda: self.client.update_item(
-                    TableName=self.table,
-                    Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
-                    UpdateExpression="SET due_pk = :pk, due_at = :until",
-                    ConditionExpression="#s = :s AND due_at <= :now",
-                    ExpressionAttributeNames={"#s": "status"},
-                    ExpressionAttributeValues={
-                        ":s": {"S": status},
-                        ":now": {"N": str(now_ms)},
-                        ":until": {"N": str(until_ms)},
-                        ":pk": {"S": due_shard(round_id)},
-                    },
-                )
-            ),
+        return self._update_once(  # a retry after a lost answer finds it claimed and lets it be: due again later
             what="claim",
+            Key={"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}},
+            UpdateExpression="SET due_pk = :pk, due_at = :until",
+            ConditionExpression="#s = :s AND due_at <= :now",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":s": {"S": status},
+                ":now": {"N": str(now_ms)},
+                ":until": {"N": str(until_ms)},
+                ":pk": {"S": due_shard(round_id)},
+            },
         )
 
     def due_rounds(self, now_ms: int, limit: int) -> list[str]:
