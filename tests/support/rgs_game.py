@@ -126,10 +126,11 @@ def crash_of(world: World, round_id: str) -> int:
 
 
 def winning_round(world: World, token: str, amount: int = 1_000) -> dict[str, Any]:
-    """Bet until a round whose crash point is at least 1.50x (one in ~1.6): a win can then be taken."""
+    """Bet until a round whose crash point is above 1.50x (one in ~1.6): a cash-out at 1.50x then wins (one at
+    exactly the crash point does not: a round crashing at 1.50x was once taken, and its cash-out lost)."""
     for _ in range(40):
         placed = bet(world, token, amount)
-        if crash_of(world, placed["round_id"]) >= 150:
+        if crash_of(world, placed["round_id"]) > 150:
             return placed
         world.clock.ms += time_to_reach(100 + crash_of(world, placed["round_id"]))  # past its crash: it settles
         cash_out(world, token, placed["round_id"])
