@@ -94,7 +94,8 @@ def player_pk(operator_id: str, operator_player_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RoundKey:
-    """A round's place in its player's list: when it was created, and its id (ties broken by the id)."""
+    """A round's place in its player's list: when it was created, and its id (which, with the time, is the
+    index's start key: rounds of one millisecond are paged in the index's own stable order)."""
 
     created_at_ms: int
     round_id: str
