@@ -146,6 +146,7 @@ PLAYER_ERRORS: list[ErrorSource] = [rounds.InvalidSession, rounds.SessionExpired
 RGS_ERROR_FIELDS = {"ok": False}
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+INSTANT = {"type": "string", "description": "unix milliseconds, or ISO-8601 with a zone (2026-11-29T12:00:00Z)"}
 PLAYER_ID = TypeAdapter(admin.PlayerId).json_schema()
 SPORTSBOOK_ANSWER = Answer(
     "Processed: success, or refused with one of the provider's codes (INVALID_HASH, INVALID_REQUEST, "
@@ -399,6 +400,41 @@ OPERATIONS: dict[str, Operation] = {
             Param("to", "query", DATE, f"last day, included; at most {reports.MAX_RANGE_DAYS} days"),
         ],
         errors=[*RGS_OPERATOR_ERRORS, reports.InvalidRange, operators.UnknownOperator],
+        error_fields=RGS_ERROR_FIELDS,
+    ),
+    "GET /api/public/rgs/players/{operator_player_id}/rounds": Operation(
+        "Game recall: the operator's player's rounds, newest first, paged; seeds and crash points once settled",
+        "rgs",
+        Auth.RGS_OPERATOR,
+        {
+            200: Answer(
+                "A page of the player's rounds (empty for a player the operator never launched)", reports.RecallAnswer
+            )
+        },
+        params=[
+            Param(
+                "operator_player_id",
+                "path",
+                {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_.:-]+$"},
+            ),
+            Param("from", "query", INSTANT, "rounds created at or after (unix ms or ISO-8601 with a zone)", False),
+            Param("to", "query", INSTANT, "rounds created at or before (unix ms or ISO-8601 with a zone)", False),
+            Param(
+                "limit",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": reports.RECALL_MAX_LIMIT},
+                f"default {reports.RECALL_DEFAULT_LIMIT}",
+                False,
+            ),
+            Param("cursor", "query", {"type": "string"}, "next_cursor of the previous page", False),
+        ],
+        errors=[
+            *RGS_OPERATOR_ERRORS,
+            InvalidRequest,
+            reports.InvalidRange,
+            reports.InvalidLimit,
+            reports.InvalidCursor,
+        ],
         error_fields=RGS_ERROR_FIELDS,
     ),
     "DELETE /api/public/rgs/sessions/{session_id}": Operation(

@@ -314,6 +314,12 @@ def rgs_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterator[S
         event["headers"]["authorization"] = f"Bearer {token}"
         yield Step(logical_id, event, invoke(logical_id, event))
 
+    recall = sample(repo_root, "rgs_public_recall")  # the operator recalls its player's rounds (the refunded bet)
+    recall["headers"]["x-operator-id"] = operator_id
+    recall["headers"]["x-operator-key"] = operator.get("api_key", "missing")
+    recall = refresh_signature(recall, store=store)
+    yield Step("RgsPublicRecallFunction", recall, invoke("RgsPublicRecallFunction", recall))
+
     end = sample(repo_root, "rgs_public_end_session")  # the operator ends the session
     end["rawPath"] = end["rawPath"].replace(end["pathParameters"]["session_id"], session_id)
     end["requestContext"]["http"]["path"] = end["rawPath"]

@@ -47,13 +47,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(local_stack: LocalStack) -> Iterator[World]:
     wallet = FakeOperatorWallet().start()
-    operator = RgsOperator.provision(local_stack, wallet.url)
+    operator = RgsOperator.with_fake_wallet(local_stack, wallet)
     other = RgsOperator.provision(local_stack, wallet.url)
-    wallet.operator_id, wallet.api_key, wallet.hmac_secret = (
-        operator.operator_id,
-        operator.api_key,
-        operator.hmac_secret,
-    )
     wallet.fund("bad-input-player", 10_000, "USD")
     player = operator.launch("bad-input-player")
     other_player = operator.launch("bad-input-player")

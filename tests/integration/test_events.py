@@ -204,6 +204,16 @@ def test_the_rgs_events_run_through_their_handlers(local_stack: LocalStack) -> N
     assert "server_seed" not in state["rounds"][0]
     assert played["rgs_play_cashout"] == (404, {"error": "UNKNOWN_ROUND", "message": ANY_MESSAGE})
 
+    # the operator recalls its player's rounds: the refunded (or refunding) bet, its seed only once refunded
+    recall = _event("rgs_public_recall")
+    recall["headers"]["x-operator-id"] = operator["operator_id"]
+    recall["headers"]["x-operator-key"] = operator["api_key"]
+    recalled = local_stack.invoke("RgsPublicRecallFunction", refresh_signature(recall, store=local_stack.secret_store))
+    assert recalled["statusCode"] == 200, recalled["body"]
+    recalled_rounds = json.loads(recalled["body"])["rounds"]
+    assert [r["round_id"] for r in recalled_rounds] == [state["rounds"][0]["round_id"]]
+    assert (recalled_rounds[0]["server_seed"] is None) == (recalled_rounds[0]["status"] != "refunded")
+
     # the operator ends the session: its token is refused from then on
     end = _event("rgs_public_end_session")
     sample_session = end["pathParameters"]["session_id"]

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from croupier.signing import rgs
 from croupier_local.demo import accept_own_wallet_calls
+from tests.fakes.operator_wallet_server import FakeOperatorWallet
 from tests.support.targets import ApiTarget
 
 
@@ -60,6 +61,18 @@ class RgsOperator:
         assert answer.status == 201, answer.body
         created = answer.json()
         return cls(stack, created["operator_id"], created["api_key"], created["hmac_secret"])
+
+    @classmethod
+    def with_fake_wallet(cls, stack: ApiTarget, wallet: FakeOperatorWallet, **settings: Any) -> RgsOperator:
+        """An operator whose wallet is ``wallet`` (a fake operator wallet server), which checks its calls' signatures
+        with this operator's credentials."""
+        operator = cls.provision(stack, wallet.url, **settings)
+        wallet.operator_id, wallet.api_key, wallet.hmac_secret = (
+            operator.operator_id,
+            operator.api_key,
+            operator.hmac_secret,
+        )
+        return operator
 
     @classmethod
     def self_operated(cls, stack: ApiTarget, **settings: Any) -> RgsOperator:

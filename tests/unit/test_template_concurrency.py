@@ -39,6 +39,7 @@ GROUPS: dict[str, set[str]] = {
         "RgsPublicRoundFunction",
         "RgsPublicRevenueFunction",
         "RgsPublicEndSessionFunction",
+        "RgsPublicRecallFunction",
     },
     "AdminReservedConcurrency": {
         "AdminCreatePlayerFunction",

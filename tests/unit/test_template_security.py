@@ -66,6 +66,11 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "RgsPublicRoundFunction": {R: {GET}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicRevenueFunction": {R: {GET, QUERY}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicEndSessionFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}},
+    "RgsPublicRecallFunction": {
+        R: {GET, "dynamodb:BatchGetItem"},
+        f"{R}/index/player": {QUERY},
+        RGS_OPERATORS: {READ_SECRET},
+    },
     "RgsPlayBetFunction": {R: {GET, PUT, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {SEND}},
     "RgsPlayCashoutFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {SEND}},
     "RgsPlayStateFunction": {

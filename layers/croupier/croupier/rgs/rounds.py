@@ -240,7 +240,9 @@ class PlayerRound(TypedDict):
     nonce: int
     rtp_target: Annotated[str, Field(description="the operator's RTP when the round was placed (for verifying)")]
     max_win_multiplier: Annotated[int, Field(description="the cap on the crash point when the round was placed")]
+    created_at_ms: NotRequired[Annotated[int, Field(description="unix ms: when the bet was stored")]]
     started_at_ms: NotRequired[int]
+    settled_at_ms: NotRequired[Annotated[int, Field(description="unix ms: when it crashed or was cashed out")]]
     multiplier: NotRequired[Annotated[str, Field(description="the multiplier now, while the round is open")]]
     cash_out: NotRequired[str | None]
     payout_minor: NotRequired[int]
@@ -704,6 +706,8 @@ class Game:
             "rtp_target": data["rtp_target"],
             "max_win_multiplier": data["max_win_multiplier"],
         }
+        if "created_at_ms" in data:
+            view["created_at_ms"] = int(data["created_at_ms"])
         if "started_at_ms" in stored.fields:
             view["started_at_ms"] = int(stored.fields["started_at_ms"])
             if stored.status == "open":
@@ -714,6 +718,8 @@ class Game:
                 f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}" if settlement["cash_out_cents"] else None
             )
             view["payout_minor"] = settlement["payout_minor"]
+            if "settled_at_ms" in settlement:
+                view["settled_at_ms"] = int(settlement["settled_at_ms"])
         if stored.status in REVEALED:
             view["server_seed"] = data["server_seed"]
             view["crash_point"] = f"{Decimal(data['crash_cents']).scaleb(-2):.2f}"

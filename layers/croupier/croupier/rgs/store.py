@@ -10,7 +10,10 @@
   points to it (the token's hash and the operator), written in the same transaction, so the operator can end a
   session by its id.
 - round: ``ROUND#<round_id>`` / ``ROUND``: the round (seeds, crash point, bet), its ``status`` and
-  settlement; gsi1 lists a session's rounds in the order they were placed (by nonce).
+  settlement; gsi1 lists a session's rounds in the order they were placed (by nonce); the ``player`` index
+  (keys only) lists an operator's player's rounds by creation time: ``player_pk`` =
+  ``PLAYER#<operator_id>#<operator_player_id>``, ``player_at`` = the round's ``created_at_ms``, both written
+  once, when the round is stored, and never changed (so later updates of the round write nothing to it).
 - revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>#<house_share>#<shard>``: ``bets_minor``,
   ``wins_minor`` and ``rounds`` of the day's settled rounds, one of :data:`REVENUE_SHARDS` counters per day,
   currency and house share, added off the player's path by the stream's aggregator
@@ -36,12 +39,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from croupier.rgs.attempts import Attempts
+from croupier.rgs.attempts import Attempts, StoreBusy
 
 OPERATOR_SK = "PROFILE"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 SESSION_SK = "SESSION"
 DUE_INDEX = "due"
+PLAYER_INDEX = "player"
+BATCH_GET_MAX = 100
+"""Keys one BatchGetItem takes."""
 
 
 def _due_shards(environ: Mapping[str, str] = os.environ) -> int:
@@ -83,6 +89,20 @@ def session_pk(token_hash: str) -> str:
 
 def session_id_pk(session_id: str) -> str:
     return f"SESSIONID#{session_id}"
+
+
+def player_pk(operator_id: str, operator_player_id: str) -> str:
+    """The ``player`` index's key of an operator's player (the same player id at two operators: two players)."""
+    return f"PLAYER#{operator_id}#{operator_player_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundKey:
+    """A round's place in its player's list: when it was created, and its id (which, with the time, is the
+    index's start key: rounds of one millisecond are paged in the index's own stable order)."""
+
+    created_at_ms: int
+    round_id: str
 
 
 class RgsStore:
@@ -347,6 +367,8 @@ class RgsStore:
                 "status": {"S": status},
                 "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
                 "gsi1sk": {"S": f"{int(data['nonce']):012d}"},  # the session's nonce: in the order placed
+                "player_pk": {"S": player_pk(data["operator_id"], data["operator_player_id"])},
+                "player_at": {"N": str(int(data["created_at_ms"]))},
                 "due_pk": {"S": due_shard(round_id)},
                 "due_at": {"N": str(due_at_ms)},
             },
@@ -496,6 +518,86 @@ class RgsStore:
         )
         return [_round(item) for item in answer.get("Items", [])]
 
+    def player_rounds(
+        self,
+        operator_id: str,
+        operator_player_id: str,
+        *,
+        first_ms: int,
+        last_ms: int,
+        limit: int,
+        after: RoundKey | None = None,
+        newest_first: bool = True,
+    ) -> tuple[list[StoredRound], RoundKey | None]:
+        """Up to ``limit`` of the player's rounds created from ``first_ms`` to ``last_ms`` (both included),
+        newest first, after ``after`` (a previous page's last round); and the last round's key when more
+        follow. Reads only: one query of the keys-only ``player`` index (``limit`` + 1 keys, to know whether
+        more follow) and one BatchGetItem of the rounds, strongly consistent (their status as of now)."""
+        if not _could_be_a_key(operator_player_id) or first_ms > last_ms:
+            return [], None
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": PLAYER_INDEX,
+            "KeyConditionExpression": "player_pk = :pk AND player_at BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": player_pk(operator_id, operator_player_id)},
+                ":first": {"N": str(first_ms)},
+                ":last": {"N": str(last_ms)},
+            },
+            "ScanIndexForward": not newest_first,
+        }
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = {
+                "player_pk": {"S": player_pk(operator_id, operator_player_id)},
+                "player_at": {"N": str(after.created_at_ms)},
+                "pk": {"S": round_pk(after.round_id)},
+                "sk": {"S": ROUND_SK},
+            }
+        keys: list[RoundKey] = []
+        while len(keys) <= limit:
+            answer = self.client.query(**kwargs, Limit=limit + 1 - len(keys))
+            for item in answer.get("Items", []):
+                keys.append(RoundKey(int(item["player_at"]["N"]), item["pk"]["S"].removeprefix("ROUND#")))
+            if "LastEvaluatedKey" not in answer:
+                break
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        more = len(keys) > limit
+        keys = keys[:limit]
+        found = self._read_rounds([key.round_id for key in keys])
+        rounds = [found[key.round_id] for key in keys if key.round_id in found]
+        return rounds, (keys[-1] if more and keys else None)
+
+    def _read_rounds(self, round_ids: list[str]) -> dict[str, StoredRound]:
+        """The rounds by id (BatchGetItem, strongly consistent; unprocessed keys asked again)."""
+        found: dict[str, StoredRound] = {}
+        for start in range(0, len(round_ids), BATCH_GET_MAX):
+            pending: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {"pk": {"S": round_pk(round_id)}, "sk": {"S": ROUND_SK}}
+                        for round_id in round_ids[start : start + BATCH_GET_MAX]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            for n in range(self.attempts.max_attempts):
+                answer = self.attempts.run(functools.partial(self._batch_get, pending), what="rounds")
+                for item in answer.get("Responses", {}).get(self.table, []):
+                    stored = _round(item)
+                    found[stored.data["round_id"]] = stored
+                pending = answer.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                attempts = self.attempts  # throttled: the keys left are asked again after a jittered pause
+                attempts.sleep(attempts.random.uniform(0, min(attempts.cap_seconds, attempts.base_seconds * 2**n)))
+            else:
+                raise StoreBusy("rounds: the table is busy; try again")
+        return found
+
+    def _batch_get(self, request: dict[str, Any], _ambiguous: bool) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.batch_get_item(RequestItems=request)
+        return answer
+
 
 ROUND_SK = "ROUND"
 
@@ -551,7 +653,7 @@ def _round(item: dict[str, Any]) -> StoredRound:
     fields = {
         name: json.loads(value["S"])
         for name, value in item.items()
-        if name not in ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk", "due_pk") and "S" in value
+        if name not in ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk", "due_pk", "player_pk") and "S" in value
     }
     return StoredRound(data=json.loads(item["round"]["S"]), status=item["status"]["S"], fields=fields)
 
