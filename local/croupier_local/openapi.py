@@ -459,6 +459,7 @@ OPERATIONS: dict[str, Operation] = {
             rounds.BetBelowMinimum,
             rounds.BetAboveMaximum,
             rounds.TooManyBets,
+            rounds.CommitmentChanged,
             rounds.BetRefused,
             Code(402, "INSUFFICIENT_FUNDS"),  # a BetRefused naming the wallet's reason
             rounds.BetNotConfirmed,
