@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from croupier import fairness
-from croupier.rgs.credentials import token_hash
+from croupier.rgs.credentials import new_server_seed, token_hash
 from croupier.rgs.store import RgsStore
 from croupier_local import demo
 from croupier_local.server import LocalStack
@@ -239,7 +239,10 @@ def test_an_expired_session_is_named(local_stack: LocalStack, real_client: Any, 
         "expires_at": "2026-01-01T01:00:00Z",
         "nonce": 0,
     }
-    RgsStore("RgsTable", lambda: real_client).create_session(token_hash(token), session, expired)
+    seed = new_server_seed()
+    RgsStore("RgsTable", lambda: real_client).create_session(
+        token_hash(token), session, expired, next_seed=seed, next_seed_hash=fairness.seed_hash(seed)
+    )
     page.goto(f"{local_stack.base_url}/play?session={token}")
     page.wait_for_selector("#message[data-kind='error']")
     assert "expired" in page.locator("#message").inner_text()
