@@ -27,6 +27,7 @@ from croupier.checks import signature_refused, validated
 from croupier.errors import PayloadTooLarge
 from croupier.jsonbody import MAX_BODY_BYTES, parse_object
 from croupier.ledger import AccountKey, Kind, Ledger, Movement, Outcome, Reversal, UnknownAccount, signature_digest
+from croupier.lru import BoundedLru
 from croupier.network import SourceAllowList
 from croupier.observability import count_movement
 from croupier.secrets import CachedSecrets
@@ -162,12 +163,16 @@ class BrandDirectory:
         return Brand(api_key=api_key, api_secret=secret, currency=currency)
 
 
-class PlayerLinks:
-    """Ruby's integer player id → our player id. Links are immutable, so a found link is cached for good."""
+PLAYER_LINKS_CACHED = 100_000
 
-    def __init__(self, resolve: Callable[[str, str], str | None]) -> None:
+
+class PlayerLinks:
+    """Ruby's integer player id → our player id. Links are immutable, so a found link is kept until the bounded
+    LRU needs its place (one at a time, never the whole cache)."""
+
+    def __init__(self, resolve: Callable[[str, str], str | None], *, size: int = PLAYER_LINKS_CACHED) -> None:
         self._resolve = resolve
-        self._cache: dict[str, str] = {}
+        self._cache: BoundedLru[str, str] = BoundedLru(size)
 
     def player_for(self, ruby_player_id: int) -> str:
         key = str(ruby_player_id)
@@ -176,9 +181,7 @@ class PlayerLinks:
             found = self._resolve(PROVIDER, key)
             if found is None:
                 raise UnknownAccount(f"unknown player_id {ruby_player_id}")
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[key] = found
+            self._cache.put(key, found)
         return found
 
 
