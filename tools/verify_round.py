@@ -2,11 +2,15 @@
 """Verify a Croupier crash round yourself. Standard library only; read it, it is short.
 
     python3 verify_round.py round.json           # the JSON of GET /api/public/rgs/round/{round_id}
+    python3 verify_round.py round.json --shown-hash H   # H: next_server_seed_hash the game showed before the bet
     python3 verify_round.py --server-seed S --client-seed C --nonce N [--rtp 0.96] [--max-win 2000]
 
-It recomputes sha256(server_seed) and compares it with the hash published before the round, then the
-crash point and the derived seeds from HMAC_SHA256(key=server_seed, msg="<client_seed>:<nonce>:<purpose>"),
-and says MATCH or MISMATCH for each published value. The formula is derived in docs/fairness.md:
+It recomputes sha256(server_seed) and compares it with the hash shown before the bet (--shown-hash, or the
+JSON's shown_server_seed_hash: the game page keeps it for every bet) and with the round's published
+server_seed_hash, then the crash point and the derived seeds from
+HMAC_SHA256(key=server_seed, msg="<client_seed>:<nonce>:<purpose>"), and says MATCH or MISMATCH for each.
+Without the shown hash it says the commitment was not checked: only the hash you saw before betting proves
+the seed was not chosen after your bet. The formula is derived in docs/fairness.md:
 
     h = first 52 bits of the "crash" HMAC;  X = 2^52 - h   (uniform on 1..2^52)
     crash point (hundredths) = min(floor(100 * rtp * 2^52 / X), 100 * max_win_multiplier)
@@ -61,6 +65,7 @@ def main(argv=None):
     parser.add_argument("--nonce", type=int)
     parser.add_argument("--rtp", default=None, help="the operator's rtp_target (default 0.96)")
     parser.add_argument("--max-win", default=None, help="the operator's max_win_multiplier (default 2000)")
+    parser.add_argument("--shown-hash", help="the next_server_seed_hash shown before the bet")
     args = parser.parse_args(argv)
     data = {}
     if args.round_json == "-":
@@ -81,7 +86,16 @@ def main(argv=None):
     for key, value in published_values(data).items():
         if key in computed:
             verdicts[key] = "MATCH" if str(value) == computed[key] else "MISMATCH"
-    print(json.dumps({"computed": computed, "checks": verdicts}, indent=2))
+    report = {"computed": computed, "checks": verdicts}
+    shown = args.shown_hash or data.get("shown_server_seed_hash")
+    if shown:
+        verdicts["shown_before_bet"] = "MATCH" if str(shown).lower() == computed["server_seed_hash"] else "MISMATCH"
+    else:
+        report["unchecked"] = [
+            "shown_before_bet: give the hash the game showed before the bet (--shown-hash, or "
+            "shown_server_seed_hash in the JSON) to check that this round used the committed seed"
+        ]
+    print(json.dumps(report, indent=2))
     return 1 if "MISMATCH" in verdicts.values() else 0
 
 

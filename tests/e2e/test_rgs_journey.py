@@ -6,10 +6,13 @@ verifies from its published data, and the revenue shows it."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ from croupier_local.server import LocalStack
 from tests.support.rgs_http import Player, RgsOperator, admin
 
 pytestmark = pytest.mark.e2e
+VERIFY_ROUND = Path(__file__).resolve().parents[2] / "tools" / "verify_round.py"
 
 
 def balance(stack: LocalStack, player_id: str) -> Decimal:
@@ -129,7 +133,8 @@ def test_over_http_the_seed_committed_before_the_bet_is_the_rounds_and_verifies_
     local_stack: LocalStack,
 ) -> None:
     player_id = funded_player(local_stack, "10.00")
-    player = RgsOperator.self_operated(local_stack).launch(player_id, balance_minor=1_000)
+    operator = RgsOperator.self_operated(local_stack)
+    player = operator.launch(player_id, balance_minor=1_000)
     seen = player.state().json()["next_server_seed_hash"]  # published before the player sends anything
     placed = player.bet(100, client_seed="held-out", server_seed_hash=seen)
     assert placed.status == 200, placed.body
@@ -141,5 +146,16 @@ def test_over_http_the_seed_committed_before_the_bet_is_the_rounds_and_verifies_
     assert view["status"] in ("crashed", "paid", "cashed_out"), view
     assert fairness.seed_hash(view["server_seed"]) == seen
     assert view["next_server_seed_hash"] == bet["next_server_seed_hash"]
+    # the player's own verifier, given only the round as the operator publishes it and the hash seen before
+    published = operator.round(bet["round_id"]).json()
+    checked = subprocess.run(
+        [sys.executable, str(VERIFY_ROUND), "-", "--shown-hash", seen],
+        input=json.dumps(published),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["checks"]["shown_before_bet"] == "MATCH"
     stale = player.bet(100, server_seed_hash=seen)  # the old commitment is spent: nothing is played against it
     assert (stale.status, stale.json()["error"]) == (409, "COMMITMENT_CHANGED"), stale.body

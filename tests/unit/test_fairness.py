@@ -140,6 +140,46 @@ def test_both_verifiers_report_a_tampered_round(tamper: object, tmp_path: Path) 
         assert "MISMATCH" in report["checks"].values()  # type: ignore[union-attr]
 
 
+def run_both(data: dict[str, object], tmp_path: Path, *flags: str) -> list[tuple[int, dict[str, object]]]:
+    path = tmp_path / "round.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = io.StringIO()
+    cli_code = cli.main(["verify", str(path), *flags], stdout=out, stderr=io.StringIO())
+    done = subprocess.run([sys.executable, str(SCRIPT), str(path), *flags], capture_output=True, text=True, check=False)
+    return [(cli_code, json.loads(out.getvalue())), (done.returncode, json.loads(done.stdout))]
+
+
+def test_both_verifiers_confirm_the_seed_shown_before_the_bet(tmp_path: Path) -> None:
+    data = published("a-revealed-server-seed", "my-seed", 7)
+    shown = fairness.seed_hash("a-revealed-server-seed")
+    for code, report in run_both({**data, "shown_server_seed_hash": shown}, tmp_path) + run_both(
+        data, tmp_path, "--shown-hash", shown.upper()
+    ):
+        assert code == 0
+        assert report["checks"]["shown_before_bet"] == "MATCH"  # type: ignore[index]
+        assert "unchecked" not in report
+
+
+def test_a_seed_swapped_after_the_bet_fails_although_the_round_is_self_consistent(tmp_path: Path) -> None:
+    """The attack a commitment exists for: the server shows one hash, sees the bet, then plays (and publishes,
+    consistently) another seed. Only the hash kept from before the bet can catch it."""
+    shown = fairness.seed_hash("the-seed-committed-before-the-bet")
+    swapped = published("a-seed-chosen-after-seeing-the-bet", "my-seed", 7)
+    for flags, data in (((), {**swapped, "shown_server_seed_hash": shown}), (("--shown-hash", shown), swapped)):
+        for code, report in run_both(data, tmp_path, *flags):
+            assert code == 1
+            assert report["checks"]["shown_before_bet"] == "MISMATCH"  # type: ignore[index]
+            assert report["checks"]["server_seed_hash"] == "MATCH"  # type: ignore[index]
+
+
+def test_without_the_shown_hash_the_verifiers_say_the_commitment_was_not_checked(tmp_path: Path) -> None:
+    data = published("a-revealed-server-seed", "my-seed", 7)
+    for code, report in run_both(data, tmp_path):
+        assert code == 0
+        assert "shown_before_bet" not in report["checks"]  # type: ignore[operator]
+        assert [note.split(":")[0] for note in report["unchecked"]] == ["shown_before_bet"]  # type: ignore[union-attr]
+
+
 def test_the_fairness_vectors_of_the_spec(tmp_path: Path) -> None:
     vectors = json.loads((REPO_ROOT / "tests" / "data" / "signing-vectors.json").read_text(encoding="utf-8"))
     for case in vectors["schemes"]["rgs_fairness_hmac"]["cases"]:

@@ -430,6 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--nonce", type=int)
     verify.add_argument("--rtp", help="the operator's rtp_target (default: the round's, else 0.96)")
     verify.add_argument("--max-win", type=int, help="max_win_multiplier (default: the round's, else 2000)")
+    verify.add_argument(
+        "--shown-hash",
+        help="the next_server_seed_hash the game showed before the bet (default: the JSON's shown_server_seed_hash)",
+    )
     verify.set_defaults(handler=_verify)
 
     health = ruby_commands.add_parser("health", help="GET /health (no authentication)")
@@ -536,8 +540,20 @@ def _verify(args: argparse.Namespace, ctx: Context) -> int:
         for key, value in published.items()
         if value is not None and key in computed
     }
-    ctx.out.write(json.dumps({"computed": computed, "checks": checks}, indent=2) + "\n")
+    report: dict[str, Any] = {"computed": computed, "checks": checks}
+    shown = args.shown_hash or data.get("shown_server_seed_hash")
+    if shown:  # the commitment: the revealed seed must hash to what the player saw before betting
+        checks["shown_before_bet"] = "MATCH" if str(shown).lower() == computed["server_seed_hash"] else "MISMATCH"
+    else:
+        report["unchecked"] = [UNCHECKED_COMMITMENT]
+    ctx.out.write(json.dumps(report, indent=2) + "\n")
     return EXIT_ERROR if "MISMATCH" in checks.values() else EXIT_OK
+
+
+UNCHECKED_COMMITMENT = (
+    "shown_before_bet: give the hash the game showed before the bet (--shown-hash, or shown_server_seed_hash in "
+    "the JSON) to check that this round used the committed seed"
+)
 
 
 # --- entry point -----------------------------------------------------------------------------------
