@@ -1,8 +1,9 @@
 """A fake RabbitX-style API: verifies ``RBT-*`` signatures with :func:`croupier.signing.rabbitx.verify`.
 
 Routes: ``GET /markets`` (answers fractions as JSON numbers, to prove the client reads them as Decimal),
-``POST /orders`` (echoes the order it received), ``DELETE /orders`` (cancels by ``order_id``). Anything
-not signed right answers 401; unknown routes 404. Every request is recorded in ``requests``.
+``POST /orders`` (echoes the order it received), ``DELETE /orders`` (cancels by the body's ``order_id``), as
+RabbitX's own client sends them (the signed ``method`` and ``path`` in the body). Anything not signed right
+answers 401; unknown routes 404. Every request is recorded in ``requests``.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class FakeRabbitXServer(FakeHttpServer):
             case "GET", "/markets":
                 return 200, MARKETS
             case "POST", "/orders":
-                order = request.json()
-                if not isinstance(order, dict) or "market_id" not in order:
+                order = _fields(request)
+                if "market_id" not in order:
                     raise HttpError(400, "BAD_REQUEST", "market_id is required")
                 with self._lock:
                     order_id = next(self._order_ids)
@@ -56,9 +57,17 @@ class FakeRabbitXServer(FakeHttpServer):
                     return 200, {"success": True, "result": self.orders[order_id]}
             case "DELETE", "/orders":
                 with self._lock:
-                    order = self.orders.get(int(request.params.get("order_id", "0")))
+                    order = self.orders.get(int(_fields(request).get("order_id", 0)))
                     if order is None:
                         raise HttpError(404, "ORDER_NOT_FOUND", "no such order")
                     order["status"] = "canceled"
                     return 200, {"success": True, "result": order}
         raise HttpError(404, "NOT_FOUND", f"no route {request.method} {request.path}")
+
+
+def _fields(request: ReceivedRequest) -> dict[str, Any]:
+    """A body's fields without the signed ``method`` and ``path`` (RabbitX's client sends them in the body)."""
+    body = request.json()
+    if not isinstance(body, dict):
+        raise HttpError(400, "BAD_REQUEST", "the body must be a JSON object")
+    return {name: value for name, value in body.items() if name not in ("method", "path")}
