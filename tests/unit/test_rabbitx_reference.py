@@ -244,3 +244,23 @@ def test_onboarding_refuses_a_key_that_is_not_a_private_key() -> None:
         with pytest.raises(ValueError, match="private key") as caught:
             onboarding_request(bad, now=1_800_000_000)
         assert bad not in str(caught.value) or not bad
+
+
+@pytest.mark.parametrize("case", ONBOARDING)
+def test_the_fakes_onboarding_check_accepts_the_reference_and_refuses_any_change(case: dict[str, Any]) -> None:
+    """tests/fakes/rabbitx_server.py checks onboarding as the reference's metamask_verify: it can say no."""
+    from tests.fakes.rabbitx_server import verify_onboarding
+
+    reference = case["sent"]
+    expires = int(reference["headers"]["RBT-TS"])
+
+    def check(headers: Mapping[str, str], body: str, now: float) -> Verdict:
+        return verify_onboarding(RawRequest.of("POST", "/onboarding", headers, body), clock=lambda: now)
+
+    assert check(reference["headers"], reference["body"], case["now"]).ok
+    assert check(reference["headers"], reference["body"], expires).reason is Failure.EXPIRED
+    earlier = {"RBT-TS": str(expires - 1)}
+    assert check(earlier, reference["body"], case["now"]).reason is Failure.BAD_SIGNATURE
+    wallet = json.loads(reference["body"])["wallet"]
+    other_wallet = reference["body"].replace(wallet, "0x" + "ab" * 20)
+    assert check(reference["headers"], other_wallet, case["now"]).reason is Failure.BAD_SIGNATURE

@@ -57,6 +57,8 @@ ONBOARDING_MESSAGE = (
 the expiry."""
 
 _PATH = re.compile(r"/[A-Za-z0-9/_.~-]*")
+PROFILE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+"""A name for one onboarded account: its secret store entry is ``rabbitx/<profile>``."""
 _PRIVATE_KEY = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
 _MAX_ERROR_TEXT = 300
 
@@ -318,6 +320,29 @@ class RabbitXClient:
         self._clock = clock
         self.ttl_seconds = ttl_seconds
         self.timeout = timeout
+
+    @classmethod
+    def from_secret(
+        cls,
+        record: Mapping[str, Any],
+        *,
+        transport: Transport | None = None,
+        clock: Clock = time.time,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> RabbitXClient:
+        """A client from a secret store entry as ``croupier rabbitx onboard`` writes it (``rabbitx/<profile>``:
+        ``api_url``, ``api_key``, ``api_secret``)."""
+        missing = [name for name in ("api_url", "api_key", "api_secret") if not isinstance(record.get(name), str)]
+        if missing:
+            raise ValueError(f"the RabbitX secret lacks {', '.join(missing)}")
+        return cls(
+            record["api_url"],
+            record["api_key"],
+            record["api_secret"],
+            transport=transport,
+            clock=clock,
+            timeout=timeout,
+        )
 
     def __repr__(self) -> str:
         return f"RabbitXClient(base_url={self.base_url!r}, api_key={self.api_key!r})"
