@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from croupier.clients import HttpResponse, RabbitXClient
 from croupier.clients.rabbitx import SIGNATURE_LIFETIME_SECONDS, onboarding_request, prepare
@@ -264,3 +266,31 @@ def test_the_fakes_onboarding_check_accepts_the_reference_and_refuses_any_change
     wallet = json.loads(reference["body"])["wallet"]
     other_wallet = reference["body"].replace(wallet, "0x" + "ab" * 20)
     assert check(reference["headers"], other_wallet, case["now"]).reason is Failure.BAD_SIGNATURE
+
+
+scalars = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(10**20), 10**20),
+    st.booleans(),
+    st.text(max_size=12),
+    st.none(),
+)
+bodies = st.dictionaries(
+    st.text(min_size=1, max_size=8).filter(lambda name: name not in ("method", "path")),
+    st.one_of(scalars, st.lists(st.one_of(scalars, st.lists(scalars, max_size=3)), max_size=4)),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bodies, st.sampled_from(["POST", "PUT", "DELETE"]), st.integers(1_700_000_000, 1_900_000_000))
+def test_whatever_prepare_sends_the_verifier_accepts_and_reads_back(
+    data: dict[str, Any], method: str, now: int
+) -> None:
+    """Any floats (str() of each, shortest or exponent), nested lists, booleans, text, None: what prepare signs
+    is what the verifier reads back from the bytes sent."""
+    secret = "0x" + "5c" * 32
+    verb, target, body, headers = prepare(method, "/orders", data=data, api_key="k", api_secret=secret, now=now)
+    assert json.loads(body) == {**data, "method": method, "path": "/orders"}
+    found = rabbitx.verify(RawRequest.of(verb, target, headers, body), lambda key: [secret], clock=lambda: now)
+    assert found.ok, found
