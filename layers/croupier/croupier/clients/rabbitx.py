@@ -243,8 +243,7 @@ def onboard(
     except (ValueError, UnicodeDecodeError):
         answer = None
     if not response.ok or not isinstance(answer, dict) or answer.get("success") is not True:
-        status = response.status if not response.ok else 502
-        raise _api_error("POST", path, status, answer, [])
+        raise _api_error("POST", path, response.status, answer, [])
     try:
         result = answer["result"][0]
         keys = result["apiSecret"]
