@@ -171,10 +171,14 @@ def test_bad_input_is_one_line_and_sends_nothing(
     assert rabbit.requests == []
 
 
-def test_the_key_is_never_an_argument(rabbit: FakeRabbitXServer, store: SecretsManagerStore) -> None:
+@pytest.mark.parametrize("typed", [["--private-key", PRIVATE_KEY], [f"--private-key={PRIVATE_KEY}"], [KEY_DIGITS]])
+def test_the_key_is_never_an_argument_and_a_usage_error_does_not_repeat_it(
+    rabbit: FakeRabbitXServer, store: SecretsManagerStore, typed: list[str]
+) -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["rabbitx", "onboard", "--api-url", rabbit.url, "--private-key", PRIVATE_KEY], stdout=out, stderr=err)
+    code = main(["rabbitx", "onboard", "--api-url", rabbit.url, *typed], store=store, stdout=out, stderr=err)
     assert code == 2
+    assert KEY_DIGITS not in (out.getvalue() + err.getvalue()).lower()
     assert rabbit.requests == []
 
 
@@ -236,3 +240,30 @@ def test_the_installed_command_reads_the_key_from_stdin_and_writes_to_secrets_ma
         assert KEY_DIGITS not in where.lower()
     stored = secret_store(moto_server.endpoint_url, prefix).get("rabbitx/default")
     assert stored["api_key"] == json.loads(done.stdout)["api_key"] == rabbit.onboarded[WALLET]["api_key"]
+
+
+class WatchingStore:
+    """Secrets Manager, noting what stdout held when the secret was put."""
+
+    def __init__(self, inner: SecretsManagerStore, stdout: io.StringIO) -> None:
+        self.inner, self.stdout = inner, stdout
+        self.printed_before_put: str | None = None
+
+    def put(self, name: str, value: dict[str, Any]) -> str:
+        self.printed_before_put = self.stdout.getvalue()
+        return self.inner.put(name, value)
+
+    def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
+        return self.inner.get(name, fresh=fresh)
+
+
+def test_the_secret_is_stored_before_anything_is_printed(rabbit: FakeRabbitXServer, store: SecretsManagerStore) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    watching = WatchingStore(store, out)
+    argv = ["rabbitx", "onboard", "--api-url", rabbit.url, "--show-secret"]
+
+    code = main(argv, store=watching, environ={"RABBITX_PRIVATE_KEY": PRIVATE_KEY}, stdout=out, stderr=err)
+
+    assert code == 0, err.getvalue()
+    assert watching.printed_before_put == ""
+    assert json.loads(out.getvalue())["api_secret"] == rabbit.onboarded[WALLET]["api_secret"]

@@ -33,6 +33,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -62,6 +63,9 @@ BRAND_ENTRY_PREFIX = "ruby/brands/"
 ENV_OVERRIDES = {"api_url": "RUBY_API_URL", "team_key": "RUBY_TEAM_KEY", "team_secret": "RUBY_TEAM_SECRET"}
 RABBITX_ENTRY_PREFIX = "rabbitx/"
 PRIVATE_KEY_ENV = "RABBITX_PRIVATE_KEY"
+
+_KEY_LIKE = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
+"""A private key typed on the command line by mistake: a usage error quotes its arguments, but never this."""
 
 NOT_STORED = "<NOT STORED: shown once on stderr>"
 """What stdout shows in place of an api_secret that could not be stored."""
@@ -691,7 +695,7 @@ def main(
         args = parser.parse_args(list(argv) if argv is not None else None)
     except UsageError as usage:
         err.write(usage.parser.format_usage())
-        err.write(f"{usage.parser.prog}: error: {usage.message}\n")
+        err.write(f"{usage.parser.prog}: error: {_KEY_LIKE.sub('<redacted>', usage.message)}\n")
         return EXIT_USAGE
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else EXIT_OK
