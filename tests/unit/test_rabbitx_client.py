@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -36,11 +37,11 @@ def offline() -> RabbitXClient:
 
 
 def test_get_is_signed_and_fractions_come_back_as_decimal(server: FakeRabbitXServer, client: RabbitXClient) -> None:
-    answer = client.request("GET", "/markets", {"market_id": "BTC-USD", "active": True, "page": None})
+    answer = client.request("GET", "/markets", params={"market_id": "BTC-USD", "active": True, "page": None})
 
     [request] = server.requests
     assert request.verified
-    assert request.path_with_query == "/markets?active=true&market_id=BTC-USD"
+    assert request.path_with_query == "/markets?market_id=BTC-USD&active=True"  # as requests encodes them
     assert request.body == b""
     market = answer["result"][0]
     assert market["last_price"] == Decimal("65000.50")
@@ -48,64 +49,94 @@ def test_get_is_signed_and_fractions_come_back_as_decimal(server: FakeRabbitXSer
     assert isinstance(market["min_order"], Decimal)
 
 
-def test_post_sends_params_as_a_compact_json_body(server: FakeRabbitXServer, client: RabbitXClient) -> None:
+def test_post_sends_the_signed_dict_as_its_json_body(server: FakeRabbitXServer, client: RabbitXClient) -> None:
     answer = client.post(
-        "/orders", {"market_id": "BTC-USD", "price": Decimal("65000.5"), "size": "0.01", "post_only": True}
+        "/orders", {"market_id": "BTC-USD", "price": Decimal("65000.50"), "size": 1e-05, "post_only": True}
     )
 
     [request] = server.requests
     assert request.verified
     assert request.path_with_query == "/orders"
     assert request.headers["Content-Type"] == "application/json"
-    assert request.body == b'{"market_id":"BTC-USD","price":"65000.5","size":"0.01","post_only":true}'
+    assert request.body == (
+        b'{"market_id": "BTC-USD", "price": 65000.5, "size": 1e-05, "post_only": true, '
+        b'"method": "POST", "path": "/orders"}'
+    )
     assert answer["result"]["status"] == "open"
     assert answer["result"]["price"] == "65000.5"
 
 
-def test_the_signed_data_is_method_path_and_params(server: FakeRabbitXServer, client: RabbitXClient) -> None:
-    client.post("/orders", {"market_id": "ETH-USD", "tags": ["a", "b"]})
+def test_the_signed_data_is_the_body_method_and_path_included(server: FakeRabbitXServer, client: RabbitXClient) -> None:
+    client.post("/orders", {"market_id": "ETH-USD", "tags": ["a", "b"], "size": 0.1})
 
     [request] = server.requests
     expires = int(request.headers["RBT-TS"])
-    data = {"method": "POST", "path": "/orders", "market_id": "ETH-USD", "tags": ["a", "b"]}
+    data = {"method": "POST", "path": "/orders", "market_id": "ETH-USD", "tags": ["a", "b"], "size": "0.1"}
     assert request.headers["RBT-SIGNATURE"] == rabbitx.sign(API_SECRET, data, expires)
     assert request.headers["RBT-API-KEY"] == API_KEY
-    assert 0 < expires - time.time() <= 60
+    assert 0 < expires - time.time() <= 300
 
 
-def test_delete_sends_params_in_the_query(server: FakeRabbitXServer, client: RabbitXClient) -> None:
+def test_delete_sends_its_data_as_a_body_like_post(server: FakeRabbitXServer, client: RabbitXClient) -> None:
     order = client.post("/orders", {"market_id": "BTC-USD"})["result"]
 
     answer = client.delete("/orders", {"order_id": order["id"], "market_id": "BTC-USD"})
 
     request = server.requests[-1]
     assert request.method == "DELETE"
-    assert request.path_with_query == f"/orders?market_id=BTC-USD&order_id={order['id']}"
-    assert request.body == b""
+    assert request.path_with_query == "/orders"
+    assert json.loads(request.body) == {
+        "order_id": order["id"],
+        "market_id": "BTC-USD",
+        "method": "DELETE",
+        "path": "/orders",
+    }
     assert request.verified
     assert answer["result"]["status"] == "canceled"
 
 
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [(0.1, b"0.1"), (1e-05, b"1e-05"), (1e16, b"1e+16"), (Decimal("0.10"), b"0.1"), (Decimal("1E-5"), b"1e-05")],
+)
+def test_floats_and_exact_decimals_go_out_as_python_writes_the_float(
+    server: FakeRabbitXServer, client: RabbitXClient, given: Any, sent: bytes
+) -> None:
+    client.post("/orders", {"market_id": "BTC-USD", "size": given})
+
+    [request] = server.requests
+    assert request.verified
+    assert request.body.startswith(b'{"market_id": "BTC-USD", "size": ' + sent + b", ")
+
+
+@pytest.mark.parametrize(
+    "size", [Decimal("0.12345678901234567891"), Decimal("NaN"), float("nan"), float("inf"), Decimal("1E+400")]
+)
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_floats_are_refused_before_sending(server: FakeRabbitXServer, client: RabbitXClient, method: str) -> None:
-    with pytest.raises(TypeError, match="float"):
-        client.request(method, "/orders", {"price": 1.5})
+def test_a_number_json_cannot_carry_exactly_is_refused_before_sending(
+    server: FakeRabbitXServer, client: RabbitXClient, method: str, size: Any
+) -> None:
+    where = {"params": {"size": size}} if method == "GET" else {"data": {"size": size}}
+    with pytest.raises(ValueError, match="size"):
+        client.request(method, "/orders", **where)
     assert server.requests == []
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "params"),
+    ("method", "path", "where"),
     [
-        ("GET", "/orders", {"method": "DELETE"}),
-        ("POST", "/orders", {"path": "/admin"}),
-        ("GET", "/orders?x=1", None),
-        ("GET", "orders", None),
-        ("PATCH", "/orders", None),
+        ("GET", "/orders", {"data": {"method": "DELETE"}}),
+        ("POST", "/orders", {"data": {"path": "/admin"}}),
+        ("GET", "/orders", {"data": {"market_id": "BTC-USD"}}),
+        ("GET", "/orders?x=1", {}),
+        ("GET", "orders", {}),
+        ("GET", "/orders/<id>", {}),
+        ("PATCH", "/orders", {}),
     ],
 )
-def test_invalid_requests_are_refused_before_sending(method: str, path: str, params: dict[str, Any] | None) -> None:
+def test_invalid_requests_are_refused_before_sending(method: str, path: str, where: dict[str, Any]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the message varies by case
-        offline().request(method, path, params)
+        offline().request(method, path, **where)
 
 
 @pytest.mark.parametrize(

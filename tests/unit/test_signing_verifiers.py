@@ -218,8 +218,10 @@ def test_rabbitx_verify(override: dict[str, str | None], now: int, reason: Failu
 def test_rabbitx_signer_bounds_and_types() -> None:
     with pytest.raises(ValueError, match="ttl_seconds"):
         rabbitx.headers("k", SECRET_HEX, {"method": "GET", "path": "/"}, ttl_seconds=601)
-    with pytest.raises(TypeError, match="floats"):
-        rabbitx.sign(SECRET_HEX, {"method": "POST", "path": "/", "price": 0.1}, NOW)
+    as_text = rabbitx.sign(SECRET_HEX, {"method": "POST", "path": "/", "price": "1e-05"}, NOW)
+    assert rabbitx.sign(SECRET_HEX, {"method": "POST", "path": "/", "price": 1e-05}, NOW) == as_text  # str(float)
+    with pytest.raises(ValueError, match="NaN"):
+        rabbitx.sign(SECRET_HEX, {"method": "POST", "path": "/", "price": float("nan")}, NOW)
     with pytest.raises(ValueError, match="method"):
         rabbitx.sign(SECRET_HEX, {"path": "/"}, NOW)
     with pytest.raises(ValueError, match="hexadecimal"):
@@ -298,7 +300,7 @@ def test_a_failure_names_the_header_at_fault(verdict: Callable[[], Verdict], rea
 def test_every_failure_has_a_detail() -> None:
     signed = RawRequest.of("POST", "/", sportsbook.headers("s", BODY), BODY)
     assert sportsbook.verify(signed, []).detail
-    for path, body in (("/x?a=1&a=2", b""), ("/x", b"{not json"), ("/x", b"[1, 2]")):
+    for path, body in (("/x", b'{"a": 1, "a": 2}'), ("/x", b"{not json"), ("/x", b"[1, 2]")):
         verdict = rabbitx.verify(
             rabbit_signed({"method": "GET", "path": "/x"}, path, body), rabbit_secrets, clock=at(NOW)
         )
@@ -398,19 +400,42 @@ def test_the_method_from_api_gateway_is_what_ruby_team_and_rgs_sign() -> None:
 # --- RabbitX: the request's data ---------------------------------------------------------------------
 
 
-def test_rabbitx_query_parameters_are_signed_data_blank_ones_too() -> None:
-    data = {"method": "GET", "path": "/orders", "p_limit": "10", "p_note": ""}
+def test_rabbitx_the_query_string_is_not_signed_data() -> None:
+    """RabbitX's own client signs a GET's method and path and sends its parameters unsigned (see
+    test_rabbitx_reference.py): a verifier that accepts its requests ignores the query."""
+    data = {"method": "GET", "path": "/orders"}
     assert rabbitx.verify(rabbit_signed(data, "/orders?p_limit=10&p_note="), rabbit_secrets, clock=at(NOW)).ok
-    altered = rabbit_signed(data, "/orders?p_limit=11&p_note=")
-    assert rabbitx.verify(altered, rabbit_secrets, clock=at(NOW)).reason is Failure.BAD_SIGNATURE
+    signed_with_query = {**data, "p_limit": "10"}
+    refused = rabbitx.verify(rabbit_signed(signed_with_query, "/orders?p_limit=10"), rabbit_secrets, clock=at(NOW))
+    assert refused.reason is Failure.BAD_SIGNATURE
 
 
 def test_rabbitx_a_parameter_given_twice_is_malformed() -> None:
     data = {"method": "POST", "path": "/orders", "size": "1"}
-    for path, body in (("/orders?size=1&size=2", b""), ("/orders?size=1", b'{"size": "1"}')):
-        verdict = rabbitx.verify(rabbit_signed(data, path, body), rabbit_secrets, clock=at(NOW))
+    for body in (b'{"size": "1", "size": "2"}', b'{"size": "1", "x": {"a": 1, "a": 1}}'):
+        verdict = rabbitx.verify(rabbit_signed(data, "/orders", body), rabbit_secrets, clock=at(NOW))
         assert verdict.reason is Failure.MALFORMED
-        assert "size" in verdict.detail
+        assert "given twice" in verdict.detail
+
+
+def test_rabbitx_a_body_naming_another_method_or_path_is_malformed() -> None:
+    data = {"method": "POST", "path": "/orders", "size": "1"}
+    good = rabbit_signed(data, "/orders", b'{"size": "1", "method": "POST", "path": "/orders"}')
+    assert rabbitx.verify(good, rabbit_secrets, clock=at(NOW)).ok
+    for body in (b'{"size": "1", "method": "PUT"}', b'{"size": "1", "path": "/orders/x"}', b'{"method": "post"}'):
+        verdict = rabbitx.verify(rabbit_signed(data, "/orders", body), rabbit_secrets, clock=at(NOW))
+        assert verdict.reason is Failure.MALFORMED
+        assert "request line" in verdict.detail
+
+
+def test_rabbitx_json_numbers_are_signed_as_the_text_sent() -> None:
+    """A sender's str(float) is signed as it wrote it: 1e-05 stays 1e-05, even inside a list."""
+    data = {"method": "POST", "path": "/orders", "size": "1e-05", "levels": [0.1, 1e16]}
+    assert rabbitx.render([0.1, 1e16]) == "[0.1, 1e+16]"
+    request = rabbit_signed({**data, "levels": "[0.1, 1e+16]"}, "/orders", '{"size": 1e-05, "levels": [0.1, 1e+16]}')
+    assert rabbitx.verify(request, rabbit_secrets, clock=at(NOW)).ok
+    reworded = rabbit_signed({**data, "levels": "[0.1, 1e+16]"}, "/orders", '{"size": 0.00001, "levels": [0.1, 1e+16]}')
+    assert rabbitx.verify(reworded, rabbit_secrets, clock=at(NOW)).reason is Failure.BAD_SIGNATURE
 
 
 def test_rabbitx_json_decimals_are_signed_as_written() -> None:

@@ -11,19 +11,29 @@ Exit codes: 0 done, 1 an error (the message says which), 2 a usage error.
     croupier ruby bet list [--brand-id --player-id --status --provider-code] [--page N --size N | --all]
     croupier ruby sports-bet list [same as bet list]
     croupier ruby health
+    croupier rabbitx onboard --api-url URL [--private-key-file PATH | --private-key-env NAME] [--profile P]
     croupier rgs revenue recompute --operator ID --day YYYY-MM-DD [--table T] [--endpoint-url URL]
 
 Ruby's team credentials come from the secret store (``ruby/team``: ``api_url``, ``team_key``,
 ``team_secret``); the environment variables ``RUBY_API_URL``, ``RUBY_TEAM_KEY`` and ``RUBY_TEAM_SECRET``
 override them one by one. A created brand's ``api_secret`` is written to the store as
 ``ruby/brands/<api_key>`` before anything is printed.
+
+``rabbitx onboard`` signs RabbitX's onboarding message with a wallet's private key, read from
+``--private-key-file``, from the environment variable ``--private-key-env`` names (``RABBITX_PRIVATE_KEY`` by
+default), or else from a prompt (stdin when it is not a terminal); never from the command line, never logged.
+The API key, secret and JWT RabbitX answers are written to the store as ``rabbitx/<profile>`` (``api_url``,
+``api_key``, ``api_secret``, ``jwt``, ``wallet``, ``profile_id``) before anything is printed; the secret and
+JWT are printed only with ``--show-secret``. :meth:`RabbitXClient.from_secret` reads that entry.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,6 +44,7 @@ from typing import Any, NoReturn, TextIO
 from pydantic import BaseModel
 
 from croupier import __version__
+from croupier.clients import rabbitx
 from croupier.clients.http import DEFAULT_TIMEOUT_SECONDS, Transport, TransportError, loads_json
 from croupier.clients.ruby_team import (
     BET_STATUSES,
@@ -50,6 +61,11 @@ from croupier.signing import Clock
 TEAM_ENTRY = "ruby/team"
 BRAND_ENTRY_PREFIX = "ruby/brands/"
 ENV_OVERRIDES = {"api_url": "RUBY_API_URL", "team_key": "RUBY_TEAM_KEY", "team_secret": "RUBY_TEAM_SECRET"}
+RABBITX_ENTRY_PREFIX = "rabbitx/"
+PRIVATE_KEY_ENV = "RABBITX_PRIVATE_KEY"
+
+_KEY_LIKE = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
+"""A private key typed on the command line by mistake: a usage error quotes its arguments, but never this."""
 
 NOT_STORED = "<NOT STORED: shown once on stderr>"
 """What stdout shows in place of an api_secret that could not be stored."""
@@ -88,6 +104,7 @@ class Context:
     out: TextIO
     err: TextIO
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
     _store: SecretStore | None = None
     _secrets: list[str] = field(default_factory=list)
 
@@ -194,24 +211,15 @@ def _keep_brand_secret(created: BrandCreated, args: argparse.Namespace, ctx: Con
         "wallet_mode": created.wallet_mode or args.wallet_mode,
     }
     shown = created.model_dump(mode="json")
-    try:
-        location = ctx.store().put(name, record)
-    except Exception as error:  # whatever went wrong, this is the only chance to keep the secret
-        reason = ctx.scrub(_one_line(f"{type(error).__name__}: {error}"))
-        ctx.err.write(
-            "\n"
-            + "!" * 78
-            + "\n!! WARNING: the brand was created at Ruby but its api_secret could NOT be stored\n"
-            + f"!! ({reason}).\n"
-            + "!! Ruby shows an api_secret only once. This is the only copy: store it now.\n"
-            + f"!!   secret name: {name}\n"
-            + f"!!   brand_id:    {created.id}\n"
-            + f"!!   api_key:     {created.api_key}\n"
-            + f"!!   api_secret:  {secret}\n"
-            + "!" * 78
-            + "\n"
-        )
-        ctx.err.flush()
+    location = _store_once(
+        ctx,
+        name,
+        record,
+        "the brand was created at Ruby but its api_secret could NOT be stored",
+        "Ruby shows an api_secret only once",
+        {"brand_id": created.id, "api_key": created.api_key, "api_secret": secret},
+    )
+    if location is None:
         shown["api_secret"] = NOT_STORED
         ctx.emit(shown)
         return EXIT_ERROR
@@ -219,6 +227,111 @@ def _keep_brand_secret(created: BrandCreated, args: argparse.Namespace, ctx: Con
     ctx.err.write(f"croupier: api_secret stored as {name}\n")
     ctx.emit(shown)
     return EXIT_OK
+
+
+def _store_once(
+    ctx: Context, name: str, record: dict[str, Any], headline: str, once: str, shown: Mapping[str, object]
+) -> str | None:
+    """Store a secret the provider shows only once, before anything is printed; answers where. If the store
+    fails, the secret is written once on stderr (the only copy) and the answer is None."""
+    try:
+        return ctx.store().put(name, record)
+    except Exception as error:  # whatever went wrong, this is the only chance to keep the secret
+        reason = ctx.scrub(_one_line(f"{type(error).__name__}: {error}"))
+        width = max(len(label) for label in ("secret name", *shown))
+        lines = "".join(
+            f"!!   {label + ':':<{width + 1}} {value}\n" for label, value in {"secret name": name, **shown}.items()
+        )
+        ctx.err.write(
+            "\n"
+            + "!" * 78
+            + f"\n!! WARNING: {headline}\n"
+            + f"!! ({reason}).\n"
+            + f"!! {once}. This is the only copy: store it now.\n"
+            + lines
+            + "!" * 78
+            + "\n"
+        )
+        ctx.err.flush()
+        return None
+
+
+# --- rabbitx ---------------------------------------------------------------------------------------
+
+
+def _rabbitx_onboard(args: argparse.Namespace, ctx: Context) -> int:
+    """Onboard a wallet at RabbitX and keep the API key, secret and JWT it answers in the secret store."""
+    if not rabbitx.PROFILE.fullmatch(args.profile):
+        raise CliError("--profile must be 1 to 64 letters, digits, '.', '_' or '-'")
+    private_key = _wallet_private_key(args, ctx)
+    ctx.hide(private_key)
+    try:
+        onboarded = rabbitx.onboard(
+            args.api_url, private_key, transport=ctx.transport, clock=ctx.clock, timeout=ctx.timeout
+        )
+    except ImportError:
+        raise CliError("onboarding signs with eth-account: pip install 'croupier[cli]'") from None
+    except ValueError as error:  # a bad URL or key: the message never quotes the key
+        raise CliError(str(error)) from None
+    finally:
+        del private_key
+    ctx.hide(onboarded.api_secret)
+    ctx.hide(onboarded.jwt)
+    name = f"{RABBITX_ENTRY_PREFIX}{args.profile}"
+    record = {
+        "api_url": args.api_url.strip().rstrip("/"),
+        "api_key": onboarded.api_key,
+        "api_secret": onboarded.api_secret,
+        "jwt": onboarded.jwt,
+        "wallet": onboarded.wallet,
+        "profile_id": onboarded.profile_id,
+    }
+    shown: dict[str, Any] = {k: v for k, v in record.items() if k not in ("api_secret", "jwt")}
+    location = _store_once(
+        ctx,
+        name,
+        record,
+        "the wallet was onboarded at RabbitX but its api_secret and jwt could NOT be stored",
+        "RabbitX shows an api_secret only once (onboarding again issues a new one)",
+        {"api_key": onboarded.api_key, "api_secret": onboarded.api_secret, "jwt": onboarded.jwt},
+    )
+    if location is None:
+        ctx.emit({**shown, "api_secret": NOT_STORED, "jwt": NOT_STORED})
+        return EXIT_ERROR
+    kept = f"<stored in {location}>"
+    shown["api_secret"] = onboarded.api_secret if args.show_secret else kept
+    shown["jwt"] = onboarded.jwt if args.show_secret else kept
+    ctx.err.write(f"croupier: api_secret and jwt stored as {name}\n")
+    ctx.emit(shown)
+    return EXIT_OK
+
+
+def _wallet_private_key(args: argparse.Namespace, ctx: Context) -> str:
+    """The wallet's private key from a file, the environment or a prompt; never from the command line."""
+    if args.private_key_file:
+        try:
+            with open(args.private_key_file, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise CliError(f"cannot read --private-key-file: {type(error).__name__}") from None
+    else:
+        variable = args.private_key_env or PRIVATE_KEY_ENV
+        text = ctx.environ.get(variable, "")
+        if not text.strip() and args.private_key_env:
+            raise CliError(f"the environment variable {variable} is empty or not set")
+        if not text.strip():
+            text = _prompt(ctx, "wallet private key (not echoed): ")
+    if not text.strip():
+        raise CliError("no wallet private key given")
+    return text.strip()
+
+
+def _prompt(ctx: Context, prompt: str) -> str:
+    if ctx.stdin.isatty():
+        return getpass.getpass(prompt, stream=ctx.err)
+    ctx.err.write(prompt)
+    ctx.err.flush()
+    return ctx.stdin.readline()
 
 
 def _brand_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -438,6 +551,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     health = ruby_commands.add_parser("health", help="GET /health (no authentication)")
     health.set_defaults(handler=_health)
+
+    rabbit = commands.add_parser("rabbitx", help="RabbitX: onboard a wallet")
+    rabbit.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for RabbitX (default 10)"
+    )
+    rabbit_commands = rabbit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    onboard = rabbit_commands.add_parser(
+        "onboard", help="sign in with a wallet's private key; store the API key, secret and JWT RabbitX answers"
+    )
+    onboard.add_argument("--api-url", required=True, help="RabbitX's API, e.g. https://api.prod.rabbitx.io")
+    source = onboard.add_mutually_exclusive_group()
+    source.add_argument("--private-key-file", metavar="PATH", help="a file holding the wallet's hex private key")
+    source.add_argument(
+        "--private-key-env",
+        metavar="NAME",
+        help=f"an environment variable holding it (default {PRIVATE_KEY_ENV}; else a prompt)",
+    )
+    onboard.add_argument("--profile", default="default", help="the store entry: rabbitx/<profile> (default: default)")
+    onboard.add_argument("--show-secret", action="store_true", help="also print the api_secret and jwt on stdout")
+    onboard.set_defaults(handler=_rabbitx_onboard)
     return parser
 
 
@@ -568,6 +701,7 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     clock: Clock | None = None,
+    stdin: TextIO | None = None,
 ) -> int:
     """Run one command; answers the exit code. Everything from outside can be injected for tests."""
     out = stdout if stdout is not None else sys.stdout
@@ -577,7 +711,7 @@ def main(
         args = parser.parse_args(list(argv) if argv is not None else None)
     except UsageError as usage:
         err.write(usage.parser.format_usage())
-        err.write(f"{usage.parser.prog}: error: {usage.message}\n")
+        err.write(f"{usage.parser.prog}: error: {_KEY_LIKE.sub('<redacted>', usage.message)}\n")
         return EXIT_USAGE
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else EXIT_OK
@@ -590,6 +724,7 @@ def main(
         out=out,
         err=err,
         timeout=getattr(args, "timeout", DEFAULT_TIMEOUT_SECONDS),
+        stdin=stdin if stdin is not None else sys.stdin,
     )
     try:
         code: int = args.handler(args, ctx)
