@@ -96,7 +96,7 @@ class ExclusionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: ExclusionKind
-    until: Annotated[StrictStr, Field(min_length=20, max_length=32, examples=["2026-12-31T00:00:00Z"])] | None
+    until: Annotated[StrictStr, Field(min_length=10, max_length=40, examples=["2026-12-31T00:00:00Z"])] | None
 
 
 LimitValue = Annotated[
