@@ -9,6 +9,7 @@ stakes that fit are taken and the window's counters equal the sum of the entries
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -29,8 +30,9 @@ from croupier.ledger.protection import (
 from croupier.wallet import wiring
 from croupier_local.dynamodb import LocalDynamoDB, dynamodb_client
 from croupier_local.server import LocalStack
-from tests.support.concurrency import at_once
+from tests.support.concurrency import at_once, send_together
 from tests.support.players import Player, cold_ruby_player, units
+from tests.support.requests import ruby_request as signed
 from tests.support.wallet_table import Books
 
 pytestmark = pytest.mark.dynamodb_local
@@ -154,3 +156,23 @@ def test_an_exclusion_set_meanwhile_refuses_a_stake_decided_on_a_cached_snapshot
     later = Ledger(store, now=lambda: "2026-12-01T00:00:00.000000Z")
     assert later.move(stake(player, "1.00")).balance_after == units("99.00"), "the time-out ended"
     assert window_key("week", datetime(2026, 11, 29, tzinfo=UTC)) == "2026-W48"
+
+
+def test_concurrent_ruby_debits_through_the_handlers_never_pass_a_loss_limit(
+    local_stack: LocalStack, books: Books
+) -> None:
+    """20 signed Ruby debits of 10.00 at once through the local stack (its pool of execution environments) with a
+    loss limit of 55.00 for the day: five pass (50.00), the sixth would make 60.00."""
+    player = cold_ruby_player("pc", 4_000_000_000, "1000.00")
+    set_limits(player, Limit("loss", "day", units("55.00")))
+    requests = [
+        signed("debit", {"player_id": player.ruby_id, "amount": "10.00", "transaction_id": tx("http")})
+        for _ in range(20)
+    ]
+
+    responses = send_together(local_stack, requests)
+
+    assert Counter(r.status for r in responses) == {200: 5, 403: 15}
+    assert {r.json()["error"] for r in responses if r.status == 403} == {"LOSS_LIMIT"}
+    state, _ = books.check(player.account)
+    assert state == AccountState(units("950.00"), 1 + 5)
