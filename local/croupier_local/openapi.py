@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from croupier import __version__, admin, launch, money
+from croupier import __version__, admin, launch, money, protection
 from croupier.checks import SIGNATURE_CODES, InvalidRequest
 from croupier.clients.http import TransportError
 from croupier.clients.rgs import RgsApiError
@@ -46,6 +46,12 @@ from croupier.ledger import (
     ReversedBeforeArrival,
     UnbackedCredit,
     UnknownAccount,
+)
+from croupier.ledger.protection import (
+    DepositLimitReached,
+    LossLimitReached,
+    PlayerExcluded,
+    WagerLimitReached,
 )
 from croupier.network import SourceNotAllowed
 from croupier.rgs import operators, reports, rounds, sessions
@@ -151,7 +157,7 @@ PLAYER_ID = TypeAdapter(admin.PlayerId).json_schema()
 SPORTSBOOK_ANSWER = Answer(
     "Processed: success, or refused with one of the provider's codes (INVALID_HASH, INVALID_REQUEST, "
     "INVALID_AMOUNT, UNKNOWN_USER, INSUFFICENT_FUNDS, TRANSACTION_ROLLED_BACK, DUPLICATE_TRANSACTION, "
-    "ROLLBACK_MISMATCH)",
+    "ROLLBACK_MISMATCH; a bet only: PLAYER_BLOCKED while the player is excluded, WAGER_LIMIT, LOSS_LIMIT)",
     sportsbook.Processed | sportsbook.Refused,
 )
 SPORTSBOOK_NOT_PROCESSED = {
@@ -159,6 +165,9 @@ SPORTSBOOK_NOT_PROCESSED = {
     503: Answer("Not processed, nothing written: send it again (TEMPORARY_ERROR)", sportsbook.Refused),
     500: Answer("Not processed: send it again (INTERNAL_ERROR)", sportsbook.Refused),
 }
+
+STAKE_REFUSALS: list[ErrorSource] = [PlayerExcluded, WagerLimitReached, LossLimitReached]
+"""Player protection's refusals of a stake (403): never of a credit, a win, a refund or a rollback."""
 
 # --- every route --------------------------------------------------------------------------------------------
 
@@ -187,7 +196,7 @@ OPERATIONS: dict[str, Operation] = {
         {200: Answer("Debited (or the same answer again for a repeated transaction_id)", ruby.MoveAnswer)},
         body=ruby.MoveRequest,
         body_name="RubyMoveRequest",
-        errors=[*RUBY_ERRORS, money.InvalidAmount, InsufficientFunds, *LEDGER_ERRORS],
+        errors=[*RUBY_ERRORS, money.InvalidAmount, InsufficientFunds, *STAKE_REFUSALS, *LEDGER_ERRORS],
     ),
     "POST /ruby/credit": Operation(
         "Ruby: a win",
@@ -234,7 +243,7 @@ OPERATIONS: dict[str, Operation] = {
         Auth.RGS_WALLET,
         {200: Answer("Debited (or the same answer again for a repeated operator_tx_id)", rgs_wallet.WalletAnswer)},
         body=rgs_wallet.WalletCall,
-        errors=[*RGS_WALLET_ERRORS, InsufficientFunds],
+        errors=[*RGS_WALLET_ERRORS, InsufficientFunds, *STAKE_REFUSALS],
         error_fields=RGS_ERROR_FIELDS,
     ),
     "POST /rgs-wallet/win": Operation(
@@ -265,6 +274,7 @@ OPERATIONS: dict[str, Operation] = {
         errors=[
             *BODY_ERRORS,
             UnknownAccount,
+            PlayerExcluded,
             RetriesExhausted,
             launch.ConfigMissing,
             launch.ConfigInvalid,
@@ -282,6 +292,7 @@ OPERATIONS: dict[str, Operation] = {
             *BODY_ERRORS,
             UnknownAccount,
             money.UnknownCurrency,
+            PlayerExcluded,
             RetriesExhausted,
             launch.ConfigMissing,
             launch.ConfigInvalid,
@@ -316,7 +327,7 @@ OPERATIONS: dict[str, Operation] = {
         },
         body=admin.MoneyRequest,
         params=[Param("player_id", "path", PLAYER_ID)],
-        errors=[*BODY_ERRORS, money.InvalidAmount, money.UnknownCurrency, *LEDGER_ERRORS],
+        errors=[*BODY_ERRORS, money.InvalidAmount, money.UnknownCurrency, DepositLimitReached, *LEDGER_ERRORS],
     ),
     "POST /admin/players/{player_id}/withdrawals": Operation(
         "Debit an account, never below zero (idempotent on reference)",
@@ -342,6 +353,90 @@ OPERATIONS: dict[str, Operation] = {
             Param("cursor", "query", {"type": "string"}, "next_cursor of the previous page", False),
         ],
         errors=[InvalidRequest, admin.UnknownPlayer, money.UnknownCurrency, Code(400, "INVALID_CURSOR")],
+    ),
+    "POST /admin/players/{player_id}/exclusions": Operation(
+        "Exclude a player from gambling: every currency, every brand (self-exclusion or time-out)",
+        "protection",
+        Auth.IAM,
+        {201: Answer("Excluded: every stake refused until it ends or is lifted", protection.ExclusionView)},
+        body=protection.ExclusionRequest,
+        params=[Param("player_id", "path", PLAYER_ID)],
+        errors=[
+            *BODY_ERRORS,
+            protection.InvalidUntil,
+            admin.UnknownPlayer,
+            protection.ExclusionActive,
+            protection.ChangedMeanwhile,
+        ],
+        description="`until`: an ISO-8601 UTC time in the future, or null for an indefinite exclusion. An active "
+        "exclusion can be lengthened, never shortened (409 EXCLUSION_ACTIVE).",
+    ),
+    "GET /admin/players/{player_id}/exclusions": Operation(
+        "A player's exclusion, whether it applies now and from when it can be lifted",
+        "protection",
+        Auth.IAM,
+        {200: Answer("The exclusion (null when none)", protection.ExclusionView)},
+        params=[Param("player_id", "path", PLAYER_ID)],
+        errors=[InvalidRequest, admin.UnknownPlayer],
+    ),
+    "DELETE /admin/players/{player_id}/exclusions": Operation(
+        "Lift a player's exclusion after its cooling-off",
+        "protection",
+        Auth.IAM,
+        {200: Answer("Lifted", protection.ExclusionView)},
+        params=[Param("player_id", "path", PLAYER_ID)],
+        errors=[
+            InvalidRequest,
+            admin.UnknownPlayer,
+            protection.NotExcluded,
+            protection.CoolingOff,
+            protection.ChangedMeanwhile,
+        ],
+        description="Cooling-off: an exclusion with an end can be lifted from 24 hours after it was set, an "
+        "indefinite one from 7 days after it was set (409 COOL_OFF before).",
+    ),
+    "PUT /admin/players/{player_id}/limits": Operation(
+        "Set an account's deposit, loss and wager limits (day, week, month)",
+        "protection",
+        Auth.IAM,
+        {200: Answer("The account's limits now, with the pending increases", protection.SetLimitsAnswer)},
+        body=protection.PlayerLimitsRequest,
+        params=[Param("player_id", "path", PLAYER_ID)],
+        errors=[
+            *BODY_ERRORS,
+            money.InvalidAmount,
+            money.UnknownCurrency,
+            admin.UnknownPlayer,
+            protection.UnknownAccount,
+            protection.ChangedMeanwhile,
+        ],
+        description="Decimal strings at the currency's decimals; null removes a limit; an omitted one is kept. A "
+        "decrease (or a new limit) applies at once, an increase or a removal 24 hours later. Windows are UTC: "
+        "the calendar day, the ISO week, the calendar month; every limit applies, so the lowest binds.",
+    ),
+    "GET /admin/players/{player_id}/limits": Operation(
+        "A player's limits per currency, their pending increases and the current windows' usage",
+        "protection",
+        Auth.IAM,
+        {200: Answer("The limits", protection.PlayerLimitsView)},
+        params=[Param("player_id", "path", PLAYER_ID)],
+        errors=[InvalidRequest, admin.UnknownPlayer],
+    ),
+    "GET /admin/players/{player_id}/protection-audit": Operation(
+        "Every change to a player's exclusions and limits: who (the IAM principal), when and what",
+        "protection",
+        Auth.IAM,
+        {
+            200: Answer(
+                "A page of records, oldest first; next_cursor is null on the last", protection.ProtectionAuditPage
+            )
+        },
+        params=[
+            Param("player_id", "path", PLAYER_ID),
+            Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": admin.MAX_PAGE}, "default 50", False),
+            Param("cursor", "query", {"type": "string"}, "next_cursor of the previous page", False),
+        ],
+        errors=[InvalidRequest, admin.UnknownPlayer, Code(400, "INVALID_CURSOR")],
     ),
     "POST /admin/rgs/operators": Operation(
         "Provision an RGS operator (its hmac_secret is shown in this answer only)",

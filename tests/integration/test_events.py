@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,39 @@ def test_the_wallet_events_run_through_their_handlers_in_a_realistic_order(local
     kinds = [item["kind"] for item in bodies["admin_list_entries"]["items"]]  # type: ignore[union-attr]
     ruby = ["credit", "debit", "debit", "credit", "reversal"]
     assert kinds == [*ruby, "debit", "reversal", "debit", "credit", "reversal"]
+
+
+PROTECTION = [
+    ("AdminExcludeFunction", "admin_exclude", 201),
+    ("AdminGetExclusionFunction", "admin_get_exclusion", 200),
+    ("AdminLiftExclusionFunction", "admin_lift_exclusion", 409),  # COOL_OFF: set a moment ago
+    ("AdminSetLimitsFunction", "admin_set_limits", 200),
+    ("AdminGetLimitsFunction", "admin_get_limits", 200),
+    ("AdminProtectionAuditFunction", "admin_protection_audit", 200),
+]
+
+
+def test_the_protection_events_run_through_their_handlers_and_audit_the_callers_iam_principal(
+    local_stack: LocalStack,
+) -> None:
+    """The samples on a player of their own: exclude, read, an early lift refused, limits set and read, and the
+    audit naming the IAM principal of the sample's authorizer context."""
+    player_id = f"protect-{uuid.uuid4().hex[:12]}"
+    local_stack.invoke("AdminCreatePlayerFunction", _create_player_event(player_id, 992_000 + uuid.uuid4().int % 999))
+    bodies: dict[str, dict[str, object]] = {}
+    for logical_id, name, status in PROTECTION:
+        text = (REPO_ROOT / "events" / f"{name}.json").read_text(encoding="utf-8")
+        result = local_stack.invoke(logical_id, json.loads(text.replace("player-42", player_id)))
+        assert result["statusCode"] == status, (name, result["body"])
+        bodies[name] = json.loads(result["body"])
+    assert bodies["admin_lift_exclusion"]["error"] == "COOL_OFF"
+    assert bodies["admin_get_exclusion"]["excluded"] is True
+    audit = bodies["admin_protection_audit"]["items"]
+    assert isinstance(audit, list)
+    assert [(r["action"], r["principal"]) for r in audit] == [
+        ("exclusion.set", "arn:aws:sts::123456789012:assumed-role/croupier-back-office/back-office"),
+        ("limits.set", "arn:aws:sts::123456789012:assumed-role/croupier-back-office/back-office"),
+    ]
 
 
 @pytest.mark.parametrize(

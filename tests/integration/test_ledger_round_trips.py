@@ -200,3 +200,59 @@ def update_of(body: dict[str, Any]) -> dict[str, Any]:
         if update is not None and update["Key"]["sk"]["S"].startswith("ACCOUNT#"):
             return dict(update["ExpressionAttributeValues"])
     raise AssertionError("no account update in the transaction")
+
+
+# --- player protection: decided inside the one write ---------------------------------------------------------
+
+
+def _write_units(client: Any, send: Any) -> tuple[Any, float]:
+    """``send()``'s answer and the write units DynamoDB Local reports for it (``ReturnConsumedCapacity``)."""
+    consumed: list[float] = []
+
+    def ask(params: dict[str, Any], **_: Any) -> None:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def add(parsed: dict[str, Any], **_: Any) -> None:
+        consumed.extend(float(c.get("CapacityUnits", 0) or 0) for c in parsed.get("ConsumedCapacity") or [])
+
+    client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", ask)
+    client.meta.events.register("after-call.dynamodb.TransactWriteItems", add)
+    try:
+        return send(), sum(consumed)
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", ask)
+        client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", add)
+
+
+def test_a_debit_with_limits_set_is_still_one_round_trip_and_writes_what_a_debit_without_writes(
+    local_stack: LocalStack, calls: DynamoCalls
+) -> None:
+    from croupier import aws
+    from croupier.ledger.dynamo import AuditRecord
+    from croupier.ledger.protection import Limit
+
+    plain, limited = new_player("1000.00"), new_player("1000.00")
+    store = wiring.ledger_store()
+    limits = tuple(Limit(m, p, units("500.00")) for m in ("deposit", "loss", "wager") for p in ("day", "week", "month"))
+    record = AuditRecord(limited.player_id, uuid.uuid4().hex, "2026-11-29T00:00:00Z", "test", "limits.set", "{}")
+    assert store.change_protection(limited.player_id, {"KRW": 0}, record, limits=limits)
+    for player in (plain, limited):  # warm: the link and the account cached
+        assert ruby(local_stack, "balance", {"player_id": player.ruby_id})[0] == 200
+    calls.take()
+
+    units_of: dict[str, float] = {}
+    for name, player in (("plain", plain), ("limited", limited)):
+        debit = {"player_id": player.ruby_id, "amount": "100.00", "transaction_id": tx()}
+        answer, units_of[name] = _write_units(aws.dynamodb(), lambda d=debit: ruby(local_stack, "debit", d))
+        assert answer == (200, {"balance": "900.00", "balance_before": "1000.00"})
+        made = calls.take_requests()
+        assert [op for op, _ in made] == [WRITE], f"{name}: one round trip"
+        update = made[0][1]["TransactItems"][1]["Update"]
+        assert "win = :win" in update["UpdateExpression"], "the window counters are written by the debit itself"
+        assert "prev" in update["ConditionExpression"], "the protection revision is part of the debit's condition"
+    assert units_of["limited"] == units_of["plain"] == 6, "the entry with its gsi1 copy and the account, x2"
+
+    over = {"player_id": limited.ruby_id, "amount": "400.01", "transaction_id": tx()}
+    status, body = ruby(local_stack, "debit", over)
+    assert (status, body["error"]) == (403, "WAGER_LIMIT")
+    assert calls.take() == [GET, GET], "a refusal reads the entry (a replay?) and the account live, writes nothing"

@@ -96,7 +96,12 @@ class MemoryLedgerStore:
         if existing is not None:
             failed.add(Failed.ENTRY_EXISTS)
         state = self.accounts.get(entry.account)
-        if state is None or state.version != plan.expected.version or state.balance < plan.require_funds:
+        if (
+            state is None
+            or state.version != plan.expected.version
+            or state.protection.revision != plan.expected.protection.revision
+            or state.balance < plan.require_funds
+        ):
             failed.add(Failed.ACCOUNT)
         if plan.mark_target is not None:
             target = self.entries.get((entry.provider, plan.mark_target))
@@ -120,7 +125,11 @@ class MemoryLedgerStore:
             backing = backing if Failed.BACKING in failed else None
             return CommitResult(ok=False, failed=frozenset(failed), existing=existing, account=account, backing=backing)
         self.entries[(entry.provider, entry.tx_id)] = entry
-        self.accounts[entry.account] = AccountState(entry.balance_after, entry.version)
+        assert state is not None
+        windows = state.protection.windows if plan.windows is None else plan.windows
+        self.accounts[entry.account] = AccountState(
+            entry.balance_after, entry.version, replace(state.protection, windows=windows)
+        )
         if plan.mark_target is not None:
             key = (entry.provider, plan.mark_target)
             self.entries[key] = replace(self.entries[key], reversed_by=entry.tx_id)

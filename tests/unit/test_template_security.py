@@ -93,6 +93,14 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "AdminDepositFunction": MOVE,
     "AdminWithdrawFunction": MOVE,
     "AdminListEntriesFunction": {W: {QUERY}, f"{W}/index/gsi1": {QUERY}},
+    # player protection: a change reads the player's accounts (Query), updates each and puts its audit record in
+    # one transaction; reads query the player's items or its audit records
+    "AdminExcludeFunction": {W: {QUERY, PUT, UPDATE}},
+    "AdminGetExclusionFunction": {W: {QUERY}},
+    "AdminLiftExclusionFunction": {W: {QUERY, PUT, UPDATE}},
+    "AdminSetLimitsFunction": {W: {QUERY, PUT, UPDATE}},
+    "AdminGetLimitsFunction": {W: {QUERY}},
+    "AdminProtectionAuditFunction": {W: {QUERY}},
 }
 
 # The managed policies SAM attaches, the only statements with Resource "*", each because AWS requires it:

@@ -130,7 +130,7 @@ class EntriesPage(TypedDict):
     next_cursor: str | None
 
 
-def _player_id(raw: str) -> str:
+def player_id_of(raw: str) -> str:
     return str(validated(_PlayerIdOnly, {"player_id": raw}).player_id)
 
 
@@ -191,7 +191,7 @@ class Admin:
         }
 
     def player(self, raw_player_id: str) -> PlayerView:
-        player_id = _player_id(raw_player_id)
+        player_id = player_id_of(raw_player_id)
         profile, accounts = self.store.read_player(player_id)
         if profile is None:
             raise UnknownPlayer(f"unknown player {player_id!r}")
@@ -210,7 +210,7 @@ class Admin:
         return self._move(raw_player_id, body, Kind.DEBIT)
 
     def _move(self, raw_player_id: str, body: bytes, kind: Kind) -> tuple[MoneyAnswer, bool]:
-        player_id = _player_id(raw_player_id)
+        player_id = player_id_of(raw_player_id)
         request: MoneyRequest = validated(MoneyRequest, parse_object(body))
         # Ruby's 2-decimal strings can leave hundredths even in a 0-decimal currency: they can be withdrawn.
         units = money.from_decimal_string(request.amount, max_places=max(2, money.exponent(request.currency)))
@@ -220,7 +220,7 @@ class Admin:
         return {"player_id": player_id, "reference": request.reference, **entry_view(outcome.entry)}, outcome.replayed
 
     def entries(self, raw_player_id: str, query: Mapping[str, str]) -> EntriesPage:
-        player_id = _player_id(raw_player_id)
+        player_id = player_id_of(raw_player_id)
         currency = query.get("currency")
         if currency is None:
             profile, _ = self.store.read_player(player_id)

@@ -17,6 +17,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
@@ -29,6 +30,7 @@ from croupier.clients.sportsbook import SportsbookClient
 from croupier.errors import Unavailable
 from croupier.jsonbody import parse_object
 from croupier.ledger import AccountKey, AccountState
+from croupier.ledger.protection import PlayerExcluded
 from croupier.secrets import CachedSecrets
 from croupier.signing import Clock
 from croupier.wallet.rgs import balance_minor
@@ -115,14 +117,14 @@ class Launcher:
     def sportsbook(self, body: bytes) -> SportsbookLaunchAnswer:
         """``{"player_id", "currency", "lang"?}`` → ``{"url"}``: the player's sportsbook iframe."""
         request = _validate(SportsbookLaunchRequest, parse_object(body))
-        self._balance(AccountKey(request.player_id, request.currency))  # the account must exist
+        self._playable(AccountKey(request.player_id, request.currency))  # the account must exist
         client = self._sportsbook_client()
         return {"url": client.start_session(request.player_id, request.currency, request.lang)}
 
     def rgs(self, body: bytes) -> RgsLaunchAnswer:
         """``{"player_id", "currency", "ttl_seconds"?}`` → ``{"launch_url", "session_id", "expires_at"}``."""
         request = _validate(RgsLaunchRequest, parse_object(body))
-        state = self._balance(AccountKey(request.player_id, request.currency))
+        state = self._playable(AccountKey(request.player_id, request.currency))
         client = self._rgs_client()
         # rounded down to whole minor units; a balance below zero (a reversed win) is shown as nothing to play
         minor = max(balance_minor(state.balance, request.currency), 0)
@@ -134,6 +136,13 @@ class Launcher:
         }
 
     # clients ----------------------------------------------------------------------------------------
+
+    def _playable(self, account: AccountKey) -> AccountState:
+        """The account, read live; an excluded player starts no session (403 ``PLAYER_EXCLUDED``)."""
+        state = self._balance(account)
+        if state.protection.excluded(datetime.fromtimestamp(self._clock(), UTC)):
+            raise PlayerExcluded("the player is excluded from gambling: no session is started")
+        return state
 
     def _sportsbook_client(self) -> SportsbookClient:
         config = self._config(SPORTSBOOK_CONFIG, SPORTSBOOK_FIELDS)

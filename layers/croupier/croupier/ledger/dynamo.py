@@ -5,15 +5,18 @@ Items (one table, ``pk``/``sk``; GSI ``gsi1`` lists an account's entries in comm
 | item | pk | sk | attributes |
 |---|---|---|---|
 | player | ``PLAYER#<id>`` | ``PROFILE`` | currencies, links, created_at |
-| account | ``PLAYER#<id>`` | ``ACCOUNT#<cur>`` | balance, version (internal units; entries written) |
+| account | ``PLAYER#<id>`` | ``ACCOUNT#<cur>`` | balance, version (internal units; entries written); protection: |
+| | | | prev (revision), excl (the player's exclusion), lim (limits), win (window counters) |
 | link | ``LINK#<provider>#<external id>`` | ``LINK`` | player_id (immutable) |
 | entry | ``TX#<provider>#<tx id>`` | ``TX`` | the :class:`Entry`; gsi1 = ``ENTRIES#<id>#<cur>`` / version |
+| audit | ``AUDIT#<id>`` | ``<time>#<record id>`` | one change to the player's protection (immutable) |
 
 An entry may also hold ``sig`` (a digest of the signature its request arrived with), ``backs`` (a debit's room
 for the credits it backs) and ``credited_by`` (the last credit it backed).
 
-A movement is one ``TransactWriteItems``: put the entry if absent, update the account if its version
-is the expected one (and, for a debit, if the funds are there), for a backed credit take its amount from
+A movement is one ``TransactWriteItems``: put the entry if absent, update the account if its version and
+protection revision are the expected ones (and, for a debit, if the funds are there; its window counters are
+written as decided from that very state, :mod:`croupier.ledger.protection`), for a backed credit take its amount from
 the backing debit's room (if that debit is the same account's, not reversed, with room enough), and for a
 reversal mark the target (if it backed no credit) or leave a tombstone at its key. Every item asks for
 ``ALL_OLD`` on a failed condition, so a replay, a stale snapshot or a tombstone is answered from the same
@@ -29,12 +32,13 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
 from botocore.exceptions import ReadTimeoutError as BotoReadTimeout
 
 from croupier.ledger.model import AccountKey, AccountState, Effect, Entry, Kind
+from croupier.ledger.protection import NO_PROTECTION, Exclusion, ExclusionKind, Limit, Protection, Window
 
 T = TypeVar("T")
 TX_SK = "TX"
@@ -91,6 +95,47 @@ def account_sk(currency: str) -> str:
 
 def link_pk(provider: str, external_id: str) -> str:
     return f"LINK#{provider}#{external_id}"
+
+
+def audit_pk(player_id: str) -> str:
+    return f"AUDIT#{player_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """An immutable record of one change to a player's protection: who (the IAM principal), when, what."""
+
+    player_id: str
+    record_id: str
+    at: str
+    principal: str
+    action: str
+    detail: str
+    """The change as a JSON text (what was asked and what it set)."""
+
+
+def audit_item(record: AuditRecord) -> dict[str, Any]:
+    return {
+        "pk": {"S": audit_pk(record.player_id)},
+        "sk": {"S": f"{record.at}#{record.record_id}"},
+        "player_id": {"S": record.player_id},
+        "record_id": {"S": record.record_id},
+        "at": {"S": record.at},
+        "principal": {"S": record.principal},
+        "action": {"S": record.action},
+        "detail": {"S": record.detail},
+    }
+
+
+def audit_from_item(item: dict[str, Any]) -> AuditRecord:
+    return AuditRecord(
+        player_id=item["player_id"]["S"],
+        record_id=item["record_id"]["S"],
+        at=item["at"]["S"],
+        principal=item["principal"]["S"],
+        action=item["action"]["S"],
+        detail=item["detail"]["S"],
+    )
 
 
 def entries_gsi_pk(account: AccountKey) -> str:
@@ -161,7 +206,96 @@ def entry_from_item(item: dict[str, Any]) -> Entry:
 
 
 def account_from_item(item: dict[str, Any]) -> AccountState:
-    return AccountState(balance=int(item["balance"]["N"]), version=int(item["version"]["N"]))
+    return AccountState(
+        balance=int(item["balance"]["N"]), version=int(item["version"]["N"]), protection=protection_from_item(item)
+    )
+
+
+def _optional_n(value: dict[str, Any] | None) -> int | None:
+    return None if value is None or "NULL" in value else int(value["N"])
+
+
+def _n_or_null(value: int | None) -> dict[str, Any]:
+    return {"NULL": True} if value is None else {"N": str(value)}
+
+
+def protection_from_item(item: dict[str, Any]) -> Protection:
+    """The account item's ``prev`` (revision), ``excl`` (exclusion), ``lim`` (limits) and ``win`` (counters)."""
+    if not any(name in item for name in ("prev", "excl", "lim", "win")):
+        return NO_PROTECTION
+    exclusion = None
+    if "excl" in item:
+        excl = item["excl"]["M"]
+        exclusion = Exclusion(
+            kind=ExclusionKind(excl["kind"]["S"]),
+            until=excl["until"].get("S"),
+            set_at=excl["at"]["S"],
+        )
+    limits = []
+    for name, value in sorted(item.get("lim", {}).get("M", {}).items()):
+        metric, period = name.split(".", 1)
+        fields = value["M"]
+        limits.append(
+            Limit(
+                metric,
+                period,
+                _optional_n(fields.get("v")),
+                _optional_n(fields.get("p")),
+                fields["at"]["S"] if "at" in fields else None,
+            )
+        )
+    windows = []
+    for period, value in sorted(item.get("win", {}).get("M", {}).items()):
+        fields = value["M"]
+        windows.append(
+            Window(period, fields["k"]["S"], int(fields["w"]["N"]), int(fields["l"]["N"]), int(fields["d"]["N"]))
+        )
+    return Protection(
+        revision=int(item["prev"]["N"]) if "prev" in item else 0,
+        exclusion=exclusion,
+        limits=tuple(limits),
+        windows=tuple(windows),
+    )
+
+
+def windows_value(windows: tuple[Window, ...]) -> dict[str, Any]:
+    return {
+        "M": {
+            w.period: {
+                "M": {"k": {"S": w.key}, "w": {"N": str(w.wager)}, "l": {"N": str(w.loss)}, "d": {"N": str(w.deposit)}}
+            }
+            for w in windows
+        }
+    }
+
+
+def exclusion_value(exclusion: Exclusion) -> dict[str, Any]:
+    return {
+        "M": {
+            "kind": {"S": exclusion.kind.value},
+            "until": {"NULL": True} if exclusion.until is None else {"S": exclusion.until},
+            "at": {"S": exclusion.set_at},
+        }
+    }
+
+
+def limits_value(limits: tuple[Limit, ...]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for limit in limits:
+        fields: dict[str, Any] = {"v": _n_or_null(limit.value)}
+        if limit.pending_at is not None:
+            fields["p"] = _n_or_null(limit.pending)
+            fields["at"] = {"S": limit.pending_at}
+        value[f"{limit.metric}.{limit.period}"] = {"M": fields}
+    return {"M": value}
+
+
+def revision_condition(expected: int, values: dict[str, Any]) -> str:
+    """The account's protection revision is still ``expected`` (an account never changed has none)."""
+    if expected == 0:
+        return "attribute_not_exists(prev)"
+    values[":prev"] = {"N": str(expected)}
+    return "prev = :prev"
 
 
 # --- commits -----------------------------------------------------------------------------------------
@@ -183,6 +317,8 @@ class CommitPlan:
     backed_by: str | None = None
     """tx id of the debit backing this credit: its room is reduced by the credit's amount (only if it is a debit
     of the same account, not reversed, with that much room left)."""
+    windows: tuple[Window, ...] | None = None
+    """The account's protection counters after the movement (None: unchanged), decided from ``expected``."""
 
     @property
     def token(self) -> str:
@@ -304,13 +440,18 @@ class DynamoLedgerStore:
             "pk": {"S": account_pk(entry.account.player_id)},
             "sk": {"S": account_sk(entry.account.currency)},
         }
-        condition = "version = :v"
         values: dict[str, Any] = {
             ":v": {"N": str(plan.expected.version)},
             ":nv": {"N": str(entry.version)},
             ":nb": {"N": str(entry.balance_after)},
             ":at": {"S": entry.created_at},
         }
+        # The protection decided from ``expected`` holds only if its revision (exclusion, limits) is unchanged.
+        condition = "version = :v AND " + revision_condition(plan.expected.protection.revision, values)
+        update = "SET balance = :nb, version = :nv, updated_at = :at"
+        if plan.windows is not None:
+            update += ", win = :win"
+            values[":win"] = windows_value(plan.windows)
         if plan.require_funds > 0:
             condition += " AND balance >= :need"
             values[":need"] = {"N": str(plan.require_funds)}
@@ -327,7 +468,7 @@ class DynamoLedgerStore:
                 "Update": {
                     "TableName": self.table,
                     "Key": account_key,
-                    "UpdateExpression": "SET balance = :nb, version = :nv, updated_at = :at",
+                    "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeValues": values,
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -465,6 +606,77 @@ class DynamoLedgerStore:
                     }
                 }
             )
+        return self._all_or_nothing(items)
+
+    def change_protection(
+        self,
+        player_id: str,
+        expected: dict[str, int],
+        audit: AuditRecord,
+        *,
+        exclusion: Exclusion | Literal[False] | None = False,
+        limits: tuple[Limit, ...] | None = None,
+    ) -> bool:
+        """Set (or, with None, lift) the player's exclusion on every account of ``expected``, or set one account's
+        limits, with the audit record, in one transaction. ``expected``: each account's protection revision as
+        read (each account's revision goes up by one). False when one of them changed meanwhile."""
+        items: list[dict[str, Any]] = []
+        for currency, revision in expected.items():
+            values: dict[str, Any] = {":nr": {"N": str(revision + 1)}}
+            condition = "attribute_exists(pk) AND " + revision_condition(revision, values)
+            update = "SET prev = :nr"
+            remove = ""
+            if exclusion is None:
+                remove = " REMOVE excl"
+            elif exclusion is not False:
+                update += ", excl = :excl"
+                values[":excl"] = exclusion_value(exclusion)
+            if limits is not None:
+                update += ", lim = :lim"
+                values[":lim"] = limits_value(limits)
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": account_pk(player_id)}, "sk": {"S": account_sk(currency)}},
+                        "UpdateExpression": update + remove,
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        items.append(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": audit_item(audit),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+        return self._all_or_nothing(items)
+
+    @_transient_reads
+    def list_audit(self, player_id: str, limit: int, cursor: str | None) -> tuple[list[AuditRecord], str | None]:
+        """The player's protection audit records, oldest first, a page at a time (``cursor`` is opaque)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": audit_pk(player_id)}},
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if cursor:
+            start = decode_cursor(cursor, keys=frozenset({"pk", "sk"}))
+            if start["pk"]["S"] != audit_pk(player_id):
+                raise_invalid_cursor()
+            kwargs["ExclusiveStartKey"] = start
+        answer = self.client.query(**kwargs)
+        last = answer.get("LastEvaluatedKey")
+        return [audit_from_item(i) for i in answer.get("Items", [])], encode_cursor(last) if last else None
+
+    def _all_or_nothing(self, items: list[dict[str, Any]]) -> bool:
+        """One transaction; False when a condition of it failed (nothing written)."""
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
@@ -551,11 +763,11 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
+def decode_cursor(cursor: str, keys: frozenset[str] = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+        if not isinstance(key, dict) or set(key) != keys:
             raise ValueError("not a cursor")
         if not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in key.values()):
             raise ValueError("not a cursor")

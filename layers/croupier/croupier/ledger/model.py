@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from croupier.errors import Conflict, CroupierError, NotFound, Unauthorized
+from croupier.ledger.protection import NO_PROTECTION, Protection, Purpose, purpose_of
 
 
 class Kind(StrEnum):
@@ -41,10 +42,18 @@ class AccountKey:
 
 @dataclass(frozen=True, slots=True)
 class AccountState:
-    """A balance (internal units) and its version: the count of entries ever written to the account."""
+    """A balance (internal units) and its version: the count of entries ever written to the account; and its
+    player protection (exclusion, limits, window counters; its own ``revision``)."""
 
     balance: int
     version: int
+    protection: Protection = field(default=NO_PROTECTION, compare=False)
+    """Not part of equality (two states are equal by balance and version); :attr:`age` orders them."""
+
+    @property
+    def age(self) -> tuple[int, int]:
+        """What orders two states of one account: entries written, then protection changes."""
+        return self.version, self.protection.revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,9 @@ class Movement:
     backed_by: str | None = None
     """A credit only: the ``tx_id`` of the same provider's debit that must back it (same account, not reversed,
     room left): an RGS win names its bet. Part of the fingerprint."""
+    purpose: Purpose | None = None
+    """What the movement is to player protection; by default the admin provider's credits are deposits and its
+    debits withdrawals, any other provider's debits stakes and credits wins."""
 
     def __post_init__(self) -> None:
         if self.kind not in (Kind.DEBIT, Kind.CREDIT):
@@ -82,6 +94,12 @@ class Movement:
             raise ValueError("only a debit backs credits, by a room that is never negative")
         if self.backed_by is not None and (self.kind is not Kind.CREDIT or self.backed_by == self.tx_id):
             raise ValueError("only a credit is backed, by another entry")
+
+    @property
+    def protection_purpose(self) -> Purpose:
+        if self.purpose is not None:
+            return self.purpose
+        return purpose_of(self.provider, self.kind is Kind.DEBIT)
 
     @property
     def fingerprint(self) -> str:

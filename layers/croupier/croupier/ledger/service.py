@@ -14,10 +14,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from croupier.errors import Unavailable
+from croupier.ledger import protection
 from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed, TransientStoreError
 from croupier.ledger.model import (
     AccountKey,
@@ -96,7 +98,7 @@ class SnapshotCache:
     def put(self, key: AccountKey, state: AccountState) -> None:
         with self._lock:
             current = self._items.get(key)
-            if current is not None and current.version > state.version:
+            if current is not None and current.age > state.age:
                 return  # never go back in time
             self._items[key] = state
             self._items.move_to_end(key)
@@ -159,19 +161,34 @@ class Ledger:
         account = movement.account
         if deadline is None:
             deadline = self.deadline()
-        state = self.snapshots.get(account) or self.balance(account, deadline=deadline)
+        cached = self.snapshots.get(account)
+        state = cached or self.balance(account, deadline=deadline)
+        confirmed = cached is None  # a refusal by protection is only answered from a state read live
         plan: CommitPlan | None = None
         uncertain = False  # the last attempt's answer was lost: it may have committed
         failures = 0  # throttling, conflicts, lost answers: bounded by max_attempts and the budget
         try:
             for _ in range(MAX_RACES):
                 if plan is None:  # a new plan only when the state it rests on changed: a retry resends it whole
-                    plan = self._movement_plan(movement, state)
+                    try:
+                        plan = self._movement_plan(movement, state)
+                    except protection.ProtectionRefusal:
+                        # No write: a replay of an earlier request is answered as it was, and a refusal taken from
+                        # a cached snapshot is taken again from the account as it is (a lifted exclusion, a win).
+                        existing = self._attempt_read(
+                            lambda: self.store.read_entry(movement.provider, movement.tx_id), deadline
+                        )
+                        if existing is not None:
+                            return self._replay(existing, movement.fingerprint, movement.kind)
+                        if confirmed:
+                            raise
+                        state, confirmed = self.balance(account, deadline=deadline), True
+                        plan = self._movement_plan(movement, state)
                 self.ensure_time(deadline)
                 result = self.store.commit(plan)
                 uncertain = result.uncertain
                 if result.ok:
-                    self.snapshots.put(account, AccountState(plan.entry.balance_after, plan.entry.version))
+                    self.snapshots.put(account, _after(plan))
                     return Outcome(plan.entry)
                 if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
                     return self._replay(result.existing, movement.fingerprint, movement.kind)
@@ -183,12 +200,13 @@ class Ledger:
                     if result.account is None:
                         self.snapshots.forget(account)
                         raise UnknownAccount("unknown player or currency")
-                    if result.account.version == state.version:
+                    if result.account.age == state.age:
                         self.snapshots.put(account, result.account)
                         raise InsufficientFunds("insufficient funds")
-                    # Lost a race: the cancelled transaction handed back the newest state. Try again at once
-                    # (a pause would only let newer requests overtake), within the time budget.
-                    state, plan = result.account, None
+                    # Lost a race (or the protection changed): the cancelled transaction handed back the newest
+                    # state. Decide again at once (a pause would only let newer requests overtake), within the
+                    # time budget.
+                    state, plan, confirmed = result.account, None, True
                     self.snapshots.put(account, state)
                     continue
                 if Failed.TOKEN_REUSED in result.failed:
@@ -247,7 +265,17 @@ class Ledger:
                 target_tx_id=movement.tx_id,
             )
         need = movement.amount if movement.kind is Kind.DEBIT else 0
-        return CommitPlan(entry=entry, expected=state, require_funds=need, marker=marker, backed_by=movement.backed_by)
+        after = protection.decide(
+            state.protection, movement.protection_purpose, movement.amount, protection.parse_time(now)
+        )
+        return CommitPlan(
+            entry=entry,
+            expected=state,
+            require_funds=need,
+            marker=marker,
+            backed_by=movement.backed_by,
+            windows=after.windows if after is not state.protection else None,
+        )
 
     # reversals -------------------------------------------------------------------------------------
 
@@ -271,7 +299,7 @@ class Ledger:
             self.ensure_time(deadline)
             result = self.store.commit(plan)
             if result.ok:
-                self.snapshots.put(account, AccountState(plan.entry.balance_after, plan.entry.version))
+                self.snapshots.put(account, _after(plan))
                 return Outcome(plan.entry)
             if Failed.ENTRY_EXISTS in result.failed and result.existing is not None:
                 return self._replay(result.existing, reversal.fingerprint, Kind.REVERSAL)
@@ -335,8 +363,13 @@ class Ledger:
         if target.credited_by is not None:
             raise BackingSettled(f"transaction {reversal.target_tx_id!r} backed a credit; it cannot be reversed")
         delta = target.amount if target.kind is Kind.DEBIT else -target.amount
+        was = protection.purpose_of(target.provider, target.kind is Kind.DEBIT)
+        after = protection.undo(state.protection, was, target.amount, target.created_at, protection.parse_time(now))
         return CommitPlan(
-            entry=entry(target.amount, delta, Effect.APPLIED), expected=state, mark_target=reversal.target_tx_id
+            entry=entry(target.amount, delta, Effect.APPLIED),
+            expected=state,
+            mark_target=reversal.target_tx_id,
+            windows=after.windows if after is not state.protection else None,
         )
 
     # helpers ---------------------------------------------------------------------------------------
@@ -369,6 +402,13 @@ class Ledger:
             except TransientStoreError:
                 self._backoff(attempt, deadline)
         raise RetriesExhausted("the wallet is busy; retry the same request")
+
+
+def _after(plan: CommitPlan) -> AccountState:
+    """The account as a committed plan left it."""
+    expected = plan.expected.protection
+    windows = expected.windows if plan.windows is None else plan.windows
+    return AccountState(plan.entry.balance_after, plan.entry.version, replace(expected, windows=windows))
 
 
 def _unbacked(movement: Movement, backing: Entry | None) -> Exception:

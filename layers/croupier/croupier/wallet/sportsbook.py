@@ -34,6 +34,7 @@ from croupier.ledger import (
     ReversedBeforeArrival,
     UnknownAccount,
 )
+from croupier.ledger.protection import PlayerExcluded, ProtectionRefusal
 from croupier.network import SourceAllowList, SourceNotAllowed
 from croupier.observability import count, count_movement, logger
 from croupier.secrets import CachedSecrets
@@ -57,6 +58,8 @@ INVALID_AMOUNT = "INVALID_AMOUNT"
 UNKNOWN_USER = "UNKNOWN_USER"
 DUPLICATE_TRANSACTION = "DUPLICATE_TRANSACTION"
 TRANSACTION_ROLLED_BACK = "TRANSACTION_ROLLED_BACK"
+PLAYER_BLOCKED = "PLAYER_BLOCKED"
+"""An excluded player's bet (a wager or loss limit: ``WAGER_LIMIT`` / ``LOSS_LIMIT``), answered HTTP 200."""
 ROLLBACK_MISMATCH = "ROLLBACK_MISMATCH"
 TEMPORARY_ERROR = "TEMPORARY_ERROR"  # HTTP 503
 INTERNAL_ERROR = "INTERNAL_ERROR"  # HTTP 500
@@ -165,6 +168,9 @@ class SportsbookWallet:
         except InsufficientFunds:
             count("Declines")
             return refused(str(self._config().get("insufficient_funds_code") or DEFAULT_FUNDS_CODE))
+        except ProtectionRefusal as refusal:  # a bet only: results are never refused
+            count("Declines")
+            return refused(PLAYER_BLOCKED if isinstance(refusal, PlayerExcluded) else refusal.code)
         except ReversedBeforeArrival:
             if kind is Kind.CREDIT:  # a result must always succeed: acknowledged, not paid
                 count("LateAfterRollback")

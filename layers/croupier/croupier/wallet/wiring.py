@@ -10,6 +10,7 @@ from croupier.launch import Launcher
 from croupier.ledger import Ledger
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.network import SourceAllowList
+from croupier.protection import PlayerProtection
 from croupier.secrets import CachedSecrets, default_store
 from croupier.settings import settings
 from croupier.wallet.rgs import RgsWallet
@@ -45,6 +46,11 @@ def ruby_wallet() -> RubyWallet:
 @cache
 def admin() -> Admin:
     return Admin(ledger_store(), ledger())
+
+
+@cache
+def protection() -> PlayerProtection:
+    return PlayerProtection(ledger_store())
 
 
 @cache
