@@ -327,7 +327,14 @@ OPERATIONS: dict[str, Operation] = {
         },
         body=admin.MoneyRequest,
         params=[Param("player_id", "path", PLAYER_ID)],
-        errors=[*BODY_ERRORS, money.InvalidAmount, money.UnknownCurrency, DepositLimitReached, *LEDGER_ERRORS],
+        errors=[
+            *BODY_ERRORS,
+            money.InvalidAmount,
+            money.UnknownCurrency,
+            PlayerExcluded,
+            DepositLimitReached,
+            *LEDGER_ERRORS,
+        ],
     ),
     "POST /admin/players/{player_id}/withdrawals": Operation(
         "Debit an account, never below zero (idempotent on reference)",
@@ -742,11 +749,17 @@ def _operation(route: Route, op: Operation, components: _Components) -> dict[str
             "description": f"Refused: {', '.join(codes)}",
             "content": _json(_error_schema(codes, op.error_fields)),
         }
-    if op.auth is Auth.IAM:
-        responses["403"] = {
-            "description": "API Gateway: the request is not signed by an authorised IAM principal",
-            "content": _json(GATEWAY_MESSAGE),
-        }
+    if op.auth is Auth.IAM:  # API Gateway's 403, beside the function's own 403 refusals if it has any
+        gateway = "API Gateway: the request is not signed by an authorised IAM principal"
+        own = responses.get("403")
+        responses["403"] = (
+            {"description": gateway, "content": _json(GATEWAY_MESSAGE)}
+            if own is None
+            else {
+                "description": f"{own['description']}; or {gateway}",
+                "content": _json({"anyOf": [own["content"]["application/json"]["schema"], GATEWAY_MESSAGE]}),
+            }
+        )
     document["responses"] = dict(sorted(responses.items()))
     return document
 

@@ -123,6 +123,12 @@ def test_an_excluded_player_is_refused_every_stake_and_paid_every_credit(api: Ap
         {"currency": "KRW", "amount": "100", "reference": tx("w")},
     )
     assert status == 201, body
+    # ... but no deposit: an excluded player cannot fund more play (UKGC SR 3.5.3, MGA PPD), nothing written
+    before = balance(api, player_id, "KRW")
+    deposit = {"currency": "KRW", "amount": "100", "reference": tx("d")}
+    status, body = send(api, "POST", f"/admin/players/{player_id}/deposits", deposit)
+    assert (status, body["error"]) == (403, "PLAYER_EXCLUDED"), body
+    assert balance(api, player_id, "KRW") == before
 
     # lifting before the cooling-off ends is refused
     status, body = send(api, "DELETE", f"/admin/players/{player_id}/exclusions")

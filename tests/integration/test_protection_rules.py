@@ -176,10 +176,12 @@ def test_windows_start_from_zero_the_day_the_iso_week_and_the_month_after(clock:
 def test_deposits_bind_at_the_deposit_limit_and_withdrawals_are_never_refused(clock: Clock) -> None:
     player = new_player()
     admin(clock).set_limits(player, body({"currency": "EUR", "deposit": {"day": "10.00"}}), "x")
-    admin(clock).exclude(player, body({"kind": "self_exclusion", "until": None}), "x")
     account = AccountKey(player, "EUR")
     ledger(clock).move(Movement("admin", uuid.uuid4().hex, account, Kind.CREDIT, 1000 * 100))
     with pytest.raises(DepositLimitReached):
+        ledger(clock).move(Movement("admin", uuid.uuid4().hex, account, Kind.CREDIT, 1))
+    admin(clock).exclude(player, body({"kind": "self_exclusion", "until": None}), "x")
+    with pytest.raises(PlayerExcluded):  # excluded: no deposit at all, limit or not
         ledger(clock).move(Movement("admin", uuid.uuid4().hex, account, Kind.CREDIT, 1))
     ledger(clock).move(Movement("admin", uuid.uuid4().hex, account, Kind.DEBIT, 5000 * 100))  # a withdrawal
 

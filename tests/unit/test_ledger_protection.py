@@ -81,10 +81,11 @@ def test_what_each_movement_counts_as() -> None:
     assert (purpose_of("admin", True), purpose_of("admin", False)) == (Purpose.WITHDRAWAL, Purpose.DEPOSIT)
     assert (purpose_of("ruby", True), purpose_of("rgs:op", False)) == (Purpose.STAKE, Purpose.WIN)
     excluded = Protection(exclusion=Exclusion(ExclusionKind.SELF_EXCLUSION, None, format_time(NOW)))
-    for purpose in (Purpose.WIN, Purpose.DEPOSIT, Purpose.WITHDRAWAL):
+    for purpose in (Purpose.WIN, Purpose.WITHDRAWAL):
         decide(excluded, purpose, 10, NOW)  # never refused by the exclusion
-    with pytest.raises(PlayerExcluded):
-        decide(excluded, Purpose.STAKE, 0, NOW)
+    for purpose in (Purpose.STAKE, Purpose.DEPOSIT):  # no play, and no money to fund it
+        with pytest.raises(PlayerExcluded):
+            decide(excluded, purpose, 0, NOW)
 
 
 def test_a_pending_increase_applies_from_its_time_on() -> None:

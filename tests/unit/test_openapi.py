@@ -77,6 +77,16 @@ def test_rgs_errors_carry_ok_false(committed: dict[str, Any]) -> None:
     assert schema["properties"]["error"]["enum"] == ["INSUFFICIENT_FUNDS"]
 
 
+def test_an_iam_routes_own_403_refusals_stay_beside_api_gateways_403(committed: dict[str, Any]) -> None:
+    """API Gateway answers 403 for an unsigned admin call; the deposit route's own 403 codes must not vanish."""
+    refusal = committed["paths"]["/admin/players/{player_id}/deposits"]["post"]["responses"]["403"]
+    own, gateway = refusal["content"]["application/json"]["schema"]["anyOf"]
+    assert own["properties"]["error"]["enum"] == ["DEPOSIT_LIMIT", "PLAYER_EXCLUDED"]
+    assert gateway["required"] == ["message"]
+    unsigned_only = committed["paths"]["/admin/players/{player_id}"]["get"]["responses"]["403"]
+    assert unsigned_only["content"]["application/json"]["schema"]["required"] == ["message"]
+
+
 def test_a_route_without_an_entry_fails_the_generation_and_is_named(tmp_path: Path) -> None:
     template = (REPO_ROOT / "template.yaml").read_text(encoding="utf-8")
     template = template.replace(

@@ -36,7 +36,7 @@ class Purpose(StrEnum):
     WIN = "win"
     """Money owed to the player (a win, a credit): never refused; reduces the net loss."""
     DEPOSIT = "deposit"
-    """Refused past a deposit limit; counted as deposited."""
+    """Refused while excluded or past a deposit limit; counted as deposited."""
     WITHDRAWAL = "withdrawal"
     """Never refused by protection, not counted."""
 
@@ -206,8 +206,8 @@ def contribution(purpose: Purpose, amount: int) -> Contribution:
 
 def decide(protection: Protection, purpose: Purpose, amount: int, now: datetime) -> Protection:
     """The protection state after the movement, or the refusal (nothing to write). Money owed to the player and
-    withdrawals are never refused."""
-    if purpose is Purpose.STAKE and protection.excluded(now):
+    withdrawals are never refused; an excluded player can neither stake nor deposit."""
+    if purpose in (Purpose.STAKE, Purpose.DEPOSIT) and protection.excluded(now):
         raise PlayerExcluded("the player is excluded from gambling")
     return apply(protection, contribution(purpose, amount), now, check=True)
 
