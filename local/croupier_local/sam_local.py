@@ -236,7 +236,8 @@ class Step:
 
 
 def wallet_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterator[Step]:
-    """The sample player, funded, then every provider callback on it, its statement and both launches."""
+    """The sample player, funded, then every provider callback on it, its statement, both launches and its
+    protection (limits, an exclusion, the refused early lift, the audit)."""
     for logical_id, name in (
         ("HealthFunction", "health"),
         ("AdminCreatePlayerFunction", "admin_create_player"),
@@ -255,6 +256,12 @@ def wallet_chain(repo_root: Path, invoke: Invoke, store: SecretStore) -> Iterato
         ("AdminListEntriesFunction", "admin_list_entries"),
         ("SportsbookLaunchFunction", "sportsbook_launch"),  # no sportsbook listens: a clear 502
         ("RgsLaunchFunction", "rgs_launch"),  # no external RGS listens: a clear 502
+        ("AdminSetLimitsFunction", "admin_set_limits"),  # player protection, last: an exclusion refuses stakes
+        ("AdminGetLimitsFunction", "admin_get_limits"),
+        ("AdminExcludeFunction", "admin_exclude"),
+        ("AdminGetExclusionFunction", "admin_get_exclusion"),
+        ("AdminLiftExclusionFunction", "admin_lift_exclusion"),  # within the cooling-off: 409 COOL_OFF
+        ("AdminProtectionAuditFunction", "admin_protection_audit"),
     ):
         event = refresh_signature(sample(repo_root, name), store=store)
         yield Step(logical_id, event, invoke(logical_id, event))
