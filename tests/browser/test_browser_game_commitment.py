@@ -272,6 +272,7 @@ def test_a_commitment_swapped_between_display_and_bet_is_never_bet_against(
     wait_until(lambda: shown_hash(page) == swapped, "the new commitment to be shown")
     assert page.locator("#message").get_attribute("data-kind") == "error"
     assert "commitment changed" in page.locator("#message").inner_text()
+    assert page.locator("#commitment-box").get_attribute("data-changed") == "true"
     assert player_state(local_stack, token)["rounds"] == [], "nothing was played"
     wait_for_bet_enabled(page)
     shot(page, "commitment-changed")
@@ -324,6 +325,7 @@ def test_a_round_whose_hash_is_not_the_one_shown_is_warned_and_the_verifier_flag
     wait_until(lambda: phase_of(page) in ("won", "crashed"), "the round to end", timeout=200)
     page.wait_for_selector(f"tr[data-round-id='{round_id}'][data-shown='mismatch'] a.verify")
     assert page.locator("#hash-warning").is_visible()
+    assert page.locator("#hash-check").get_attribute("data-result") == "mismatch"  # whatever answer came last
     shot(page, "hash-warning")
 
     href = page.locator(f"tr[data-round-id='{round_id}'] a.verify").get_attribute("href")
