@@ -339,3 +339,22 @@ def test_a_round_whose_hash_is_not_the_one_shown_is_warned_and_the_verifier_flag
         shot(verifier, "commitment-mismatch")
     finally:
         verifier.close()
+
+
+def test_the_hashes_shown_are_kept_for_the_last_200_rounds(local_stack: LocalStack, page: Any) -> None:
+    game = demo.run(local_stack.base_url, local_stack.secret_store)
+    page.goto(game.launch_url)
+    shown = wait_for_commitment(page)
+    wait_for_bet_enabled(page)
+    earlier = [f"r_{index:032x}" for index in range(200)]  # 200 rounds remembered by earlier visits
+    page.evaluate(
+        """(ids) => localStorage.setItem("croupier.crash.shown-hashes",
+             JSON.stringify({order: ids, hashes: Object.fromEntries(ids.map((id) => [id, "ab".repeat(32)]))}))""",
+        earlier,
+    )
+    _, answer = bet(page, "1.00")
+    assert answer.status == 200, answer.text()
+    kept = page.evaluate("""JSON.parse(localStorage.getItem("croupier.crash.shown-hashes"))""")
+    assert len(kept["order"]) == len(kept["hashes"]) == 200
+    assert kept["order"] == [*earlier[1:], answer.json()["round_id"]]  # the oldest made way
+    assert kept["hashes"][answer.json()["round_id"]] == shown
