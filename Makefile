@@ -8,6 +8,7 @@ SAM_VENV := .venv-sam
 AUDIT_VENV := .venv-audit
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
+KOREAN_FONT := /usr/share/fonts/truetype/nanum/NanumGothic.ttf
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
@@ -53,13 +54,20 @@ node_modules/.installed: package.json package-lock.json
 setup: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed
 
 # The browser tests drive Debian's Chromium with Playwright (never a browser Playwright downloads).
-browser: $(CHROMIUM)
+browser: $(CHROMIUM) $(KOREAN_FONT)
 
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
 	export DEBIAN_FRONTEND=noninteractive; \
 	$(SUDO) apt-get install -y --no-install-recommends chromium \
 	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+# a Korean font, so that the Korean game page's screenshots show Hangul, not empty boxes (the page loads no font)
+$(KOREAN_FONT):
+	@command -v apt-get >/dev/null || { echo "the Korean screenshots need a Korean font (Debian: apt-get install fonts-nanum)"; exit 1; }
+	export DEBIAN_FRONTEND=noninteractive; \
+	$(SUDO) apt-get install -y --no-install-recommends fonts-nanum \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends fonts-nanum; }
 
 dev: $(VENV)/.installed node_modules/.installed
 	$(PY) -m croupier_local

@@ -84,6 +84,7 @@ def run(
     currency: str = "USD",
     deposit: str = "1000.00",
     ttl_seconds: int = 3600,
+    lang: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Demo:
     """Provision everything a game needs on the stack at ``base_url`` and launch a session."""
@@ -124,7 +125,7 @@ def run(
         "currency": currency,
         "balance_minor": balance_minor,
         "ttl_seconds": ttl_seconds,
-    }
+    } | ({"lang": lang} if lang else {})
     raw = json.dumps(body, separators=(",", ":")).encode()
     signed = rgs.headers(operator_id, api_key, hmac_secret, "POST", path, raw, clock=clock)
     request = urllib.request.Request(  # noqa: S310
@@ -205,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--currency", default="USD")
     parser.add_argument("--deposit", default="1000.00", help="deposited before the launch (default 1000.00)")
     parser.add_argument("--ttl", type=int, default=3600, help="session lifetime in seconds (default 3600)")
+    parser.add_argument("--lang", choices=["en", "ko"], help="the game page's language (default en)")
     args = parser.parse_args(argv)
     try:
         demo = run(
@@ -214,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             currency=args.currency,
             deposit=args.deposit,
             ttl_seconds=args.ttl,
+            lang=args.lang,
         )
     except DemoError as error:
         print(f"demo: {error}", file=sys.stderr)

@@ -136,7 +136,7 @@ def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
     assert state["balance_minor"] == before - BET_MINOR + payout
     assert "Cashed out at " + won["cash_out"] in page.locator("#round-status").inner_text()
     page.wait_for_selector(f"tr[data-round-id='{won['round_id']}'][data-status='paid'] a.verify")
-    shot(page, "cashed-out", readme="game.png")
+    shot(page, "cashed-out")
 
     # the ledger: the round's bet and its win, exactly
     moves = [e for e in entries(local_stack, game.player_id) if won["round_id"] in json.dumps(e)]
@@ -154,7 +154,7 @@ def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
         verifier.goto(local_stack.base_url + href)
         verifier.wait_for_selector("#verdict[data-result='match']")
         assert won["crash_point"] in verifier.locator("#verdict").inner_text()
-        shot(verifier, "verified", readme="verifier.png")
+        shot(verifier, "verified")
 
         # a tampered seed: reported as not matching
         tampered = won["server_seed"][:-1] + ("0" if won["server_seed"][-1] != "0" else "1")

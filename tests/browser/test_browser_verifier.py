@@ -36,6 +36,17 @@ def generated_rounds(count: int, seed: int = 6) -> list[dict[str, Any]]:
     return rounds
 
 
+def outcome_of(data: dict[str, Any]) -> dict[str, str]:
+    """What ``croupier.fairness`` computes for a generated round (the verifier's reference)."""
+    return fairness.outcome(
+        data["server_seed"],
+        data["client_seed"],
+        data["nonce"],
+        rtp=data["rtp_target"],
+        max_win_multiplier=data["max_win_multiplier"],
+    ).as_dict()
+
+
 def test_the_browser_verifier_agrees_with_croupier_fairness_on_generated_rounds(page: Any) -> None:
     rounds = generated_rounds(300)
     page.goto(VERIFY_FILE)
@@ -51,13 +62,7 @@ def test_the_browser_verifier_agrees_with_croupier_fairness_on_generated_rounds(
         rounds,
     )
     for data, answer in zip(rounds, computed, strict=True):
-        expected = fairness.outcome(
-            data["server_seed"],
-            data["client_seed"],
-            data["nonce"],
-            rtp=data["rtp_target"],
-            max_win_multiplier=data["max_win_multiplier"],
-        ).as_dict()
+        expected = outcome_of(data)
         assert answer["server_seed_hash"] == fairness.seed_hash(data["server_seed"])
         assert {key: answer[key] for key in expected} == expected, data
 
@@ -67,13 +72,7 @@ def test_the_verifier_works_from_a_file_on_pasted_json(page: Any, shot: Screensh
     published = {
         **data,
         "server_seed_hash": fairness.seed_hash(data["server_seed"]),
-        "outcome": fairness.outcome(
-            data["server_seed"],
-            data["client_seed"],
-            data["nonce"],
-            rtp=data["rtp_target"],
-            max_win_multiplier=data["max_win_multiplier"],
-        ).as_dict(),
+        "outcome": outcome_of(data),
     }  # the operator's shape: GET /api/public/rgs/round/{round_id}
     page.goto(VERIFY_FILE)
     page.locator("#paste").fill(json.dumps(published))
@@ -89,3 +88,34 @@ def test_the_verifier_works_from_a_file_on_pasted_json(page: Any, shot: Screensh
     assert "Crash point mismatch" in problems
     assert "Hash mismatch" not in problems
     shot(page, "file-crash-mismatch")
+
+
+def test_the_verifier_flags_a_round_whose_hash_is_not_the_one_shown_before_its_bet(
+    page: Any, shot: Screenshots
+) -> None:
+    data = generated_rounds(1, seed=62)[0]
+    crash_point = outcome_of(data)["crashPoint"]
+    round_json = {
+        **data,
+        "server_seed_hash": fairness.seed_hash(data["server_seed"]),
+        "crash_point": crash_point,
+        # the round is consistent in itself (seed, hash, crash point), but its hash is not the one shown before
+        # the bet: the server switched seeds after the player saw the commitment
+        "shown_server_seed_hash": fairness.seed_hash("the seed whose hash the player was shown"),
+    }
+    page.goto(VERIFY_FILE)
+    page.locator("#paste").fill(json.dumps(round_json))
+    page.locator("#load").click()
+    page.wait_for_selector("#verdict[data-result='mismatch']")
+    assert page.locator("#shown_server_seed_hash").input_value() == round_json["shown_server_seed_hash"]
+    problems = page.locator("#problems").inner_text()
+    assert problems.startswith("Commitment mismatch")
+    assert "Hash mismatch" not in problems
+    assert "Crash point mismatch" not in problems
+    assert page.locator("tr[data-check='shown before the bet'] td").last.inner_text() == "MISMATCH"
+    shot(page, "file-commitment-mismatch")
+
+    page.locator("#shown_server_seed_hash").fill(round_json["server_seed_hash"].upper())  # the one shown: match
+    page.locator("#verify").click()
+    page.wait_for_selector("#verdict[data-result='match']")
+    assert "shown before the bet" in page.locator("#verdict").inner_text()

@@ -210,6 +210,11 @@ CASES = [
     Case("launch ttl as a string", launch_with(ttl_seconds="600"), 400, "INVALID_REQUEST"),
     Case("launch negative balance", launch_with(balance_minor=-1), 400, "INVALID_REQUEST"),
     Case("launch fractional balance", launch_with(balance_minor=1.5), 400, "INVALID_REQUEST"),
+    Case("launch lang not offered", launch_with(lang="fr"), 400, "INVALID_REQUEST"),
+    Case("launch lang upper case", launch_with(lang="KO"), 400, "INVALID_REQUEST"),
+    Case("launch lang with a region", launch_with(lang="ko-KR"), 400, "INVALID_REQUEST"),
+    Case("launch lang as a number", launch_with(lang=1), 400, "INVALID_REQUEST"),
+    Case("launch lang empty", launch_with(lang=""), 400, "INVALID_REQUEST"),
     # round and revenue
     Case("round unknown", operator_round("unknown"), 404, "UNKNOWN_ROUND"),
     Case("round of another operator", lambda w: signed("GET", f"/api/public/rgs/round/{w.round_id}", as_other=True)(w), 404, "UNKNOWN_ROUND"),

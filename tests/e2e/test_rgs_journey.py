@@ -80,7 +80,11 @@ def test_launch_bet_cash_out_moves_the_ledger_by_bet_and_win_verifies_and_shows_
     operator = RgsOperator.self_operated(local_stack)
     player = operator.launch(player_id, balance_minor=10_000)
     assert player.launched["launch_url"].startswith(f"{local_stack.base_url}/play?session=")
-    assert player.state().json()["balance_minor"] == 10_000
+    state = player.state().json()
+    assert state["balance_minor"] == 10_000
+    assert (state["currency"], state["currency_exponent"]) == ("USD", 2)
+    assert state["created_at"] <= state["expires_at"]  # the launch's time: the page counts the session from it
+    assert abs(datetime.fromisoformat(state["created_at"]).timestamp() * 1000 - state["server_time_ms"]) < 60_000
 
     bet, cashed, lost = play_until_a_win(player, local_stack, bet_minor=250)
 

@@ -187,10 +187,25 @@ def test_launch_opens_a_session_whose_token_is_stored_only_as_its_hash(world: Wo
     assert stored[1] == int(NOW) + 600
 
 
+@pytest.mark.parametrize(("lang", "query"), [(None, None), ("en", ["en"]), ("ko", ["ko"])])
+def test_launch_url_carries_the_language_the_operator_names(
+    world: World, lang: str | None, query: list[str] | None
+) -> None:
+    operators, sessions, _, clock = world
+    op = operators.provision(json.dumps(SETTINGS).encode())
+    body = {"operator_player_id": "p", "currency": "KRW"} | ({"lang": lang} if lang else {})
+    answer = sessions.launch(signed_launch(op["operator_id"], op["api_key"], op["hmac_secret"], body, clock.now), "x")
+    params = parse_qs(urlsplit(answer["launch_url"]).query)
+    assert params.get("lang") == query
+    assert set(params) == {"session"} | ({"lang"} if lang else set())
+
+
 @pytest.mark.parametrize(
     ("change", "status", "code"),
     [
         ({"currency": "EUR"}, 403, "CURRENCY_NOT_ALLOWED"),
+        ({"lang": "fr"}, 400, "INVALID_REQUEST"),
+        ({"lang": "KO"}, 400, "INVALID_REQUEST"),
         ({"ttl_seconds": 10}, 400, "INVALID_REQUEST"),
         ({"operator_player_id": ""}, 400, "INVALID_REQUEST"),
         ({"balance_minor": -1}, 400, "INVALID_REQUEST"),

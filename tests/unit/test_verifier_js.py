@@ -113,3 +113,24 @@ def test_the_js_verifier_names_a_hash_mismatch_and_a_crash_point_mismatch() -> N
     assert [p.split(":")[0] for p in bad_crash["problems"]] == ["Crash point mismatch"]
     assert view["ok"]
     assert view["compared"] == 2
+
+
+def test_the_js_verifier_checks_the_rounds_hash_is_the_one_shown_before_the_bet() -> None:
+    data = published(rounds(1)[0])
+    other = fairness.seed_hash("another seed the server could have switched to")
+    shown, switched, shown_only = run_node(
+        {
+            "outcomes": [],
+            "verify": [
+                {**data, "shown_server_seed_hash": data["server_seed_hash"].upper()},
+                {**data, "shown_server_seed_hash": other},  # consistent seed and hash, but not the ones shown
+                {**{k: v for k, v in data.items() if k != "server_seed_hash"}, "shown_server_seed_hash": other},
+            ],
+        }
+    )["verdicts"]
+    assert shown["ok"]
+    assert shown["compared"] == 6
+    assert not switched["ok"]
+    assert [p.split(":")[0] for p in switched["problems"]] == ["Commitment mismatch"]
+    assert not shown_only["ok"]  # without a published hash, the seed's own hash is compared with the shown one
+    assert [p.split(":")[0] for p in shown_only["problems"]] == ["Commitment mismatch"]

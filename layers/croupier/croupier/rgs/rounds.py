@@ -254,6 +254,8 @@ class PlayerRound(TypedDict):
 class SessionState(TypedDict):
     session_id: str
     currency: str
+    currency_exponent: Annotated[int, Field(description="the currency's ISO 4217 minor-unit exponent (KRW 0, USD 2)")]
+    created_at: Annotated[str, Field(description="ISO-8601 UTC: when the operator launched the session")]
     expires_at: str
     server_time_ms: int
     balance_minor: Annotated[
@@ -684,6 +686,8 @@ class Game:
         return {
             "session_id": session["session_id"],
             "currency": session["currency"],
+            "currency_exponent": money.exponent(session["currency"]),
+            "created_at": session["created_at"],
             "expires_at": session["expires_at"],
             "server_time_ms": now,
             "balance_minor": reported[0] if reported else session.get("balance_minor"),

@@ -57,12 +57,18 @@ class LaunchRequest(BaseModel):
     currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
     balance_minor: Annotated[StrictInt, Field(ge=0)] | None = None
     ttl_seconds: Annotated[StrictInt, Field(ge=MIN_TTL_SECONDS, le=MAX_TTL_SECONDS)] = 3600
+    lang: Annotated[
+        Literal["en", "ko"] | None,
+        Field(description="the game page's language: en (the default) or ko; the launch_url carries it"),
+    ] = None
 
 
 class LaunchAnswer(TypedDict):
     ok: Literal[True]
     session_id: str
-    launch_url: Annotated[str, Field(description="https://<host>/play?session=<token>: embed it in an iframe")]
+    launch_url: Annotated[
+        str, Field(description="https://<host>/play?session=<token>[&lang=<lang>]: embed it in an iframe")
+    ]
     expires_at: Annotated[str, Field(description="ISO-8601 UTC")]
 
 
@@ -115,10 +121,11 @@ class Sessions:
             token_hash(token), session, expires, next_seed=first_seed, next_seed_hash=fairness.seed_hash(first_seed)
         )
         count("SessionsLaunched")
+        lang = f"&lang={body.lang}" if body.lang else ""  # the page reads it from its address (en without it)
         return {
             "ok": True,
             "session_id": session_id,
-            "launch_url": f"{public_base_url.rstrip('/')}/play?session={token}",
+            "launch_url": f"{public_base_url.rstrip('/')}/play?session={token}{lang}",
             "expires_at": iso(expires),
         }
 
