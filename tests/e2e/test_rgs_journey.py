@@ -5,7 +5,6 @@ verifies from its published data, and the revenue shows it."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,6 +15,8 @@ import pytest
 
 from croupier import aws, fairness
 from croupier.rgs.game import payout_minor, time_to_reach
+from croupier.rgs.sealing import Sealer
+from croupier.rgs.store import RgsStore
 from croupier_local.server import LocalStack
 from tests.support.rgs_http import Player, RgsOperator, admin
 
@@ -38,11 +39,12 @@ def funded_player(stack: LocalStack, amount: str) -> str:
 
 
 def crash_point(stack: LocalStack, round_id: str) -> int:
-    """The round's crash point, read behind the server's back (the test's privilege, never the player's)."""
-    item = aws.dynamodb().get_item(
-        TableName="RgsTable", Key={"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}}, ConsistentRead=True
-    )["Item"]
-    return int(json.loads(item["round"]["S"])["crash_cents"])
+    """The round's crash point, read behind the server's back and opened with the stack's key (the test's
+    privilege, an RGS function's: never the player's, nor a mere reader of the table's)."""
+    store = RgsStore("RgsTable", aws.dynamodb, sealer=Sealer(aws.kms, stack.seed_key_id))
+    stored = store.read_round(round_id)
+    assert stored is not None
+    return int(store.opened(stored).data["crash_cents"])
 
 
 def play_until_a_win(player: Player, stack: LocalStack, bet_minor: int) -> tuple[dict[str, Any], dict[str, Any], int]:

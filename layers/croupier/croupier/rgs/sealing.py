@@ -102,8 +102,9 @@ class Sealer:
                 or current.uses >= self._max_uses
                 or self._monotonic() - current.made_at >= self._max_age
             ):
+                key_id = self._key()  # no key: fail before any call
                 answer = self._kms_factory().generate_data_key(
-                    KeyId=self._key(), KeySpec="AES_256", EncryptionContext=ENCRYPTION_CONTEXT
+                    KeyId=key_id, KeySpec="AES_256", EncryptionContext=ENCRYPTION_CONTEXT
                 )
                 current = _DataKey(bytes(answer["Plaintext"]), _b64(answer["CiphertextBlob"]), self._monotonic())
                 self._current = current
