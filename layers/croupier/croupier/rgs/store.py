@@ -75,7 +75,9 @@ DUE_SHARDS = _due_shards()
 write units a second, and ``due_at`` only grows, so DynamoDB cannot split a hot shard by its sort key. A round
 costs the index at most 6 writes of one unit (keys-only items under 1 KB): 1 when it is stored ``placing``, 2
 when it opens (``due_at`` moves: a delete and a put), 2 when it is cashed out (moves to the backstop time) and
-1 when it is paid (crashed: 1 when settled, 4 in all). The API lets at most 1,000 bets a second through
+1 when it is paid (crashed: 1 when settled, 4 in all), and 2 more for each 20 s check of the sweeper that finds
+an open round still running (its due time is blind to its outcome: ~0.4 checks per round left to the sweeper).
+The API lets at most 1,000 bets a second through
 (``WalletRouteBurstLimit`` of ``/rgs/play/bet``), 6,000 index writes a second: 32 shards take ~190 each, a
 fifth of a partition's limit (8 shards would take 750: no room for an uneven hash or a raised API limit).
 10,000 due rounds a minute are ~170 rounds, ~1,000 index writes a second: ~30 a shard. The sweeper reads all
