@@ -58,11 +58,17 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @pytest.fixture(scope="session")
-def local_stack(dynamodb_local: LocalDynamoDB, moto_server: MotoServer) -> Iterator[LocalStack]:
+def local_stack(dynamodb_local: LocalDynamoDB, moto_server: MotoServer, rgs_seed_key: str) -> Iterator[LocalStack]:
     """Every route of template.yaml served in-process on loopback, on the session's DynamoDB Local, its secrets
-    in Secrets Manager and its queues in SQS (the session's moto server), seeded with the dev-only secrets."""
+    in Secrets Manager and its queues in SQS (the session's moto server), seeded with the dev-only secrets; its
+    seeds sealed with the session's seed key (the rounds the integration tests leave in RgsTable too: its
+    sweeper opens them)."""
     with LocalStack(
-        REPO_ROOT, port=0, dynamodb_endpoint=dynamodb_local.endpoint_url, aws_endpoint=moto_server.endpoint_url
+        REPO_ROOT,
+        port=0,
+        dynamodb_endpoint=dynamodb_local.endpoint_url,
+        aws_endpoint=moto_server.endpoint_url,
+        seed_key_id=rgs_seed_key,
     ) as stack:
         yield stack
 

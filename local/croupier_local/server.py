@@ -310,6 +310,7 @@ class LocalStack:
         aws_endpoint: str | None = None,
         aws_host: str = DEFAULT_HOST,
         run_event_sources: bool = False,
+        seed_key_id: str | None = None,
     ) -> None:
         self.repo_root = Path(repo_root).resolve()
         self.host = host
@@ -337,7 +338,8 @@ class LocalStack:
         self.moto: MotoServer | None = None
         self._aws_endpoint: str | None = None
         self.queues: dict[str, LocalQueue] = {}
-        self.seed_key_id = ""  # the KMS key sealing the RGS's seeds, created on moto's server at start
+        self._given_seed_key_id = seed_key_id
+        self.seed_key_id = ""  # the KMS key sealing the RGS's seeds: given (on aws_endpoint's KMS), or created at start
         self.run_event_sources = run_event_sources
         self.event_sources: list[SqsEventSource] = []
         self.stream_sources: list[StreamEventSource] = []
@@ -430,7 +432,7 @@ class LocalStack:
         if dev_secrets.is_file():  # a template of the tests' own may come without secrets
             seed_secrets(self._aws_endpoint, secrets_prefix(template), read_secrets_file(dev_secrets))
         self.queues = create_queues(self._aws_endpoint, template.queues)
-        self.seed_key_id = create_seed_key(self._aws_endpoint)
+        self.seed_key_id = self._given_seed_key_id or create_seed_key(self._aws_endpoint)
 
     def _run_schedules(self) -> None:
         """Invoke each ``rate(...)`` function on its period (or every ``schedule_seconds``), as EventBridge would:

@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 
-from croupier import aws, fairness
+from croupier import fairness
 from croupier.rgs.game import payout_minor, time_to_reach
-from croupier.rgs.sealing import Sealer
-from croupier.rgs.store import RgsStore
 from croupier_local.server import LocalStack
-from tests.support.rgs_http import Player, RgsOperator, admin
+from tests.support.rgs_http import Player, RgsOperator, admin, crash_point
 
 pytestmark = pytest.mark.e2e
 
@@ -36,15 +34,6 @@ def funded_player(stack: LocalStack, amount: str) -> str:
     deposit = {"currency": "USD", "amount": amount, "reference": f"dep-{player_id}"}
     assert admin(stack, "POST", f"/admin/players/{player_id}/deposits", deposit).status == 201
     return player_id
-
-
-def crash_point(stack: LocalStack, round_id: str) -> int:
-    """The round's crash point, read behind the server's back and opened with the stack's key (the test's
-    privilege, an RGS function's: never the player's, nor a mere reader of the table's)."""
-    store = RgsStore("RgsTable", aws.dynamodb, sealer=Sealer(aws.kms, stack.seed_key_id))
-    stored = store.read_round(round_id)
-    assert stored is not None
-    return int(store.opened(stored).data["crash_cents"])
 
 
 def play_until_a_win(player: Player, stack: LocalStack, bet_minor: int) -> tuple[dict[str, Any], dict[str, Any], int]:
