@@ -78,6 +78,7 @@ def test_a_warm_environment_makes_no_kms_call_per_bet_and_a_cold_one_at_most_two
     assert launcher.taken() == {"GenerateDataKey": 1}  # its first seal: the launch's committed seed
     for _ in range(5):  # the same environment: its data key seals and opens everything
         bet(world, token, 100)
+    world.launch("player-2")  # and the next launches
     assert launcher.taken() == {}
 
     cold = game_in(world, player)
