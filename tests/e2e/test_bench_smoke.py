@@ -61,7 +61,7 @@ def test_the_settlement_bench_runs_with_its_baselines(
 
 
 def test_the_sweeper_report_sweeps_every_seeded_round(
-    dynamodb_local: LocalDynamoDB, capsys: pytest.CaptureFixture[str]
+    dynamodb_local: LocalDynamoDB, moto_server: MotoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (spec,) = [t for t in load_template(Path(sweeper.ROOT) / "template.yaml").tables if t.logical_id == "RgsTable"]
     table = f"RgsSweepSmoke{uuid.uuid4().hex[:8]}"
@@ -70,7 +70,7 @@ def test_the_sweeper_report_sweeps_every_seeded_round(
         [dataclasses.replace(spec, logical_id=table, create_kwargs={**spec.create_kwargs, "TableName": table})],
     )
 
-    sweeper.report(dynamodb_local.endpoint_url, dynamodb_local.pid, table, 40, 10, 6, 4)
+    sweeper.report(dynamodb_local.endpoint_url, dynamodb_local.pid, table, 40, 10, 6, 4, moto_server.endpoint_url)
 
     out = capsys.readouterr().out
     assert "left due: 0" in out

@@ -399,7 +399,7 @@ class RgsStore:
         """Store a new round (its id is fresh: a retry whose condition fails finds the earlier try's round), its
         :data:`SEALED_FIELDS` sealed."""
         public = {name: value for name, value in data.items() if name not in SEALED_FIELDS}
-        sealed = self.sealer.seal(json.dumps(sealed_part(data), sort_keys=True), _round_place(round_id))
+        sealed = self.sealer.seal(json.dumps(sealed_part(data), sort_keys=True), round_place(round_id))
         self.attempts.run(
             lambda ambiguous: self._create_round(round_id, public, sealed, status, due_at_ms, ambiguous), what="round"
         )
@@ -446,7 +446,7 @@ class RgsStore:
         round revealed, or stored before sealing, as it is (no KMS call, no decryption)."""
         if stored.sealed is None:
             return stored
-        secret = json.loads(self.sealer.open(stored.sealed, _round_place(stored.data["round_id"])))
+        secret = json.loads(self.sealer.open(stored.sealed, round_place(stored.data["round_id"])))
         return StoredRound(data={**stored.data, **secret}, status=stored.status, fields=stored.fields)
 
     def move_round(
@@ -718,7 +718,7 @@ def _with_due_and_reveal(
     return update + (" REMOVE " + ", ".join(removed) if removed else "")
 
 
-def _round_place(round_id: str) -> str:
+def round_place(round_id: str) -> str:
     """The associated data of a round's sealed fields: they open on this round only."""
     return f"round:{round_id}/sealed"
 
