@@ -52,14 +52,18 @@ class InstantWallet:
 
 
 class Setup:
-    def __init__(self, endpoint: str, tmp: Path, table: str = "RgsTable") -> None:
+    def __init__(self, endpoint: str, tmp: Path, table: str = "RgsTable", *, kms_endpoint: str) -> None:
+        """``kms_endpoint``: a moto server whose KMS seals the seeds, as the functions do."""
         import boto3
 
         from croupier.rgs.operators import Operators
         from croupier.rgs.rounds import Game
+        from croupier.rgs.sealing import Sealer
         from croupier.rgs.sessions import Sessions
         from croupier.rgs.store import RgsStore
         from croupier.secrets import FileSecretStore
+        from croupier_local.aws_services import client as aws_client
+        from croupier_local.aws_services import create_seed_key
 
         self.client = boto3.session.Session().client(
             "dynamodb",
@@ -71,7 +75,8 @@ class Setup:
         )
         self.now = [1_795_000_000_000]
         self.table = table  # a table of the benchmark's own: its bare rounds are no game's
-        self.store = RgsStore(table, lambda: self.client)
+        kms = aws_client("kms", kms_endpoint)
+        self.store = RgsStore(table, lambda: self.client, sealer=Sealer(lambda: kms, create_seed_key(kms_endpoint)))
         self.operators = Operators(self.store, FileSecretStore(tmp / "secrets.json"), clock=lambda: self.now[0] / 1000)
         self.sessions = Sessions(self.store, self.operators, clock=lambda: self.now[0] / 1000)
         self.operator = self.operators.provision(
@@ -209,11 +214,12 @@ def main() -> None:
     import tempfile
 
     from croupier_local.dynamodb import create_tables, local_dynamodb
+    from croupier_local.moto_server import MotoServer
     from croupier_local.template import load_template
 
-    with local_dynamodb(ROOT) as ddb, tempfile.TemporaryDirectory() as tmp:
+    with local_dynamodb(ROOT) as ddb, MotoServer() as moto, tempfile.TemporaryDirectory() as tmp:
         create_tables(ddb.endpoint_url, load_template(ROOT / "template.yaml").tables)
-        setup = Setup(ddb.endpoint_url, Path(tmp))
+        setup = Setup(ddb.endpoint_url, Path(tmp), kms_endpoint=moto.endpoint_url)
         report(setup, repeats=REPEATS)
 
 

@@ -98,9 +98,11 @@ class DynamoCalls:
             self.seconds = 0.0
 
 
-def seed(client: Any, table: str, n: int) -> None:
-    """``n`` open rounds, overdue: even ones won automatic cash-outs (1.50x, crash at 3.00x), odd ones crashed."""
-    from croupier.rgs.store import ROUND_SK, due_shard, round_pk
+def seed(client: Any, table: str, n: int, sealer: Any) -> None:
+    """``n`` open rounds, overdue: even ones won automatic cash-outs (1.50x, crash at 3.00x), odd ones crashed;
+    their seed and crash point sealed as the bet seals them (``sealer``: one environment's, so the sweeper opens
+    them without a KMS call per round, as a warm one does)."""
+    from croupier.rgs.store import ROUND_SK, SEALED_FIELDS, due_shard, round_pk, round_place, sealed_part
 
     def item(i: int) -> dict[str, Any]:
         round_id = "r_" + uuid.uuid4().hex
@@ -122,10 +124,13 @@ def seed(client: Any, table: str, n: int) -> None:
             "max_win_multiplier": 10_000,
             "created_at_ms": NOW_MS - 600_000,
         }
+        sealed = sealer.seal(json.dumps(sealed_part(data), sort_keys=True), round_place(round_id))
+        public = {name: value for name, value in data.items() if name not in SEALED_FIELDS}
         return {
             "pk": {"S": round_pk(round_id)},
             "sk": {"S": ROUND_SK},
-            "round": {"S": json.dumps(data, sort_keys=True)},
+            "round": {"S": json.dumps(public, sort_keys=True)},
+            "sealed": {"S": sealed},
             "status": {"S": "open"},
             "started_at_ms": {"S": json.dumps(NOW_MS - 600_000)},
             "bet_balance_minor": {"S": "99000"},
@@ -202,27 +207,39 @@ def main(rounds: int = ROUNDS, sequential_rounds: int = SEQUENTIAL_ROUNDS, profi
     os.environ.update({"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"})
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     from croupier_local.dynamodb import create_tables, local_dynamodb
+    from croupier_local.moto_server import MotoServer
     from croupier_local.template import load_template
 
-    with local_dynamodb(ROOT) as ddb:
+    with local_dynamodb(ROOT) as ddb, MotoServer() as moto:
         (spec,) = [t for t in load_template(ROOT / "template.yaml").tables if t.logical_id == "RgsTable"]
         table = f"RgsSweepBench{uuid.uuid4().hex[:8]}"
         create_tables(
             ddb.endpoint_url,
             [replace(spec, logical_id=table, create_kwargs={**spec.create_kwargs, "TableName": table})],
         )
-        report(ddb.endpoint_url, ddb.pid, table, rounds, sequential_rounds, profiled, WARMUP_ROUNDS)
+        report(ddb.endpoint_url, ddb.pid, table, rounds, sequential_rounds, profiled, WARMUP_ROUNDS, moto.endpoint_url)
 
 
 def report(
-    endpoint: str, pid: int | None, table: str, rounds: int, sequential_rounds: int, profiled: int, warmup: int
+    endpoint: str,
+    pid: int | None,
+    table: str,
+    rounds: int,
+    sequential_rounds: int,
+    profiled: int,
+    warmup: int,
+    kms_endpoint: str,
 ) -> None:
+    """``kms_endpoint``: a moto server whose KMS seals the rounds' seeds."""
     import boto3
     from botocore.config import Config
 
     from croupier.aws import CLIENT_CONFIG
     from croupier.rgs.rounds import SWEEP_WORKERS, Game
+    from croupier.rgs.sealing import Sealer
     from croupier.rgs.store import RgsStore
+    from croupier_local.aws_services import client as aws_client
+    from croupier_local.aws_services import create_seed_key
 
     # the layer's client settings (pool, no retries), but a 10 s read timeout: DynamoDB Local on a busy
     # two-core machine can take longer than the 1 s AWS answers in, and a timeout would fail the round
@@ -237,17 +254,18 @@ def report(
     )
     calls = DynamoCalls(client)
     wallet = FastWallet()
-    game = Game(
-        RgsStore(table, lambda: client), lambda _: None, lambda _: wallet, _NoRetries(), clock_ms=lambda: NOW_MS
-    )
+    kms = aws_client("kms", kms_endpoint)
+    sealer = Sealer(lambda: kms, create_seed_key(kms_endpoint))
+    store = RgsStore(table, lambda: client, sealer=sealer)
+    game = Game(store, lambda _: None, lambda _: wallet, _NoRetries(), clock_ms=lambda: NOW_MS)
 
-    seed(client, table, warmup)
+    seed(client, table, warmup, sealer)
     run(game, calls, SWEEP_WORKERS, warmup, pid)
-    seed(client, table, sequential_rounds)
+    seed(client, table, sequential_rounds, sealer)
     one = run(game, calls, 1, sequential_rounds, pid)
-    seed(client, table, rounds)
+    seed(client, table, rounds, sealer)
     many = run(game, calls, SWEEP_WORKERS, rounds, pid)
-    seed(client, table, profiled)
+    seed(client, table, profiled, sealer)
     shares = profile_by_package(game, profiled)
     left = len(game.store.due_rounds(NOW_MS, rounds))
 

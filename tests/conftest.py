@@ -13,6 +13,9 @@ import pytest
 from hypothesis import settings
 
 from croupier import aws, cli
+from croupier.rgs.sealing import Sealer
+from croupier_local.aws_services import client as aws_client
+from croupier_local.aws_services import create_seed_key
 from croupier_local.dynamodb import LocalDynamoDB, create_tables, local_dynamodb
 from croupier_local.moto_server import MotoServer
 from croupier_local.server import LocalStack
@@ -55,11 +58,17 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @pytest.fixture(scope="session")
-def local_stack(dynamodb_local: LocalDynamoDB, moto_server: MotoServer) -> Iterator[LocalStack]:
+def local_stack(dynamodb_local: LocalDynamoDB, moto_server: MotoServer, rgs_seed_key: str) -> Iterator[LocalStack]:
     """Every route of template.yaml served in-process on loopback, on the session's DynamoDB Local, its secrets
-    in Secrets Manager and its queues in SQS (the session's moto server), seeded with the dev-only secrets."""
+    in Secrets Manager and its queues in SQS (the session's moto server), seeded with the dev-only secrets; its
+    seeds sealed with the session's seed key (the rounds the integration tests leave in RgsTable too: its
+    sweeper opens them)."""
     with LocalStack(
-        REPO_ROOT, port=0, dynamodb_endpoint=dynamodb_local.endpoint_url, aws_endpoint=moto_server.endpoint_url
+        REPO_ROOT,
+        port=0,
+        dynamodb_endpoint=dynamodb_local.endpoint_url,
+        aws_endpoint=moto_server.endpoint_url,
+        seed_key_id=rgs_seed_key,
     ) as stack:
         yield stack
 
@@ -99,3 +108,15 @@ def _no_real_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         if name not in os.environ:
             monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def rgs_seed_key(moto_server: MotoServer) -> str:
+    """A KMS key on the session's moto server for the RGS's sealed seeds (as the local stack creates one)."""
+    return create_seed_key(moto_server.endpoint_url)
+
+
+@pytest.fixture
+def rgs_sealer(moto_server: MotoServer, rgs_seed_key: str) -> Sealer:
+    """A sealer of the test's own (an execution environment's: its own data key and cache) on moto's KMS."""
+    return Sealer(lambda: aws_client("kms", moto_server.endpoint_url), rgs_seed_key)

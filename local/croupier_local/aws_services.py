@@ -1,10 +1,12 @@
-"""The AWS services DynamoDB Local does not cover, emulated by moto's server: Secrets Manager and SQS.
+"""The AWS services DynamoDB Local does not cover, emulated by moto's server: Secrets Manager, SQS and KMS.
 
 The functions reach them through the ordinary SDK calls, with the endpoint from the SDK's own settings
-(``AWS_ENDPOINT_URL_SECRETS_MANAGER``, ``AWS_ENDPOINT_URL_SQS``), so the local stack runs the code AWS runs:
+(``AWS_ENDPOINT_URL_SECRETS_MANAGER``, ``AWS_ENDPOINT_URL_SQS``, ``AWS_ENDPOINT_URL_KMS``), so the local stack
+runs the code AWS runs:
 
 - :func:`seed_secrets` writes the dev-only secrets into Secrets Manager under ``SECRETS_PREFIX`` at start;
 - :func:`create_queues` creates the template's queues (attributes and redrive policy included);
+- :func:`create_seed_key` creates the KMS key that seals the RGS's seeds (the template's ``SeedKey``);
 - :class:`SqsEventSource` does what Lambda's event source mapping does with a queue: long-polls it, hands the
   function batches of up to ``BatchSize`` records, deletes what succeeded, and leaves a failed record to
   come back after its visibility timeout (SQS itself moves it to the dead-letter queue after
@@ -34,7 +36,7 @@ from croupier_local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION, QueueSpec, S
 logger = logging.getLogger(__name__)
 
 
-ENDPOINT_ENV = ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SQS")
+ENDPOINT_ENV = ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_KMS")
 """The SDK's per-service endpoint variables that point the functions (in process or in a Lambda container) at
 moto's server."""
 DEFAULT_SECRETS_PREFIX = "croupier/dev/"
@@ -45,6 +47,19 @@ def client(service: str, endpoint_url: str, *, region: str = LOCAL_REGION) -> An
     """A boto3 client of the local stack's own (dev-only credentials), for seeding and polling (a long poll
     waits up to 20 s, hence the read timeout)."""
     return local_client(service, endpoint_url, POLLING_CONFIG, region=region)
+
+
+# --- KMS ---------------------------------------------------------------------------------------------------
+
+SEED_KEY = "SeedKey"
+"""The template's KMS key that seals the RGS's seeds (its ``Ref``, the key id, is ``RGS_SEED_KEY_ID``)."""
+
+
+def create_seed_key(endpoint_url: str) -> str:
+    """A new symmetric KMS key on moto's server, for the RGS's sealed seeds: its id."""
+    kms = client("kms", endpoint_url)
+    key_id: str = kms.create_key(Description="croupier local: the RGS's sealed seeds")["KeyMetadata"]["KeyId"]
+    return key_id
 
 
 # --- Secrets Manager ---------------------------------------------------------------------------------------

@@ -37,8 +37,10 @@ from typing import Any
 from croupier.secrets import SecretStore
 from croupier_local.aws_services import (
     ENDPOINT_ENV,
+    SEED_KEY,
     LocalQueue,
     create_queues,
+    create_seed_key,
     read_secrets_file,
     secret_store,
     secrets_prefix,
@@ -67,7 +69,8 @@ class SamLocalError(RuntimeError):
 def read_template(repo_root: Path) -> Template:
     """The template with every queue's ``Ref`` resolvable (to its name), so its variables count as declared."""
     draft = load_draft_template(repo_root / "template.yaml")
-    return load_template(repo_root / "template.yaml", physical_ids={q.logical_id: q.queue_name for q in draft.queues})
+    named = {q.logical_id: q.queue_name for q in draft.queues}
+    return load_template(repo_root / "template.yaml", physical_ids={**named, SEED_KEY: SEED_KEY})
 
 
 def bridge_address() -> str:
@@ -95,6 +98,7 @@ class Backends:
     dynamodb: DynamoDBLocal | None = None
     moto: MotoServer | None = None
     queues: dict[str, LocalQueue] = field(default_factory=dict)
+    seed_key_id: str = ""
 
     def start(self) -> Backends:
         self.dynamodb = DynamoDBLocal(self.repo_root).start()  # DynamoDB Local listens on every interface
@@ -104,6 +108,7 @@ class Backends:
             self.moto.endpoint_url, secrets_prefix(self.template), read_secrets_file(self.repo_root / DEV_SECRETS_FILE)
         )
         self.queues = create_queues(self.moto.endpoint_url, self.template.queues)
+        self.seed_key_id = create_seed_key(self.moto.endpoint_url)
         return self
 
     def stop(self) -> None:
@@ -123,6 +128,7 @@ class Backends:
         retry = self.queues.get("WalletRetryQueue")
         if retry is not None:
             env["RETRY_QUEUE_URL"] = re.sub(r"^http://[^/]+", aws, retry.url)
+        env["RGS_SEED_KEY_ID"] = self.seed_key_id  # the key created on moto's server (its KMS too)
         return env
 
     def secret_store(self) -> SecretStore:

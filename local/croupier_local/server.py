@@ -60,9 +60,11 @@ from croupier_local.apigw import (
 )
 from croupier_local.aws_services import (
     ENDPOINT_ENV,
+    SEED_KEY,
     LocalQueue,
     SqsEventSource,
     create_queues,
+    create_seed_key,
     read_secrets_file,
     secret_store,
     secrets_prefix,
@@ -308,6 +310,7 @@ class LocalStack:
         aws_endpoint: str | None = None,
         aws_host: str = DEFAULT_HOST,
         run_event_sources: bool = False,
+        seed_key_id: str | None = None,
     ) -> None:
         self.repo_root = Path(repo_root).resolve()
         self.host = host
@@ -335,6 +338,8 @@ class LocalStack:
         self.moto: MotoServer | None = None
         self._aws_endpoint: str | None = None
         self.queues: dict[str, LocalQueue] = {}
+        self._given_seed_key_id = seed_key_id
+        self.seed_key_id = ""  # the KMS key sealing the RGS's seeds: given (on aws_endpoint's KMS), or created at start
         self.run_event_sources = run_event_sources
         self.event_sources: list[SqsEventSource] = []
         self.stream_sources: list[StreamEventSource] = []
@@ -359,7 +364,11 @@ class LocalStack:
         self._server = _Server((self.host, self.requested_port), self)  # bind first: a taken port fails fast
         self._start_aws_services(draft)
         template = load_template(
-            self.template_path, physical_ids={logical_id: queue.url for logical_id, queue in self.queues.items()}
+            self.template_path,
+            physical_ids={
+                **{logical_id: queue.url for logical_id, queue in self.queues.items()},
+                SEED_KEY: self.seed_key_id,
+            },
         )
         environment = template.merged_environment()
         self.template = template
@@ -423,6 +432,7 @@ class LocalStack:
         if dev_secrets.is_file():  # a template of the tests' own may come without secrets
             seed_secrets(self._aws_endpoint, secrets_prefix(template), read_secrets_file(dev_secrets))
         self.queues = create_queues(self._aws_endpoint, template.queues)
+        self.seed_key_id = self._given_seed_key_id or create_seed_key(self._aws_endpoint)
 
     def _run_schedules(self) -> None:
         """Invoke each ``rate(...)`` function on its period (or every ``schedule_seconds``), as EventBridge would:

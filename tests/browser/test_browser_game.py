@@ -20,10 +20,10 @@ import pytest
 
 from croupier import fairness
 from croupier.rgs.credentials import new_server_seed, token_hash
-from croupier.rgs.store import RgsStore
 from croupier_local import demo
 from croupier_local.server import LocalStack
 from tests.support.browser import BROWSER, Screenshots
+from tests.support.rgs_http import stack_store
 
 pytestmark = BROWSER
 
@@ -226,7 +226,7 @@ def test_an_unknown_session_is_named(local_stack: LocalStack, page: Any, shot: S
     assert "No game session" in page.locator("#message").inner_text()
 
 
-def test_an_expired_session_is_named(local_stack: LocalStack, real_client: Any, page: Any, shot: Screenshots) -> None:
+def test_an_expired_session_is_named(local_stack: LocalStack, page: Any, shot: Screenshots) -> None:
     game = demo.run(local_stack.base_url, local_stack.secret_store)
     token = "expired-" + game.session_id
     expired = int(time.time()) - 60
@@ -240,7 +240,7 @@ def test_an_expired_session_is_named(local_stack: LocalStack, real_client: Any, 
         "nonce": 0,
     }
     seed = new_server_seed()
-    RgsStore("RgsTable", lambda: real_client).create_session(
+    stack_store(local_stack).create_session(
         token_hash(token), session, expired, next_seed=seed, next_seed_hash=fairness.seed_hash(seed)
     )
     page.goto(f"{local_stack.base_url}/play?session={token}")

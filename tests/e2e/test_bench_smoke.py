@@ -10,6 +10,7 @@ import pytest
 
 from bench import coldstart, settlement, stack, sweeper
 from croupier_local.dynamodb import LocalDynamoDB, create_tables
+from croupier_local.moto_server import MotoServer
 from croupier_local.server import LocalStack
 from croupier_local.template import load_template
 
@@ -37,7 +38,11 @@ def test_the_stack_report_runs_and_counts_dynamodb_work(
 
 
 def test_the_settlement_bench_runs_with_its_baselines(
-    dynamodb_local: LocalDynamoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    dynamodb_local: LocalDynamoDB,
+    moto_server: MotoServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(settlement, "ROUNDS_PER_PLAYER", 1)
     # a table of its own: the bare rounds it writes must not reach the session's RgsTable, its stream and
@@ -48,14 +53,15 @@ def test_the_settlement_bench_runs_with_its_baselines(
         dynamodb_local.endpoint_url,
         [dataclasses.replace(spec, logical_id=table, create_kwargs={**spec.create_kwargs, "TableName": table})],
     )
-    figures = settlement.report(settlement.Setup(dynamodb_local.endpoint_url, tmp_path, table), repeats=1)
+    setup = settlement.Setup(dynamodb_local.endpoint_url, tmp_path, table, kms_endpoint=moto_server.endpoint_url)
+    figures = settlement.report(setup, repeats=1)
 
     assert set(figures) == {"cash_outs_per_second", "bare_writes_per_second", "old_transactions_per_second"}
     assert "ratio" in capsys.readouterr().out
 
 
 def test_the_sweeper_report_sweeps_every_seeded_round(
-    dynamodb_local: LocalDynamoDB, capsys: pytest.CaptureFixture[str]
+    dynamodb_local: LocalDynamoDB, moto_server: MotoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (spec,) = [t for t in load_template(Path(sweeper.ROOT) / "template.yaml").tables if t.logical_id == "RgsTable"]
     table = f"RgsSweepSmoke{uuid.uuid4().hex[:8]}"
@@ -64,7 +70,7 @@ def test_the_sweeper_report_sweeps_every_seeded_round(
         [dataclasses.replace(spec, logical_id=table, create_kwargs={**spec.create_kwargs, "TableName": table})],
     )
 
-    sweeper.report(dynamodb_local.endpoint_url, dynamodb_local.pid, table, 40, 10, 6, 4)
+    sweeper.report(dynamodb_local.endpoint_url, dynamodb_local.pid, table, 40, 10, 6, 4, moto_server.endpoint_url)
 
     out = capsys.readouterr().out
     assert "left due: 0" in out

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from croupier import aws, fairness
+from croupier import fairness
 from croupier.rgs.game import payout_minor, time_to_reach
 from croupier_local.server import LocalStack
-from tests.support.rgs_http import Player, RgsOperator, admin
+from tests.support.rgs_http import Player, RgsOperator, admin, crash_point
 
 pytestmark = pytest.mark.e2e
 VERIFY_ROUND = Path(__file__).resolve().parents[2] / "tools" / "verify_round.py"
@@ -39,14 +39,6 @@ def funded_player(stack: LocalStack, amount: str) -> str:
     deposit = {"currency": "USD", "amount": amount, "reference": f"dep-{player_id}"}
     assert admin(stack, "POST", f"/admin/players/{player_id}/deposits", deposit).status == 201
     return player_id
-
-
-def crash_point(stack: LocalStack, round_id: str) -> int:
-    """The round's crash point, read behind the server's back (the test's privilege, never the player's)."""
-    item = aws.dynamodb().get_item(
-        TableName="RgsTable", Key={"pk": {"S": f"ROUND#{round_id}"}, "sk": {"S": "ROUND"}}, ConsistentRead=True
-    )["Item"]
-    return int(json.loads(item["round"]["S"])["crash_cents"])
 
 
 def play_until_a_win(player: Player, stack: LocalStack, bet_minor: int) -> tuple[dict[str, Any], dict[str, Any], int]:

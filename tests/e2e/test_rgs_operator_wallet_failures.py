@@ -20,7 +20,7 @@ from croupier import aws
 from croupier.rgs.game import time_to_reach
 from croupier_local.server import LocalStack
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
-from tests.support.rgs_http import Player, RgsOperator
+from tests.support.rgs_http import Player, RgsOperator, crash_point
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ class Setup:
         return item["status"]["S"], json.loads(item["round"]["S"])
 
     def crash(self, round_id: str) -> int:
-        return int(self.stored(round_id)[1]["crash_cents"])
+        return crash_point(self.stack, round_id)
 
     def winning_bet(self, amount: int = 1_000) -> dict[str, Any]:
         """A bet whose round crashes at 1.20x or later (others are let crash), then cashed out at ~1.02x by

@@ -29,7 +29,7 @@ from croupier_local.aws_services import LocalQueue, client, sqs_event
 from croupier_local.server import LocalStack
 from croupier_local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
-from tests.support.rgs_http import Player, RgsOperator
+from tests.support.rgs_http import Player, RgsOperator, crash_point
 
 QUEUE = "WalletRetryQueue"
 WORKER = "RgsWalletRetryFunction"
@@ -180,12 +180,7 @@ def failing_win(local_stack: LocalStack) -> Iterator[FailingWin]:
         player = operator.launch(player_id)
         for _ in range(30):
             bet = player.bet(1_000).json()
-            item = aws.dynamodb().get_item(
-                TableName="RgsTable",
-                Key={"pk": {"S": f"ROUND#{bet['round_id']}"}, "sk": {"S": "ROUND"}},
-                ConsistentRead=True,
-            )["Item"]
-            crash = int(json.loads(item["round"]["S"])["crash_cents"])
+            crash = crash_point(local_stack, bet["round_id"])
             if crash >= 120:
                 time.sleep(max(0, bet["started_at_ms"] + time_to_reach(102) - int(time.time() * 1000)) / 1000)
                 break

@@ -16,6 +16,7 @@ from croupier.clients.operator_wallet import DEFAULT_TIMEOUT_SECONDS, OperatorWa
 from croupier.errors import CroupierError
 from croupier.rgs.retries import process_batch
 from croupier.rgs.rounds import ANSWER_MARGIN_MS, BACKSTOP_MS, Budget, Game
+from croupier.rgs.sealing import Sealer
 from tests.support.rgs_game import World
 
 FUNCTION_TIMEOUT_S = 4.0  # a short function, so that the test waits seconds rather than the real 10
@@ -33,8 +34,8 @@ class Context:
 
 
 @pytest.fixture
-def world(real_client: Any, tmp_path: Path) -> Iterator[World]:
-    created = World(real_client, tmp_path)
+def world(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> Iterator[World]:
+    created = World(real_client, tmp_path, sealer=rgs_sealer)
     # the operator's wallet as deployed: its own 5 s timeout, not the World's short one
     created.game = Game(
         created.store,

@@ -14,13 +14,14 @@ import pytest
 from croupier import fairness
 from croupier.errors import CroupierError
 from croupier.rgs.credentials import token_hash
+from croupier.rgs.sealing import Sealer
 from croupier.rgs.store import SESSION_SK, session_pk
 from tests.support.rgs_game import World, bet, cash_out
 
 
 @pytest.fixture
-def world(real_client: Any, tmp_path: Path) -> Any:
-    created = World(real_client, tmp_path)
+def world(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> Any:
+    created = World(real_client, tmp_path, sealer=rgs_sealer)
     yield created
     created.wallet.stop()
 

@@ -17,6 +17,7 @@ import pytest
 from croupier import money
 from croupier.errors import CroupierError
 from croupier.rgs.game import payout_minor
+from croupier.rgs.sealing import Sealer
 from croupier.signing import Headers, RawRequest, rgs
 from croupier_local.server import LocalStack
 from tests.support.rgs_game import World, bet, cash_out, winning_round
@@ -28,8 +29,8 @@ LIMITS = {"min_bet_minor": 100, "max_bet_minor": 5_000, "max_payout_minor": 50_0
 
 
 @pytest.fixture
-def world(real_client: Any, tmp_path: Path) -> Iterator[World]:
-    created = World(real_client, tmp_path)
+def world(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> Iterator[World]:
+    created = World(real_client, tmp_path, sealer=rgs_sealer)
     yield created
     created.wallet.stop()
 

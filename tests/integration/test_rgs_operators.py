@@ -14,6 +14,7 @@ import pytest
 from croupier.errors import CroupierError
 from croupier.rgs.credentials import token_hash
 from croupier.rgs.operators import Operators, UnknownOperator
+from croupier.rgs.sealing import Sealer
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore
 from croupier.secrets import FileSecretStore
@@ -35,10 +36,10 @@ World = tuple[Operators, Sessions, FileSecretStore, Clock]
 
 
 @pytest.fixture
-def world(real_client: Any, tmp_path: Path) -> World:
+def world(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> World:
     clock = Clock()
     secrets = FileSecretStore(tmp_path / "secrets.json")
-    store = RgsStore("RgsTable", lambda: real_client)
+    store = RgsStore("RgsTable", lambda: real_client, sealer=rgs_sealer)
     operators = Operators(store, secrets, clock=clock, cache_seconds=0)
     return operators, Sessions(store, operators, clock=clock), secrets, clock
 

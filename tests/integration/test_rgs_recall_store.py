@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from croupier.rgs.attempts import StoreBusy
+from croupier.rgs.sealing import Sealer
 from croupier.rgs.store import RoundKey
 from tests.support.faults import FaultyClient, throttled
 from tests.support.rgs_game import World, bet
@@ -21,9 +22,9 @@ PLAYER = "recall-store-player"
 
 
 @pytest.fixture
-def world(real_client: Any, tmp_path: Path) -> Iterator[tuple[World, FaultyClient]]:
+def world(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> Iterator[tuple[World, FaultyClient]]:
     client = FaultyClient(real_client)
-    created = World(client, tmp_path)
+    created = World(client, tmp_path, sealer=rgs_sealer)
     created.store.attempts.sleep = lambda _: None  # the pauses are not what is tested here
     yield created, client
     created.wallet.stop()

@@ -27,6 +27,7 @@ from croupier.rgs import reports
 from croupier.rgs.game import manual_cash_out, payout_minor, time_to_reach
 from croupier.rgs.revenue import aggregate
 from croupier.rgs.rounds import day_of
+from croupier.rgs.sealing import Sealer
 from croupier_local.dynamodb import LocalDynamoDB, create_tables
 from croupier_local.streams import StreamEventSource
 from croupier_local.template import load_template
@@ -85,8 +86,9 @@ class FirstAttemptsFail:
 
 
 @pytest.fixture
-def world(real_client: Any, tmp_path: Path) -> Any:
-    created = World(FaultyClient(real_client), tmp_path, wallet_timeout=5.0)  # 12 players at once on 2 busy cores
+def world(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> Any:
+    # 12 players at once on 2 busy cores
+    created = World(FaultyClient(real_client), tmp_path, wallet_timeout=5.0, sealer=rgs_sealer)
     created.store.attempts.sleep = lambda seconds: threading.Event().wait(seconds / 10)  # jitter, shortened
     yield created
     created.wallet.stop()

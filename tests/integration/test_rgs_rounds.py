@@ -16,12 +16,13 @@ from croupier.errors import CroupierError
 from croupier.rgs import reports
 from croupier.rgs.game import payout_minor, time_to_reach
 from croupier.rgs.rounds import Game, day_of
+from croupier.rgs.sealing import Sealer
 from tests.support.rgs_game import World, bet, cash_out, crash_of, winning_round
 
 
 @pytest.fixture
-def world(real_client: Any, tmp_path: Path) -> Any:
-    created = World(real_client, tmp_path)
+def world(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> Any:
+    created = World(real_client, tmp_path, sealer=rgs_sealer)
     yield created
     created.wallet.stop()
 

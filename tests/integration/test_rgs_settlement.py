@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from croupier.rgs.game import payout_minor, time_to_reach
+from croupier.rgs.sealing import Sealer
 from tests.support.faults import FaultyClient, conflicted, throttled
 from tests.support.rgs_game import World, cash_out, crash_of, winning_round
 
@@ -55,9 +56,9 @@ def first_settlement_fails(how: str) -> Callable[[Callable[..., Any], dict[str, 
 
 
 @pytest.fixture
-def faulty(real_client: Any, tmp_path: Path) -> Any:
+def faulty(real_client: Any, tmp_path: Path, rgs_sealer: Sealer) -> Any:
     client = FaultyClient(real_client)
-    world = World(client, tmp_path)
+    world = World(client, tmp_path, sealer=rgs_sealer)
     attempts = getattr(world.store, "attempts", None)
     if attempts is not None:
         attempts.sleep = lambda _: None  # the pauses are not what is tested here

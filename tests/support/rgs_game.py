@@ -3,7 +3,11 @@ retry queue: what the RGS round tests and the sweeper tests play with."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,10 +17,12 @@ from croupier.rgs.game import time_to_reach
 from croupier.rgs.operators import Operators
 from croupier.rgs.revenue import aggregate
 from croupier.rgs.rounds import Game
+from croupier.rgs.sealing import Sealer
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore, revenue_rows
 from croupier.secrets import FileSecretStore
 from croupier.signing import RawRequest, rgs
+from croupier_local.dynamodb import create_tables
 from croupier_local.streams import StreamEventSource
 from croupier_local.template import load_template
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
@@ -41,10 +47,18 @@ class Retries:
 
 
 class World:
-    def __init__(self, client: Any, tmp_path: Path, table: str = "RgsTable", *, wallet_timeout: float = 0.5) -> None:
+    def __init__(
+        self,
+        client: Any,
+        tmp_path: Path,
+        table: str = "RgsTable",
+        *,
+        wallet_timeout: float = 0.5,
+        sealer: Sealer,
+    ) -> None:
         self.clock = Clock()
         self.table = table
-        self.store = RgsStore(table, lambda: client)
+        self.store = RgsStore(table, lambda: client, sealer=sealer)
         self.operators = Operators(self.store, FileSecretStore(tmp_path / "s.json"), clock=self.clock.seconds)
         self.sessions = Sessions(self.store, self.operators, clock=self.clock.seconds)
         self.wallet = FakeOperatorWallet().start()
@@ -111,6 +125,24 @@ class World:
         return {name: sum(row[name] for row in rows) for name in ("bets_minor", "wins_minor", "rounds")}
 
 
+@contextmanager
+def world_of_its_own(endpoint_url: str, client: Any, tmp_path: Path, sealer: Sealer, prefix: str) -> Iterator[World]:
+    """A world on a table of its own (the template's RgsTable under another name), deleted after: for tests
+    that read the whole table or index, where other tests leave rounds behind on purpose."""
+    (spec,) = [t for t in load_template(REPO_ROOT / "template.yaml").tables if t.logical_id == "RgsTable"]
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    create_tables(
+        endpoint_url,
+        [dataclasses.replace(spec, logical_id=name, create_kwargs={**spec.create_kwargs, "TableName": name})],
+    )
+    created = World(client, tmp_path, table=name, sealer=sealer)
+    try:
+        yield created
+    finally:
+        created.wallet.stop()
+        client.delete_table(TableName=name)
+
+
 def bet(world: World, token: str, amount: int = 1_000, **extra: Any) -> dict[str, Any]:
     return world.game.bet(token, json.dumps({"amount_minor": amount, **extra}).encode())
 
@@ -120,9 +152,10 @@ def cash_out(world: World, token: str, round_id: str) -> dict[str, Any]:
 
 
 def crash_of(world: World, round_id: str) -> int:
+    """The round's crash point (opened with the world's sealer while the round is open)."""
     stored = world.store.read_round(round_id)
     assert stored is not None
-    return int(stored.data["crash_cents"])
+    return int(world.store.opened(stored).data["crash_cents"])
 
 
 def winning_round(world: World, token: str, amount: int = 1_000) -> dict[str, Any]:

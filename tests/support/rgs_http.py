@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from croupier import aws
+from croupier.rgs.sealing import Sealer
+from croupier.rgs.store import RgsStore
 from croupier.signing import rgs
 from croupier_local.demo import accept_own_wallet_calls
+from croupier_local.server import LocalStack
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
 from tests.support.targets import ApiTarget
 
@@ -127,3 +131,17 @@ class Player:
 
     def state(self) -> Answer:
         return self._call("GET", "/rgs/play/state")
+
+
+def stack_store(stack: LocalStack) -> RgsStore:
+    """The local stack's RgsTable through the functions' own clients, with a sealer on the stack's seed key:
+    the tests' privilege (an RGS function's), never the player's nor a mere reader's of the table."""
+    return RgsStore("RgsTable", aws.dynamodb, sealer=Sealer(aws.kms, stack.seed_key_id))
+
+
+def crash_point(stack: LocalStack, round_id: str) -> int:
+    """The round's crash point, read behind the server's back and opened with the stack's key."""
+    store = stack_store(stack)
+    stored = store.read_round(round_id)
+    assert stored is not None
+    return int(store.opened(stored).data["crash_cents"])

@@ -40,6 +40,8 @@ RUBY_ALLOW, SPORTSBOOK_ALLOW, RGS_WALLET_ALLOW = (  # the optional source-IP all
     "secret:rgs-wallet/allowlist-*",
 )
 
+SEED_KEY, SEAL, OPEN = "SeedKey", "kms:GenerateDataKey", "kms:Decrypt"  # the RGS's sealed seeds
+
 MOVE = {W: {GET, PUT, UPDATE}}
 
 # function -> resource -> actions: every inline permission of every function, reviewed.
@@ -62,7 +64,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "RgsAdminRotateKeyFunction": {R: {GET, PUT}, RGS_OPERATORS: {READ_SECRET, "secretsmanager:PutSecretValue"}},
     "RgsAdminUpdateOperatorFunction": {R: {GET, PUT}},  # the operator's settings only: no secret
-    "RgsPublicLaunchFunction": {R: {GET, PUT}, RGS_OPERATORS: {READ_SECRET}},
+    "RgsPublicLaunchFunction": {R: {GET, PUT}, RGS_OPERATORS: {READ_SECRET}, SEED_KEY: {SEAL}},  # the first seed
     "RgsPublicRoundFunction": {R: {GET}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicRevenueFunction": {R: {GET, QUERY}, RGS_OPERATORS: {READ_SECRET}},
     "RgsPublicEndSessionFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}},
@@ -71,13 +73,24 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         f"{R}/index/player": {QUERY},
         RGS_OPERATORS: {READ_SECRET},
     },
-    "RgsPlayBetFunction": {R: {GET, PUT, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {SEND}},
-    "RgsPlayCashoutFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {SEND}},
+    "RgsPlayBetFunction": {
+        R: {GET, PUT, UPDATE},
+        RGS_OPERATORS: {READ_SECRET},
+        QUEUE: {SEND},
+        SEED_KEY: {SEAL, OPEN},  # takes the committed seed, seals the next and the round's
+    },
+    "RgsPlayCashoutFunction": {
+        R: {GET, UPDATE},
+        RGS_OPERATORS: {READ_SECRET},
+        QUEUE: {SEND},
+        SEED_KEY: {SEAL, OPEN},  # opens the crash point; seals a first commitment for a session of before
+    },
     "RgsPlayStateFunction": {
         R: {GET, UPDATE},
         f"{R}/index/gsi1": {QUERY},
         RGS_OPERATORS: {READ_SECRET},
         QUEUE: {SEND},
+        SEED_KEY: {SEAL, OPEN},  # settles crashed rounds; seals a first commitment for a session of before
     },
     "RgsWalletRetryFunction": {R: {GET, UPDATE}, RGS_OPERATORS: {READ_SECRET}, QUEUE: {"sqs:ChangeMessageVisibility"}},
     "RgsRevenueFunction": {R: {PUT, UPDATE}},  # markers and counters, in one transaction; no secret, no queue
@@ -86,6 +99,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         f"{R}/index/due": {QUERY},
         RGS_OPERATORS: {READ_SECRET},
         QUEUE: {SEND},
+        SEED_KEY: {OPEN},  # opens crash points to settle; never seals
     },
     "RgsPlayPageFunction": {R: {GET}},  # static pages; the session's operator for frame-ancestors; no secret
     "AdminCreatePlayerFunction": {W: {PUT}},
@@ -206,6 +220,24 @@ def test_no_inline_statement_allows_everything_or_denies_by_exception(function: 
 @pytest.mark.parametrize("function", sorted(EXPECTED))
 def test_managed_policies_are_only_the_ones_aws_requires(function: str) -> None:
     assert set(roles()[function].get("ManagedPolicyArns", [])) == MANAGED[function]
+
+
+def test_only_the_sealing_functions_may_use_the_seed_key_and_the_account_only_administers_it() -> None:
+    """The key policy lets use the key (only with the seeds' encryption context) exactly the roles of the
+    functions granted it above, and the account administer it without using it; rotation is on."""
+    key = sam_template()["Resources"][SEED_KEY]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    admin, use = key["KeyPolicy"]["Statement"]
+    assert not any(
+        action.startswith(("kms:Decrypt", "kms:Encrypt", "kms:Generate", "kms:ReEncrypt", "kms:*"))
+        for action in admin["Action"]
+    )
+    assert "Condition" not in admin
+    assert set(use["Action"]) == {SEAL, OPEN}
+    assert use["Condition"]["StringEquals"] == {"kms:EncryptionContext:croupier": "rgs-seeds"}
+    patterns = use["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    named = {re.search(r"\$\{AWS::StackName\}-(\w+)Role-\*$", pattern["Fn::Sub"]).group(1) for pattern in patterns}  # type: ignore[union-attr]
+    assert named == {function for function, grants in EXPECTED.items() if SEED_KEY in grants}
 
 
 def test_secret_wildcards_stay_under_the_stage_prefix() -> None:

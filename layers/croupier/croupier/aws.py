@@ -60,3 +60,13 @@ def secretsmanager() -> Any:
 
     with _lock:
         return boto3.session.Session().client("secretsmanager", config=SECRETS_CONFIG)
+
+
+@cache
+def kms() -> Any:
+    """KMS (AWS_ENDPOINT_URL_KMS on the local stack), for the RGS's sealed seeds: the secrets' short timeouts
+    and one retry (GenerateDataKey and Decrypt answer in milliseconds)."""
+    import boto3
+
+    with _lock:
+        return boto3.session.Session().client("kms", config=SECRETS_CONFIG)

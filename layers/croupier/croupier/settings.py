@@ -15,6 +15,8 @@ class Settings(BaseModel):
     wallet_table: str = Field(min_length=3)
     rgs_table: str = Field(default="RgsTable", min_length=3)
     secrets_prefix: str = "croupier/dev/"
+    rgs_seed_key_id: str = ""
+    """The KMS key that seals the RGS's seeds (``croupier.rgs.sealing``); only the functions that seal have it."""
 
 
 @cache
@@ -24,4 +26,5 @@ def settings() -> Settings:
         wallet_table=os.environ.get("WALLET_TABLE", ""),
         rgs_table=os.environ.get("RGS_TABLE", "RgsTable"),
         secrets_prefix=os.environ.get("SECRETS_PREFIX", "croupier/dev/"),
+        rgs_seed_key_id=os.environ.get("RGS_SEED_KEY_ID", ""),
     )

@@ -3,17 +3,20 @@
 - operator: ``OPERATOR#<id>`` / ``PROFILE``: settings and public key ids with their retirement times
   (never a secret).
 - session: ``SESSION#<sha256(token)>`` / ``SESSION``: operator, player, currency, expiry (TTL
-  ``expires_at_epoch``), the round ``nonce``, the committed server seed of its next round (``next_seed``) and
-  its SHA-256 (``next_seed_hash``, what the player sees before betting), the seed its last bet took
-  (``last_seed``, for a retry whose answer was lost), the bet-rate counter (``bet_second``,
-  ``bets_in_second``) and, once the operator ended it, ``ended_at``; ``SESSIONID#<session_id>`` / ``SESSION``
-  points to it (the token's hash and the operator), written in the same transaction, so the operator can end a
-  session by its id.
-- round: ``ROUND#<round_id>`` / ``ROUND``: the round (seeds, crash point, bet), its ``status`` and
-  settlement; gsi1 lists a session's rounds in the order they were placed (by nonce); the ``player`` index
-  (keys only) lists an operator's player's rounds by creation time: ``player_pk`` =
-  ``PLAYER#<operator_id>#<operator_player_id>``, ``player_at`` = the round's ``created_at_ms``, both written
-  once, when the round is stored, and never changed (so later updates of the round write nothing to it).
+  ``expires_at_epoch``), the round ``nonce``, the committed server seed of its next round (``next_seed``,
+  sealed: below) and its SHA-256 (``next_seed_hash``, what the player sees before betting), the seed its last
+  bet took (``last_seed``, the sealed ``next_seed`` it took, for a retry whose answer was lost), the bet-rate
+  counter (``bet_second``, ``bets_in_second``) and, once the operator ended it, ``ended_at``;
+  ``SESSIONID#<session_id>`` / ``SESSION`` points to it (the token's hash and the operator), written in the
+  same transaction, so the operator can end a session by its id.
+- round: ``ROUND#<round_id>`` / ``ROUND``: the round (bet, seed hash, client seed, nonce), its ``status`` and
+  settlement; its server seed and crash point (:data:`SEALED_FIELDS`) sealed in ``sealed`` until it settles,
+  then, in the very write that settles it (or voids or refunds it), in plain text in ``revealed`` (and
+  ``sealed`` removed). Rounds stored before sealing hold both in ``round`` and are read as they are. gsi1
+  lists a session's rounds in the order they were placed (by nonce); the ``player`` index (keys only) lists
+  an operator's player's rounds by creation time: ``player_pk`` = ``PLAYER#<operator_id>#<operator_player_id>``,
+  ``player_at`` = the round's ``created_at_ms``, both written once, when the round is stored, and never
+  changed (so later updates of the round write nothing to it).
 - revenue: ``REVENUE#<operator_id>`` / ``<YYYY-MM-DD>#<currency>#<house_share>#<shard>``: ``bets_minor``,
   ``wins_minor`` and ``rounds`` of the day's settled rounds, one of :data:`REVENUE_SHARDS` counters per day,
   currency and house share, added off the player's path by the stream's aggregator
@@ -23,7 +26,14 @@
 - the sweeper's index ``due`` (sparse, keys only): a round that still needs the server to act carries
   ``due_pk`` (``DUE#<shard>``, one of :data:`DUE_SHARDS`, a hash of the round id, so no partition runs hot)
   and ``due_at`` (unix ms: when to act); every status change sets or removes them in the same write, so only
-  rounds awaiting settlement, a win or a refund are in the index.
+  rounds awaiting settlement, a win or a refund are in the index. An open round's ``due_at`` never depends on
+  its outcome (``croupier.rgs.rounds.next_check_ms``).
+
+Sealed (``croupier.rgs.sealing``: AES-256-GCM under a KMS data key, bound to its item and field): a session's
+``next_seed`` and ``last_seed`` (as ``session:<token hash>/next_seed``), an unsettled round's ``sealed``
+(``round:<id>/sealed``). Nothing of an open round's outcome is readable without ``kms:Decrypt`` on the key; a
+session or round stored before sealing keeps its plain seed until it is spent or settled (the README's
+migration note).
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from croupier.rgs.attempts import Attempts, StoreBusy
+from croupier.rgs.sealing import Sealer, is_sealed
 
 OPERATOR_SK = "PROFILE"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -64,7 +75,9 @@ DUE_SHARDS = _due_shards()
 write units a second, and ``due_at`` only grows, so DynamoDB cannot split a hot shard by its sort key. A round
 costs the index at most 6 writes of one unit (keys-only items under 1 KB): 1 when it is stored ``placing``, 2
 when it opens (``due_at`` moves: a delete and a put), 2 when it is cashed out (moves to the backstop time) and
-1 when it is paid (crashed: 1 when settled, 4 in all). The API lets at most 1,000 bets a second through
+1 when it is paid (crashed: 1 when settled, 4 in all), and 2 more for each 20 s check of the sweeper that finds
+an open round still running (its due time is blind to its outcome: ~0.4 checks per round left to the sweeper).
+The API lets at most 1,000 bets a second through
 (``WalletRouteBurstLimit`` of ``/rgs/play/bet``), 6,000 index writes a second: 32 shards take ~190 each, a
 fifth of a partition's limit (8 shards would take 750: no room for an uneven hash or a raised API limit).
 10,000 due rounds a minute are ~170 rounds, ~1,000 index writes a second: ~30 a shard. The sweeper reads all
@@ -105,11 +118,42 @@ class RoundKey:
     round_id: str
 
 
+SEALED_FIELDS = ("server_seed", "crash_cents")
+"""What of a round stays sealed until it settles."""
+
+
+def sealed_part(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a round's data that are sealed until it settles (and revealed when it does)."""
+    return {name: data[name] for name in SEALED_FIELDS}
+
+
 class RgsStore:
-    def __init__(self, table: str, client_factory: Callable[[], Any], *, attempts: Attempts | None = None) -> None:
+    def __init__(
+        self,
+        table: str,
+        client_factory: Callable[[], Any],
+        *,
+        attempts: Attempts | None = None,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.table = table
         self._client_factory = client_factory
         self.attempts = attempts or Attempts()
+        self._sealer = sealer
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals and opens seeds; a store without one (the operators' and reading tools') cannot store any."""
+        if self._sealer is None:
+            raise RuntimeError("this store has no sealer: it cannot store or open a seed")
+        return self._sealer
+
+    def _seal_seed(self, token_hash: str, seed: str) -> str:
+        return self.sealer.seal(seed, f"session:{token_hash}/next_seed")
+
+    def _open_seed(self, token_hash: str, stored: str) -> str:
+        """A session's seed as stored: sealed, or in plain text (a session committed before sealing)."""
+        return self.sealer.open(stored, f"session:{token_hash}/next_seed") if is_sealed(stored) else stored
 
     @property
     def client(self) -> Any:
@@ -173,7 +217,7 @@ class RgsStore:
                             "session": {"S": json.dumps(session, sort_keys=True)},
                             "expires_at_epoch": expiry,
                             "nonce": {"N": "0"},
-                            "next_seed": {"S": next_seed},
+                            "next_seed": {"S": self._seal_seed(token_hash, next_seed)},
                             "next_seed_hash": {"S": next_seed_hash},
                         },
                         "ConditionExpression": "attribute_not_exists(pk)",
@@ -223,7 +267,10 @@ class RgsStore:
             Key={"pk": {"S": session_pk(token_hash)}, "sk": {"S": SESSION_SK}},
             UpdateExpression="SET next_seed = :ns, next_seed_hash = :nh",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(next_seed_hash)",
-            ExpressionAttributeValues={":ns": {"S": next_seed}, ":nh": {"S": next_seed_hash}},
+            ExpressionAttributeValues={
+                ":ns": {"S": self._seal_seed(token_hash, next_seed)},
+                ":nh": {"S": next_seed_hash},
+            },
         )
 
     def _update_once(self, *, what: str, **update: Any) -> bool:
@@ -305,12 +352,13 @@ class RgsStore:
         picks the update that usually holds; when another bet moved the counter meanwhile, the other is tried
         once (a second round trip, only then)."""
         same = last_second == second
+        sealed_next = self._seal_seed(token_hash, next_seed)
         for _ in range(2):
             values: dict[str, Any] = {
                 ":one": {"N": "1"},
                 ":s": {"N": str(second)},
                 ":committed": {"S": committed_hash},
-                ":ns": {"S": next_seed},
+                ":ns": {"S": sealed_next},
                 ":nh": {"S": next_seed_hash},
             }
             live = "attribute_exists(pk) AND attribute_not_exists(ended_at) AND next_seed_hash = :committed"
@@ -327,7 +375,8 @@ class RgsStore:
                     functools.partial(self._take_nonce, token_hash, update, condition, values), what="next nonce"
                 )
                 old_values = answer.get("Attributes", {})
-                return int(old_values.get("nonce", {}).get("N", "0")), str(old_values["next_seed"]["S"])
+                taken = self._open_seed(token_hash, str(old_values["next_seed"]["S"]))
+                return int(old_values.get("nonce", {}).get("N", "0")), taken
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
                     raise
@@ -347,23 +396,29 @@ class RgsStore:
     # rounds ------------------------------------------------------------------------------------------
 
     def create_round(self, round_id: str, data: dict[str, Any], status: str, *, due_at_ms: int) -> None:
-        """Store a new round (its id is fresh: a retry whose condition fails finds the earlier try's round)."""
+        """Store a new round (its id is fresh: a retry whose condition fails finds the earlier try's round), its
+        :data:`SEALED_FIELDS` sealed."""
+        public = {name: value for name, value in data.items() if name not in SEALED_FIELDS}
+        sealed = self.sealer.seal(json.dumps(sealed_part(data), sort_keys=True), round_place(round_id))
         self.attempts.run(
-            lambda ambiguous: self._create_round(round_id, data, status, due_at_ms, ambiguous), what="round"
+            lambda ambiguous: self._create_round(round_id, public, sealed, status, due_at_ms, ambiguous), what="round"
         )
 
-    def _create_round(self, round_id: str, data: dict[str, Any], status: str, due_at_ms: int, ambiguous: bool) -> None:
-        written = _unless_condition_fails(lambda: self._put_round(round_id, data, status, due_at_ms))
+    def _create_round(
+        self, round_id: str, data: dict[str, Any], sealed: str, status: str, due_at_ms: int, ambiguous: bool
+    ) -> None:
+        written = _unless_condition_fails(lambda: self._put_round(round_id, data, sealed, status, due_at_ms))
         if not written and not ambiguous:
             raise ValueError(f"round {round_id} exists already")
 
-    def _put_round(self, round_id: str, data: dict[str, Any], status: str, due_at_ms: int) -> None:
+    def _put_round(self, round_id: str, data: dict[str, Any], sealed: str, status: str, due_at_ms: int) -> None:
         self.client.put_item(
             TableName=self.table,
             Item={
                 "pk": {"S": round_pk(round_id)},
                 "sk": {"S": ROUND_SK},
                 "round": {"S": json.dumps(data, sort_keys=True)},
+                "sealed": {"S": sealed},
                 "status": {"S": status},
                 "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
                 "gsi1sk": {"S": f"{int(data['nonce']):012d}"},  # the session's nonce: in the order placed
@@ -386,6 +441,14 @@ class RgsStore:
         item = answer.get("Item")
         return _round(item) if item else None
 
+    def opened(self, stored: StoredRound) -> StoredRound:
+        """The round with its sealed fields opened (in ``data``), as the game needs them while it is open; a
+        round revealed, or stored before sealing, as it is (no KMS call, no decryption)."""
+        if stored.sealed is None:
+            return stored
+        secret = json.loads(self.sealer.open(stored.sealed, round_place(stored.data["round_id"])))
+        return StoredRound(data={**stored.data, **secret}, status=stored.status, fields=stored.fields)
+
     def move_round(
         self,
         round_id: str,
@@ -394,9 +457,12 @@ class RgsStore:
         fields: dict[str, Any] | None = None,
         *,
         due_at_ms: int | None,
+        reveal: dict[str, Any] | None = None,
     ) -> bool:
         """Change the round's status from ``expected`` (False: it was not in that status any more), and when
-        the sweeper should look at it next (``None``: never, the server has nothing left to do)."""
+        the sweeper should look at it next (``None``: never, the server has nothing left to do). ``reveal``
+        (:func:`sealed_part` of the opened round) is written in plain text and the sealed copy removed, in
+        the same write: for a round leaving play (void, or refunded)."""
         names = {"#s": "status"}
         values: dict[str, Any] = {":e": {"S": expected}, ":s": {"S": status}}
         update = "SET #s = :s"
@@ -404,7 +470,7 @@ class RgsStore:
             names[f"#f{i}"] = name
             values[f":f{i}"] = {"S": json.dumps(value)}
             update += f", #f{i} = :f{i}"
-        update += _due_update(round_id, due_at_ms, values)
+        update = _with_due_and_reveal(update, round_id, due_at_ms, reveal, values)
 
         def attempt(ambiguous: bool) -> bool:
             moved = _unless_condition_fails(
@@ -432,17 +498,26 @@ class RgsStore:
             and all(stored.fields.get(name) == json.loads(json.dumps(value)) for name, value in fields.items())
         )
 
-    def settle_round(self, round_id: str, status: str, settlement: dict[str, Any], *, due_at_ms: int | None) -> bool:
+    def settle_round(
+        self,
+        round_id: str,
+        status: str,
+        settlement: dict[str, Any],
+        *,
+        due_at_ms: int | None,
+        reveal: dict[str, Any],
+    ) -> bool:
         """Settle an open round by one conditional write on the round alone (False: it was settled already, by
-        another request). ``settlement["settlement_id"]`` tells this settlement from any other: after a lost
-        answer the round is read again, and the settlement found there is this one or another's. Revenue is
-        counted later, from the table's stream (:mod:`croupier.rgs.revenue`)."""
+        another request), which also reveals its seed and crash point (``reveal``, :func:`sealed_part` of the
+        opened round) and removes their sealed copy. ``settlement["settlement_id"]`` tells this settlement from
+        any other: after a lost answer the round is read again, and the settlement found there is this one or
+        another's. Revenue is counted later, from the table's stream (:mod:`croupier.rgs.revenue`)."""
         values: dict[str, Any] = {
             ":s": {"S": status},
             ":open": {"S": "open"},
             ":settlement": {"S": json.dumps(settlement, sort_keys=True)},
         }
-        update = "SET #s = :s, settlement = :settlement" + _due_update(round_id, due_at_ms, values)
+        update = _with_due_and_reveal("SET #s = :s, settlement = :settlement", round_id, due_at_ms, reveal, values)
 
         def attempt(ambiguous: bool) -> bool:
             settled = _unless_condition_fails(
@@ -624,13 +699,28 @@ def due_shard(round_id: str) -> str:
     return f"DUE#{int.from_bytes(digest[:8], 'big') % DUE_SHARDS}"
 
 
-def _due_update(round_id: str, due_at_ms: int | None, values: dict[str, Any]) -> str:
-    """The update clause that puts the round in the sweeper's index at ``due_at_ms`` or takes it out."""
+def _with_due_and_reveal(
+    update: str, round_id: str, due_at_ms: int | None, reveal: dict[str, Any] | None, values: dict[str, Any]
+) -> str:
+    """``update`` (a SET clause) that also puts the round in the sweeper's index at ``due_at_ms`` or takes it
+    out, and, with ``reveal``, writes its sealed fields in plain text and removes the sealed copy."""
+    removed = []
     if due_at_ms is None:
-        return " REMOVE due_pk, due_at"
-    values[":due_pk"] = {"S": due_shard(round_id)}
-    values[":due_at"] = {"N": str(due_at_ms)}
-    return ", due_pk = :due_pk, due_at = :due_at"
+        removed += ["due_pk", "due_at"]
+    else:
+        values[":due_pk"] = {"S": due_shard(round_id)}
+        values[":due_at"] = {"N": str(due_at_ms)}
+        update += ", due_pk = :due_pk, due_at = :due_at"
+    if reveal is not None:
+        values[":revealed"] = {"S": json.dumps(reveal, sort_keys=True)}
+        update += ", revealed = :revealed"
+        removed.append("sealed")
+    return update + (" REMOVE " + ", ".join(removed) if removed else "")
+
+
+def round_place(round_id: str) -> str:
+    """The associated data of a round's sealed fields: they open on this round only."""
+    return f"round:{round_id}/sealed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -638,6 +728,8 @@ class StoredRound:
     data: dict[str, Any]
     status: str
     fields: dict[str, Any]
+    sealed: str | None = None
+    """The sealed fields of an unsettled round (:meth:`RgsStore.opened` opens them); None once revealed."""
 
 
 MAX_ID_BYTES = 256
@@ -649,13 +741,18 @@ def _could_be_a_key(identifier: str) -> bool:
     return 0 < len(identifier.encode("utf-8", "surrogatepass")) <= MAX_ID_BYTES
 
 
+_NOT_FIELDS = frozenset(
+    ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk", "due_pk", "player_pk", "sealed", "revealed")
+)
+
+
 def _round(item: dict[str, Any]) -> StoredRound:
-    fields = {
-        name: json.loads(value["S"])
-        for name, value in item.items()
-        if name not in ("pk", "sk", "round", "status", "gsi1pk", "gsi1sk", "due_pk", "player_pk") and "S" in value
-    }
-    return StoredRound(data=json.loads(item["round"]["S"]), status=item["status"]["S"], fields=fields)
+    fields = {name: json.loads(value["S"]) for name, value in item.items() if name not in _NOT_FIELDS and "S" in value}
+    data = json.loads(item["round"]["S"])
+    if "revealed" in item:  # settled: its seed and crash point in plain text, as a round stored before sealing
+        data.update(json.loads(item["revealed"]["S"]))
+    sealed = item["sealed"]["S"] if "sealed" in item else None
+    return StoredRound(data=data, status=item["status"]["S"], fields=fields, sealed=sealed)
 
 
 REVENUE_SHARDS = 32

@@ -13,6 +13,7 @@ from croupier.observability import logger
 from croupier.rgs.operators import Operators
 from croupier.rgs.retries import SqsRetryQueue
 from croupier.rgs.rounds import Game, RetryQueue
+from croupier.rgs.sealing import Sealer
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore
 from croupier.secrets import default_store
@@ -21,7 +22,7 @@ from croupier.settings import settings
 
 @cache
 def rgs_store() -> RgsStore:
-    return RgsStore(settings().rgs_table, aws.dynamodb)
+    return RgsStore(settings().rgs_table, aws.dynamodb, sealer=Sealer(aws.kms, settings().rgs_seed_key_id or None))
 
 
 @cache
