@@ -393,6 +393,7 @@ OPERATIONS: dict[str, Operation] = {
         {200: Answer("Lifted", protection.ExclusionView)},
         params=[Param("player_id", "path", PLAYER_ID)],
         errors=[
+            PayloadTooLarge,
             InvalidRequest,
             admin.UnknownPlayer,
             protection.NotExcluded,

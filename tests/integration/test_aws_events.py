@@ -4,13 +4,15 @@ stack builds are read by Powertools' own data classes, then run through the hand
 
 What the local stack does not do: it enforces no authorizer (loopback only) and invents no identity; an
 admin route's local event has no ``requestContext.authorizer`` at all, and the stack's banner says so.
-No handler reads the caller's identity today (see ``test_no_handler_reads_the_callers_identity``).
+Only player protection's audit reads the caller's identity
+(``test_only_player_protection_reads_the_callers_identity``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,12 +74,39 @@ def test_a_route_without_an_authorizer_has_no_identity_in_its_sample(function: F
     assert "authorizer" not in sample(function)["requestContext"]
 
 
-def test_no_handler_reads_the_callers_identity() -> None:
-    """A finding, pinned: admin actions (deposits, withdrawals, operator keys) do not record which IAM principal
-    made them. If a handler starts reading it, the sample events above are what its tests should use."""
+def test_only_player_protection_reads_the_callers_identity() -> None:
+    """A finding, pinned: player protection's audit records the IAM principal of every change (issue 16); the
+    other admin actions (deposits, withdrawals, operator keys) still do not. Whatever starts reading it next
+    must be tested with the sample events above, as the audit is below."""
     sources = [*(REPO_ROOT / "layers").rglob("*.py"), *(REPO_ROOT / "functions").rglob("*.py")]
     readers = [p for p in sources if re.search(r"authorizer|userArn|user_arn", p.read_text(encoding="utf-8"))]
-    assert readers == []
+    assert [p.relative_to(REPO_ROOT).as_posix() for p in readers] == ["layers/croupier/croupier/protection.py"]
+
+
+def test_the_protection_audit_records_the_iam_principal_of_the_sample_event(local_stack: LocalStack) -> None:
+    """The sample events carry the identity HTTP API's IAM authorizer puts on a request; the audit keeps it."""
+    by_id = {f.logical_id: f for f in IAM_FUNCTIONS}
+    player_id = f"audit-{uuid.uuid4().hex[:8]}"
+    created = local_stack.handle(
+        HttpRequest(
+            "POST",
+            "/admin/players",
+            headers=[("Host", "127.0.0.1"), ("Content-Type", "application/json")],
+            body=json.dumps({"player_id": player_id, "currency": "KRW"}).encode(),
+        )
+    )
+    assert created.status == 201, created.body
+
+    def for_player(logical_id: str) -> dict[str, Any]:
+        event = json.loads(json.dumps(sample(by_id[logical_id])).replace("player-42", player_id))
+        return event
+
+    exclude = for_player("AdminExcludeFunction")
+    principal = exclude["requestContext"]["authorizer"]["iam"]["userArn"]
+    assert local_stack.invoke("AdminExcludeFunction", exclude)["statusCode"] == 201
+    audit = local_stack.invoke("AdminProtectionAuditFunction", for_player("AdminProtectionAuditFunction"))
+    assert audit["statusCode"] == 200, audit["body"]
+    assert [(r["action"], r["principal"]) for r in json.loads(audit["body"])["items"]] == [("exclusion.set", principal)]
 
 
 def test_the_iam_identity_does_not_disturb_an_admin_handler(local_stack: LocalStack) -> None:

@@ -71,7 +71,7 @@ def aws_factories() -> dict[str, Callable[[], Any]]:
 
 
 def test_the_factories_are_the_ones_reviewed_here() -> None:
-    assert set(aws_factories()) == {"dynamodb", "sqs", "secretsmanager"}
+    assert set(aws_factories()) == {"dynamodb", "kms", "sqs", "secretsmanager"}
 
 
 @pytest.mark.parametrize("name", sorted(aws_factories()))

@@ -31,10 +31,15 @@ def _no_constants(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
 
 
-def parse_object(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    """A JSON object from raw bytes; numbers with a fraction or exponent become ``Decimal``."""
+def refuse_oversized(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> None:
+    """413 for a body over the limit, read or not: a route that takes no body refuses one this big too."""
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"body is larger than {max_bytes} bytes")
+
+
+def parse_object(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """A JSON object from raw bytes; numbers with a fraction or exponent become ``Decimal``."""
+    refuse_oversized(body, max_bytes=max_bytes)
     try:
         value = _DECODER.decode(body.decode("utf-8"))  # strict UTF-8, as RFC 8259 requires
     except InvalidJson:
