@@ -125,6 +125,22 @@ def test_the_players_wallet_refuses_a_bet_above_the_balance_and_nothing_moves(lo
     assert operator.revenue("2000-01-01", "2000-12-31").json()["days"] == []
 
 
+def test_an_excluded_players_bet_at_the_rgs_is_refused_by_the_wallet_and_nothing_moves(local_stack: LocalStack) -> None:
+    """Croupier as its own operator: player protection answers at its wallet (403 PLAYER_EXCLUDED), and the RGS
+    voids the round and tells the player which refusal it was; the next commitment stays for a later bet."""
+    player_id = funded_player(local_stack, "5.00")
+    player = RgsOperator.self_operated(local_stack).launch(player_id)
+    excluded = admin(local_stack, "POST", f"/admin/players/{player_id}/exclusions", {"kind": "time_out", "until": None})
+    assert excluded.status == 201, excluded.body
+    refused = player.bet(100)
+    assert refused.status == 402, refused.body
+    assert refused.json()["error"] == "BET_REFUSED"
+    assert "PLAYER_EXCLUDED" in refused.json()["message"]
+    assert balance(local_stack, player_id) == Decimal("5.00")
+    (void,) = player.state().json()["rounds"]
+    assert void["status"] == "void"
+
+
 def test_over_http_the_seed_committed_before_the_bet_is_the_rounds_and_verifies_once_revealed(
     local_stack: LocalStack,
 ) -> None:
