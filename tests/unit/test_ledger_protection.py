@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from croupier.ledger import AccountKey, AccountState, Kind, Ledger, Movement
@@ -54,6 +54,8 @@ def test_windows_are_the_utc_day_the_iso_week_and_the_calendar_month(
 
 
 @given(limit=st.integers(0, 10**9), spent=st.integers(0, 10**9), amount=st.integers(0, 10**9))
+@example(limit=0, spent=1, amount=0)  # a total already past its limit (a decrease): even a stake of 0 is refused
+@example(limit=5, spent=5, amount=0)  # at the limit exactly: a stake of 0 passes
 def test_a_stake_passes_exactly_when_the_total_stays_within_every_limit(limit: int, spent: int, amount: int) -> None:
     protection = decide(Protection(), Purpose.STAKE, spent, NOW)
     protection = Protection(limits=(Limit("wager", "week", limit),), windows=protection.windows)

@@ -213,8 +213,9 @@ def decide(protection: Protection, purpose: Purpose, amount: int, now: datetime)
 
 
 def apply(protection: Protection, add: Contribution, now: datetime, *, check: bool = False) -> Protection:
-    """Add ``add`` to the current windows (checking the limits of ``add.checked`` when ``check``)."""
-    if not (add.wager or add.loss or add.deposit):
+    """Add ``add`` to the current windows (checking the limits of ``add.checked`` when ``check``: a stake of 0 is
+    checked too, so that a total already past its limit, after a decrease, refuses every further stake)."""
+    if not (add.wager or add.loss or add.deposit or check):
         return protection
     windows = []
     for period in PERIODS:
