@@ -67,7 +67,7 @@ def measure(repeats: int = REPEATS, names: list[str] | None = None) -> tuple[flo
     return baseline, found
 
 
-def main(repeats: int = REPEATS) -> None:
+def main(repeats: int = REPEATS) -> dict[str, object]:
     baseline, found = measure(repeats)
     print(f"cold-start import (median of {repeats} fresh interpreters; baseline: import boto3 + a DynamoDB client)")
     print(f"{'handler':<28}{'ms':>8}{'x boto3':>9}")
@@ -75,6 +75,7 @@ def main(repeats: int = REPEATS) -> None:
     for name, seconds in found.items():
         flag = "" if seconds / baseline <= GOAL else "  over goal"
         print(f"{name:<28}{seconds * 1000:>8.0f}{seconds / baseline:>9.2f}{flag}")
+    return {"baseline_ms": baseline * 1000, "ratio": {name: seconds / baseline for name, seconds in found.items()}}
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ def old_transactions(setup: Setup) -> tuple[float, int]:
     return _timed(work), sum(conflicts)
 
 
-def main() -> None:
+def main() -> dict[str, float]:
     os.environ.update({"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"})
     import tempfile
 
@@ -220,7 +220,7 @@ def main() -> None:
     with local_dynamodb(ROOT) as ddb, MotoServer() as moto, tempfile.TemporaryDirectory() as tmp:
         create_tables(ddb.endpoint_url, load_template(ROOT / "template.yaml").tables)
         setup = Setup(ddb.endpoint_url, Path(tmp), kms_endpoint=moto.endpoint_url)
-        report(setup, repeats=REPEATS)
+        return report(setup, repeats=REPEATS)
 
 
 def report(setup: Setup, *, repeats: int) -> dict[str, float]:
@@ -245,7 +245,7 @@ def report(setup: Setup, *, repeats: int) -> dict[str, float]:
         "old_transactions_per_second": statistics.median(old),
     }
     total = PLAYERS * ROUNDS_PER_PLAYER * repeats
-    print(f"\nRGS settlement, {PLAYERS} players at once on DynamoDB Local (medians of {repeats}):")
+    print(f"RGS settlement, {PLAYERS} players at once on DynamoDB Local (medians of {repeats}):")
     print(f"  cash-out path        {figures['cash_outs_per_second']:8.0f} rounds/s")
     print(f"  bare settling write  {figures['bare_writes_per_second']:8.0f} writes/s  (baseline)")
     print(f"  ratio                {figures['cash_outs_per_second'] / figures['bare_writes_per_second']:8.2f}")

@@ -69,15 +69,19 @@ def verifiers() -> dict[str, Callable[[], object]]:
     }
 
 
-def main() -> None:
+def main() -> dict[str, object]:
+    """Print the table; return the floor (us a call) and each scheme's multiple of it."""
     for name, fn in verifiers().items():
         assert getattr(fn(), "ok", False), f"{name} did not verify its own request"
     base = per_call(floor)
     print(f"signing: floor (1 HMAC-SHA256 + 1 json.loads of a {len(BODY)}-byte body) = {base * 1e6:.2f} us/call")
     print(f"{'scheme':<16}{'us/call':>10}{'x floor':>10}")
+    multiples = {}
     for name, fn in verifiers().items():
         cost = per_call(fn)
+        multiples[name] = cost / base
         print(f"{name:<16}{cost * 1e6:>10.2f}{cost / base:>10.2f}")
+    return {"floor_us": base * 1e6, "x_floor": multiples}
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ BRAND_KEY = "dev-ruby-brand-key"
 CALLS = 200
 ROUNDS = 5
 WARMUP = 300
+REPEATS = 20
 
 # --- public prices, us-east-1: ASSUMPTIONS as published by AWS in 2025 (checked 2025-06); verify before use ---
 PRICES_AS_OF = "2025-06"
@@ -305,12 +306,18 @@ def _post(path: str, data: dict[str, Any]) -> Any:
     return HttpRequest("POST", path, headers=[("Content-Type", "application/json")], body=json.dumps(data).encode())
 
 
-def report(fx: Fixture, calls: int = CALLS, rounds: int = ROUNDS, warmup: int = WARMUP, repeats: int = 20) -> None:
-    http, direct, ratio = throughput(fx, calls, rounds, warmup)
+def report(
+    fx: Fixture, calls: int = CALLS, rounds: int = ROUNDS, warmup: int = WARMUP, repeats: int = REPEATS
+) -> dict[str, Any]:
+    """Print the tables; return the HTTP/in-process figures and each operation's work and cost (at 256 MB)."""
+    from bench.quiet import handler_output_sunk
+
+    with handler_output_sunk():
+        http, direct, ratio = throughput(fx, calls, rounds, warmup)
+        work = work_per_operation(fx, repeats)
     print(f"local stack over HTTP vs the same handler in-process (Ruby debit, one thread, medians of {rounds} pairs)")
     print(f"{'http/s':>8}{'in-process/s':>14}{'ratio':>8}")
     print(f"{http:>8.0f}{direct:>14.0f}{ratio:>8.2f}")
-    work = work_per_operation(fx, repeats)
     print("DynamoDB work per operation (warm; ReturnConsumedCapacity=TOTAL on DynamoDB Local)")
     print(f"{'operation':<16}{'round trips':>12}{'WRU':>6}{'RRU':>6}{'ms in-process':>15}  requests")
     for name, (w, ms) in work.items():
@@ -325,17 +332,27 @@ def report(fx: Fixture, calls: int = CALLS, rounds: int = ROUNDS, warmup: int = 
     )
     header = "".join(f"{'Lambda ' + str(m) + 'MB':>14}" for m in MEMORY_SIZES_MB)
     print(f"{'operation':<16}{'HTTP API':>10}{'DynamoDB':>10}{header}{'total@256MB':>13}{'DynamoDB share':>16}")
+    operations: dict[str, dict[str, float]] = {}
     for name, (w, ms) in work.items():
         dynamo = dynamodb_cost_per_million(w)
         lambdas = [lambda_cost_per_million(ms, m) for m in MEMORY_SIZES_MB]
         total = HTTP_API_PER_MILLION + dynamo + lambdas[1]
         cells = "".join(f"{cost:>14.2f}" for cost in lambdas)
         print(f"{name:<16}{HTTP_API_PER_MILLION:>10.2f}{dynamo:>10.2f}{cells}{total:>13.2f}{dynamo / total:>16.2f}")
+        operations[name] = {
+            "round_trips": w.round_trips,
+            "wru": w.write_units,
+            "rru": w.read_units,
+            "ms": ms,
+            "cost_per_million_usd": total,
+            "dynamodb_share": dynamo / total,
+        }
+    return {"http_per_s": http, "in_process_per_s": direct, "http_ratio": ratio, "operations": operations}
 
 
-def main() -> None:
+def main() -> dict[str, Any]:
     with running_stack() as fx:
-        report(fx)
+        return report(fx, CALLS, ROUNDS, WARMUP, REPEATS)
 
 
 if __name__ == "__main__":

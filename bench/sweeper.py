@@ -203,7 +203,9 @@ def _package(filename: str, name: str) -> str:
     return "other"
 
 
-def main(rounds: int = ROUNDS, sequential_rounds: int = SEQUENTIAL_ROUNDS, profiled: int = PROFILED_ROUNDS) -> None:
+def main(
+    rounds: int = ROUNDS, sequential_rounds: int = SEQUENTIAL_ROUNDS, profiled: int = PROFILED_ROUNDS
+) -> dict[str, float]:
     os.environ.update({"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"})
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     from croupier_local.dynamodb import create_tables, local_dynamodb
@@ -217,7 +219,9 @@ def main(rounds: int = ROUNDS, sequential_rounds: int = SEQUENTIAL_ROUNDS, profi
             ddb.endpoint_url,
             [replace(spec, logical_id=table, create_kwargs={**spec.create_kwargs, "TableName": table})],
         )
-        report(ddb.endpoint_url, ddb.pid, table, rounds, sequential_rounds, profiled, WARMUP_ROUNDS, moto.endpoint_url)
+        return report(
+            ddb.endpoint_url, ddb.pid, table, rounds, sequential_rounds, profiled, WARMUP_ROUNDS, moto.endpoint_url
+        )
 
 
 def report(
@@ -229,8 +233,9 @@ def report(
     profiled: int,
     warmup: int,
     kms_endpoint: str,
-) -> None:
-    """``kms_endpoint``: a moto server whose KMS seals the rounds' seeds."""
+) -> dict[str, float]:
+    """``kms_endpoint``: a moto server whose KMS seals the rounds' seeds. Prints the report; returns rounds a
+    minute of one thread and of the workers, their ratio, and the rounds left due."""
     import boto3
     from botocore.config import Config
 
@@ -301,6 +306,12 @@ def report(
         f"{io_bound:,.0f}/min by latency; one vCPU at {many['cpu_ms']:.2f} ms CPU a round -> {cpu_bound:,.0f}/min; "
         f"so ~{min(io_bound, cpu_bound):,.0f}/min"
     )
+    return {
+        "one_thread_per_minute": one["per_minute"],
+        "workers_per_minute": many["per_minute"],
+        "ratio": many["per_minute"] / one["per_minute"],
+        "left_due": left,
+    }
 
 
 class _NoRetries:

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bench.quiet import handler_output_sunk
 from bench.signing import per_call
 from croupier.ledger import Kind
 
@@ -32,6 +33,8 @@ BRAND_SECRET = "dev-only-ruby-brand-secret-not-for-production"
 THROUGHPUT_CALLS = 300
 ROUNDS = 9
 WARMUP_CALLS = 2000
+CPU_CALLS = 5_000
+"""Calls timed of the wallet logic a repeat; the floor gets 4x as many, the whole handler 0.4x."""
 
 
 def load_handler(name: str) -> ModuleType:
@@ -78,11 +81,12 @@ class Context:
 
 
 def paired_rates(
-    handler: Callable[[int], object], raw: Callable[[int], object], calls: int = THROUGHPUT_CALLS
+    handler: Callable[[int], object], raw: Callable[[int], object], calls: int | None = None
 ) -> tuple[float, float, float]:
     """Calls per second of each, in ROUNDS adjacent pairs of rounds (handler, then raw, then the other
     order), and the median of the per-pair ratios: drift and DynamoDB Local's hiccups weigh on both sides
     of a pair alike, and the median ignores the odd disturbed pair."""
+    calls = calls or THROUGHPUT_CALLS
     handler_rates, raw_rates, ratios = [], [], []
     for round_number in range(ROUNDS):
         pair = {}
@@ -98,7 +102,8 @@ def paired_rates(
     return statistics.median(handler_rates), statistics.median(raw_rates), statistics.median(ratios)
 
 
-def main() -> None:
+def main() -> dict[str, Any]:
+    """Print the tables; return the throughput, protection and CPU figures."""
     os.environ.update({"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"})
     from croupier_local.dynamodb import create_tables, dynamodb_client, local_dynamodb
     from croupier_local.template import load_template
@@ -118,11 +123,11 @@ def main() -> None:
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
             }
         )
-        throughput(ddb.endpoint_url, dynamodb_client(ddb.endpoint_url))
-    cpu()
+        figures = throughput(ddb.endpoint_url, dynamodb_client(ddb.endpoint_url))
+    return {**figures, "cpu": cpu()}
 
 
-def throughput(endpoint: str, raw_client: Any) -> None:
+def throughput(endpoint: str, raw_client: Any) -> dict[str, Any]:
     from croupier.wallet.wiring import admin
 
     player, ruby_id = f"bench-{uuid.uuid4().hex[:8]}", 900_000 + int(time.time()) % 99_999
@@ -178,23 +183,33 @@ def throughput(endpoint: str, raw_client: Any) -> None:
         raise AssertionError("the replayed transaction was not cancelled")
 
     raw["replay"] = raw_replay
-    handler_debit(0)  # warm: link and snapshot cached, as in a warm Lambda
-    handler_credit(0)
-    for fn in raw.values():
-        fn(0)
-    for i in range(WARMUP_CALLS):  # DynamoDB Local's JIT warms up before anything is timed
-        handler_credit(i)
-        raw["replay"](i)
     handlers = {"debit": handler_debit, "credit": handler_credit, "replay": handler_replay}
-    results = [(name, *paired_rates(handlers[name], raw[name])) for name in handlers]
-    print("wallet throughput on DynamoDB Local (one thread; medians of 9 adjacent pairs of 300-call rounds)")
+    with handler_output_sunk():
+        handler_debit(0)  # warm: link and snapshot cached, as in a warm Lambda
+        handler_credit(0)
+        for fn in raw.values():
+            fn(0)
+        for i in range(WARMUP_CALLS):  # DynamoDB Local's JIT warms up before anything is timed
+            handler_credit(i)
+            raw["replay"](i)
+        results = [(name, *paired_rates(handlers[name], raw[name])) for name in handlers]
+    print(
+        f"wallet throughput on DynamoDB Local (one thread; medians of {ROUNDS} adjacent pairs of "
+        f"{THROUGHPUT_CALLS}-call rounds)"
+    )
     print(f"{'operation':<10}{'handler/s':>12}{'raw/s':>10}{'ratio':>8}")
     for name, handler_rate, raw_rate, ratio in results:
         print(f"{name:<10}{handler_rate:>12.0f}{raw_rate:>10.0f}{ratio:>8.2f}")
-    limits_next_to_none(debit, handler_debit, ctx)
+    return {
+        "throughput": {
+            name: {"handler_per_s": handler_rate, "raw_per_s": raw_rate, "ratio": ratio}
+            for name, handler_rate, raw_rate, ratio in results
+        },
+        "protection": limits_next_to_none(debit, handler_debit, ctx),
+    }
 
 
-def limits_next_to_none(debit: ModuleType, without: Callable[[int], None], ctx: Context) -> None:
+def limits_next_to_none(debit: ModuleType, without: Callable[[int], None], ctx: Context) -> dict[str, float]:
     """A Ruby debit of a player with all nine limits set (high enough never to bind: every check is made and the
     window counters written) next to the same debit of a player without any, paired rounds in the same run.
     Goal: ≥ 0.9 (within 10 %)."""
@@ -214,12 +229,14 @@ def limits_next_to_none(debit: ModuleType, without: Callable[[int], None], ctx: 
         result = debit.handler(ruby_event("debit", body), ctx)
         assert result["statusCode"] == 200, result
 
-    for i in range(WARMUP_CALLS // 4):
-        with_limits(i)
-    limited, plain, ratio = paired_rates(with_limits, without)
+    with handler_output_sunk():
+        for i in range(WARMUP_CALLS // 4):
+            with_limits(i)
+        limited, plain, ratio = paired_rates(with_limits, without)
     print("player protection: a debit with limits set next to one without (same run, same handler)")
     print(f"{'operation':<16}{'limits/s':>10}{'none/s':>10}{'ratio':>8}")
     print(f"{'debit':<16}{limited:>10.0f}{plain:>10.0f}{ratio:>8.2f}  (goal >= 0.90)")
+    return {"limits_per_s": limited, "none_per_s": plain, "ratio": ratio}
 
 
 def send_next(client: Any, requests: Iterator[dict[str, Any]], _: int) -> None:
@@ -271,7 +288,7 @@ class InstantClient:
         return {}
 
 
-def cpu() -> None:
+def cpu() -> dict[str, float]:
     from croupier.ledger import AccountKey, AccountState, Ledger
     from croupier.ledger.dynamo import DynamoLedgerStore
     from croupier.secrets import CachedSecrets, FileSecretStore
@@ -295,17 +312,19 @@ def cpu() -> None:
         hmac.new(BRAND_SECRET.encode(), raw.encode(), hashlib.sha256).hexdigest()
         return json.loads(raw)
 
-    base = per_call(floor, calls=20_000)
-    own = per_call(lambda: wallet.debit(request), calls=5_000)
+    base = per_call(floor, calls=CPU_CALLS * 4)
+    own = per_call(lambda: wallet.debit(request), calls=CPU_CALLS)
     module = load_handler("ruby_debit")
     setattr(module, "ruby_wallet", lambda: wallet)  # noqa: B010 - this environment's wallet answers at once
     event = ruby_event("debit", json.loads(raw))
     module_ctx = Context()
-    full = per_call(lambda: module.handler(event, module_ctx), calls=2_000)
+    with handler_output_sunk():
+        full = per_call(lambda: module.handler(event, module_ctx), calls=max(CPU_CALLS * 2 // 5, 1))
     print(f"wallet CPU per debit (floor: 1 HMAC-SHA256 + 1 json.loads of {len(raw)} bytes = {base * 1e6:.2f} us)")
     print(f"{'path':<44}{'us/call':>10}{'x floor':>10}")
     print(f"{'wallet logic (verify, parse, ledger, reply)':<44}{own * 1e6:>10.2f}{own / base:>10.2f}")
     print(f"{'whole Lambda handler (+ Powertools, routing)':<44}{full * 1e6:>10.2f}{full / base:>10.2f}")
+    return {"floor_us": base * 1e6, "logic_us": own * 1e6, "handler_us": full * 1e6}
 
 
 if __name__ == "__main__":
