@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -75,3 +79,65 @@ def test_the_sweeper_report_sweeps_every_seeded_round(
     out = capsys.readouterr().out
     assert "left due: 0" in out
     assert "DynamoDB calls per round: GetItem 1.50, Query" in out  # half won (read twice), half crashed
+
+
+def test_make_bench_prints_figures_and_ends_with_one_bench_summary_line() -> None:
+    """The whole `python -m bench` path, tiny counts: the last line is ``bench-summary: {json}`` holding every
+    figure README documents, and no other line printed is JSON (the handlers' EMF metrics and logs sunk)."""
+    root = Path(coldstart.ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "croupier"), str(root / "local")])},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+
+    prefix, _, payload = lines[-1].partition(": ")
+    assert prefix == "bench-summary"
+    summary = json.loads(payload)
+    assert payload == json.dumps(summary, sort_keys=True, separators=(",", ":"))
+    for line in lines[:-1]:
+        assert not line.lstrip().startswith(("{", "[")), line[:200]
+    assert set(summary) == {
+        "cold_import",
+        "cost_per_million_usd",
+        "dynamodb_share",
+        "goals",
+        "http_ratio",
+        "protection_ratio",
+        "round_trips",
+        "rru",
+        "settlement",
+        "signing_x_floor",
+        "sweeper",
+        "throughput_ratio",
+        "wallet_cpu_x_floor",
+        "wru",
+    }
+    assert set(summary["cold_import"]["ratio"]) == set(coldstart.handlers())
+    assert summary["cold_import"]["baseline_ms"] > 0
+    assert set(summary["wallet_cpu_x_floor"]) == {"floor_us", "logic", "handler"}
+    assert set(summary["throughput_ratio"]) == {"debit", "credit", "replay"}
+    operations = {"ruby_balance", "ruby_debit", "ruby_credit", "ruby_rollback", "ruby_replay", "sportsbook_bet"}
+    for field in ("wru", "rru", "round_trips", "cost_per_million_usd", "dynamodb_share"):
+        assert set(summary[field]) == operations, field
+    assert summary["round_trips"]["ruby_debit"] == 1
+    assert set(summary["settlement"]) == {"cash_out_x_bare_write", "old_transaction_x_bare_write"}
+    assert set(summary["sweeper"]) == {"workers_x_one_thread", "workers_per_minute", "left_due"}
+    assert set(summary["goals"]) == {f"cold_import.{name}" for name in coldstart.handlers()} | {
+        "wallet_cpu_x_floor.logic",
+        "wru.ruby_debit",
+        "throughput_ratio.debit",
+        "throughput_ratio.credit",
+        "throughput_ratio.replay",
+        "protection_ratio",
+        "sweeper.workers_per_minute",
+    }
+    for name, goal in summary["goals"].items():
+        assert set(goal) == {"value", "goal", "met"}, name
+        bound = float(goal["goal"].split()[1])
+        assert goal["met"] == (goal["value"] <= bound if goal["goal"].startswith("<=") else goal["value"] >= bound)
