@@ -22,7 +22,7 @@ def quick() -> None:
     wallet.THROUGHPUT_CALLS, wallet.ROUNDS, wallet.WARMUP_CALLS, wallet.CPU_CALLS = 2, 1, 120, 20
     coldstart.REPEATS = 1
     stack.CALLS, stack.ROUNDS, stack.WARMUP, stack.REPEATS = 2, 1, 1, 1
-    settlement.ROUNDS_PER_PLAYER, settlement.REPEATS = 1, 1
+    settlement.ROUNDS_PER_PLAYER, settlement.REPEATS = 11, 1  # 11: past the default 10 bets a second a session
     sweeper.ROUNDS, sweeper.SEQUENTIAL_ROUNDS, sweeper.PROFILED_ROUNDS, sweeper.WARMUP_ROUNDS = 20, 4, 4, 4
 
 

@@ -80,7 +80,15 @@ class Setup:
         self.operators = Operators(self.store, FileSecretStore(tmp / "secrets.json"), clock=lambda: self.now[0] / 1000)
         self.sessions = Sessions(self.store, self.operators, clock=lambda: self.now[0] / 1000)
         self.operator = self.operators.provision(
-            json.dumps({"wallet_callback_url": "http://127.0.0.1:9/w", "allowed_currencies": ["USD"]}).encode()
+            json.dumps(
+                {
+                    "wallet_callback_url": "http://127.0.0.1:9/w",
+                    "allowed_currencies": ["USD"],
+                    # a player's ROUNDS_PER_PLAYER rounds are placed at one instant of the bench's clock: above
+                    # the default 10 bets a second, the session's rate limit would refuse them (TooManyBets)
+                    "max_bets_per_second": 100,
+                }
+            ).encode()
         )
         wallet = InstantWallet()
         self.game = Game(
