@@ -6,6 +6,8 @@ and the modules it loaded are checked against what it can use.
   the SDK's path).
 * The command line and the clients only it uses (Ruby's Team API, RabbitX) never.
 * ``croupier.launch`` only in the launch functions.
+* And the other way: a function that wires the wallet or the RGS loads its logic and data layer now, in Lambda's
+  init phase, not on its first request (an import made lazy only moves the cost there).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ LAYER = REPO_ROOT / "layers" / "croupier"
 FUNCTIONS = sorted(path.parent.name for path in (REPO_ROOT / "functions").glob("*/app.py"))
 LAUNCHES = {"rgs_launch", "sportsbook_launch"}
 NEVER = ("aws_xray_sdk", "croupier.cli", "croupier.clients.ruby_team", "croupier.clients.rabbitx")
+AT_INIT = {
+    "croupier.wallet.wiring": {"croupier.ledger.dynamo", "croupier.admin", "croupier.wallet.sportsbook", "pydantic"},
+    "croupier.rgs.wiring": {"croupier.rgs.store", "croupier.rgs.rounds", "croupier.rgs.operators", "pydantic"},
+}
 
 SCRIPT = "import json, sys; import app; print(json.dumps(sorted(sys.modules)))"
 
@@ -62,3 +68,6 @@ def test_a_cold_start_loads_only_what_the_function_can_use(function: str) -> Non
     loaded = sorted(name for name in modules if any(name == n or name.startswith(n + ".") for n in NEVER))
     assert loaded == []
     assert ("croupier.launch" in modules) is (function in LAUNCHES)
+    for wiring, needed in AT_INIT.items():
+        if wiring in modules:
+            assert needed - modules == set(), wiring
