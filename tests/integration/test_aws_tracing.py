@@ -2,10 +2,14 @@
 Powertools turns tracing off anywhere ``LAMBDA_TASK_ROOT`` is unset, so that path never ran in a test.
 
 Here a handler runs in a fresh Python process with Lambda's variables (``LAMBDA_TASK_ROOT``, ``_X_AMZN_TRACE_ID``,
-``AWS_XRAY_DAEMON_ADDRESS`` pointing at a UDP socket of the test) and without ``POWERTOOLS_TRACE_DISABLED``:
-the Tracer is on, aws-xray-sdk patches botocore and http.client at import, and every SDK call reaches the
-emulators through the patched client. The test checks the handler's answer, that the segments really reach
-the "daemon", and that nothing on stderr says a segment was missing or a call failed.
+``AWS_XRAY_DAEMON_ADDRESS`` pointing at a UDP socket of the test) and without ``POWERTOOLS_TRACE_DISABLED``.
+
+* With the X-Ray SDK on (template parameter ``XRaySdk=true``, ``CROUPIER_XRAY_SDK=true``): the Tracer is on,
+  aws-xray-sdk patches botocore and http.client at import, and every SDK call reaches the emulators through the
+  patched client. The tests check the handler's answer, that the segments really reach the "daemon", and that
+  nothing on stderr says a segment was missing or a call failed.
+* With it off (the template's default): the same handler answers the same, aws-xray-sdk is never imported and
+  the code sends no segment (Lambda's own service records the invocation's segments).
 """
 
 from __future__ import annotations
@@ -40,12 +44,16 @@ event = json.load(open(event_file, encoding="utf-8"))
 context = LocalLambdaContext(function_name, timeout_seconds=60, memory_limit_in_mb=512)
 result = getattr(module, handler_name)(event, context)
 print("RESULT " + json.dumps(result))
+print("XRAY_SDK_IMPORTED " + json.dumps(any(name.startswith("aws_xray_sdk") for name in sys.modules)))
 """
 
 
-def run_traced(stack: LocalStack, logical_id: str, event: dict[str, Any], tmp_path: Path) -> tuple[Any, list[Any], str]:
-    """Run ``logical_id``'s handler on ``event`` in a process set up as Lambda with active tracing; answers its
-    result, the X-Ray documents the daemon received and stderr."""
+def run_traced(
+    stack: LocalStack, logical_id: str, event: dict[str, Any], tmp_path: Path, *, xray_sdk: bool = True
+) -> tuple[Any, list[Any], str]:
+    """Run ``logical_id``'s handler on ``event`` in a process set up as Lambda with active tracing and the X-Ray SDK
+    on (or off); answers its result, the X-Ray documents the daemon received and stderr. Asserts that the process
+    imported aws-xray-sdk exactly when the SDK was on."""
     assert stack.template is not None
     function = stack.template.function(logical_id)
     daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -62,6 +70,7 @@ def run_traced(stack: LocalStack, logical_id: str, event: dict[str, Any], tmp_pa
             "_X_AMZN_TRACE_ID": f"Root={trace_id};Parent={uuid.uuid4().hex[:16]};Sampled=1",
             "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}",
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            "CROUPIER_XRAY_SDK": "true" if xray_sdk else "false",
             "PYTHONPATH": os.pathsep.join([*(str(p) for p in stack.template.layer_dirs), str(REPO_ROOT / "local")]),
         }
     )
@@ -97,6 +106,8 @@ def run_traced(stack: LocalStack, logical_id: str, event: dict[str, Any], tmp_pa
         daemon.close()
     assert done.returncode == 0, done.stderr
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    (imported,) = [line for line in done.stdout.splitlines() if line.startswith("XRAY_SDK_IMPORTED ")]
+    assert json.loads(imported.removeprefix("XRAY_SDK_IMPORTED ")) is xray_sdk
     return json.loads(line.removeprefix("RESULT ")), documents, done.stderr
 
 
@@ -156,3 +167,31 @@ def test_the_sweeper_with_active_tracing(local_stack: LocalStack, tmp_path: Path
     assert set(result) == {"settled", "paid", "refunded", "postponed", "failed"}
     assert_clean(stderr)
     assert HANDLER_SUBSEGMENT in subsegment_names(documents)
+
+
+def test_the_template_deploys_without_the_xray_sdk_and_lambda_still_traces(local_stack: LocalStack) -> None:
+    """The default is written down: active tracing on every function, the SDK off (README "Tracing")."""
+    assert local_stack.template is not None
+    for logical_id in ("RubyBalanceFunction", "RgsWalletRetryFunction", "RgsSweeperFunction"):
+        function = local_stack.template.function(logical_id)
+        assert function.environment["CROUPIER_XRAY_SDK"] == "false"
+
+
+def test_without_the_xray_sdk_a_handler_answers_the_same_and_never_imports_it(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    event = json.loads((REPO_ROOT / "events" / "ruby_balance.json").read_text(encoding="utf-8"))
+    result, documents, stderr = run_traced(
+        local_stack, "RubyBalanceFunction", refresh_signature(event), tmp_path, xray_sdk=False
+    )
+    assert result["statusCode"] in (200, 404), result["body"]
+    assert_clean(stderr)
+    assert documents == []  # no segment from the code: Lambda records the invocation's own
+
+
+def test_a_scheduled_job_without_the_xray_sdk(local_stack: LocalStack, tmp_path: Path) -> None:
+    event = json.loads((REPO_ROOT / "events" / "rgs_sweeper.json").read_text(encoding="utf-8"))
+    result, documents, stderr = run_traced(local_stack, "RgsSweeperFunction", event, tmp_path, xray_sdk=False)
+    assert set(result) == {"settled", "paid", "refunded", "postponed", "failed"}
+    assert_clean(stderr)
+    assert documents == []

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from croupier.cli import NOT_STORED, main
-from croupier.clients import RabbitXClient
+from croupier.clients.rabbitx import RabbitXClient
 from croupier.secrets import SecretNotFound, SecretsManagerStore
 from croupier.signing import Failure
 from croupier_local.aws_services import secret_store

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from croupier.clients import HttpResponse, RabbitXApiError, RabbitXClient, TransportError, UrllibTransport
+from croupier.clients.http import HttpResponse, TransportError, UrllibTransport
+from croupier.clients.rabbitx import RabbitXApiError, RabbitXClient
 from croupier.errors import UpstreamError
 from croupier.signing import Failure, rabbitx
 from tests.fakes.rabbitx_server import API_KEY, API_SECRET, FakeRabbitXServer

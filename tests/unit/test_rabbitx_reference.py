@@ -28,8 +28,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from croupier.clients import HttpResponse, RabbitXClient
-from croupier.clients.rabbitx import SIGNATURE_LIFETIME_SECONDS, onboarding_request, prepare
+from croupier.clients.http import HttpResponse
+from croupier.clients.rabbitx import SIGNATURE_LIFETIME_SECONDS, RabbitXClient, onboarding_request, prepare
 from croupier.signing import Failure, RawRequest, Verdict, rabbitx
 
 DATA = Path(__file__).parents[1] / "data"

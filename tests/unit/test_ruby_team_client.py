@@ -14,18 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from croupier.clients import (
+from croupier.clients.http import HttpResponse, TransportError, UrllibTransport
+from croupier.clients.ruby_team import (
     Bet,
     BrandCreated,
-    HttpResponse,
     Page,
     RubyApiError,
     RubyTeamClient,
     SportsBet,
-    TransportError,
-    UrllibTransport,
+    build_query,
+    decimal_string,
 )
-from croupier.clients.ruby_team import build_query, decimal_string
 from croupier.errors import BadRequest, UpstreamError
 from croupier.signing import Failure, RawRequest, ruby_team
 from tests.fakes.ruby_server import TEAM_KEY, TEAM_SECRET, FakeRubyServer

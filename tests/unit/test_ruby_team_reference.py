@@ -25,7 +25,8 @@ from urllib.parse import urlencode, urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from croupier.clients import HttpResponse, RubyTeamClient
+from croupier.clients.http import HttpResponse
+from croupier.clients.ruby_team import RubyTeamClient
 from croupier.signing import RawRequest, ruby_team
 
 BASE = "https://api-test.ruby-gaming.com"

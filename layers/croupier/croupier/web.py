@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import TypedDict
 
 from croupier.errors import CroupierError
-from croupier.observability import count, logger, metrics, publish_counts, tracer
+from croupier.observability import count, logger, metrics, publish_counts, traced
 
 Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
 
@@ -72,11 +72,11 @@ def correlation_id(event: Mapping[str, Any], context: LambdaContext) -> str:
 def instrumented(handler: Handler) -> Handler:
     """Wrap a Lambda handler with structured logging (every line carries ``correlation_id``, see
     :func:`correlation_id`, next to Powertools' ``function_request_id``), tracing and metrics (this
-    invocation's counts published once, at the end)."""
+    invocation's counts published once, at the end); traced as :func:`croupier.observability.traced` says."""
 
     @functools.wraps(handler)
     @logger.inject_lambda_context
-    @tracer.capture_lambda_handler
+    @traced
     @metrics.log_metrics
     def wrapper(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.set_correlation_id(correlation_id(event, context))

@@ -1,33 +1,5 @@
-"""Clients of the providers' APIs we call (providers.md section 3 and the RabbitX-style scheme)."""
-
-from croupier.clients.http import HttpResponse, Transport, TransportError, UrllibTransport
-from croupier.clients.rabbitx import RabbitXApiError, RabbitXClient
-from croupier.clients.ruby_team import (
-    Bet,
-    Brand,
-    BrandCreated,
-    Page,
-    Player,
-    Recharge,
-    RubyApiError,
-    RubyTeamClient,
-    SportsBet,
-)
-
-__all__ = [
-    "Bet",
-    "Brand",
-    "BrandCreated",
-    "HttpResponse",
-    "Page",
-    "Player",
-    "RabbitXApiError",
-    "RabbitXClient",
-    "Recharge",
-    "RubyApiError",
-    "RubyTeamClient",
-    "SportsBet",
-    "Transport",
-    "TransportError",
-    "UrllibTransport",
-]
+"""Clients of the providers' APIs we call (providers.md section 3 and the RabbitX-style scheme), one module each:
+``http`` (the transport), ``operator_wallet``, ``rgs``, ``sportsbook`` (what the functions call), ``ruby_team`` and
+``rabbitx`` (the command line's). Import the module you use: this package imports none of them, so a function that
+needs one client does not load them all at its cold start.
+"""

@@ -1,12 +1,17 @@
-"""The wallet's dependencies, built once per execution environment on first use (never at import)."""
+"""The wallet's dependencies, built once per execution environment on first use (never at import).
+
+The modules are imported here, with this module, so that a function loads its code in Lambda's init phase, not
+on its first request; the one exception is :mod:`croupier.launch` (the providers' HTTP clients), which only the
+two launch functions use and which they import themselves.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from croupier import aws
 from croupier.admin import Admin
-from croupier.launch import Launcher
 from croupier.ledger import Ledger
 from croupier.ledger.dynamo import DynamoLedgerStore
 from croupier.network import SourceAllowList
@@ -16,6 +21,9 @@ from croupier.settings import settings
 from croupier.wallet.rgs import RgsWallet
 from croupier.wallet.ruby import BrandDirectory, PlayerLinks, RubyWallet
 from croupier.wallet.sportsbook import SportsbookWallet
+
+if TYPE_CHECKING:
+    from croupier.launch import Launcher
 
 
 @cache
@@ -65,4 +73,6 @@ def rgs_wallet() -> RgsWallet:
 
 @cache
 def launcher() -> Launcher:
+    from croupier.launch import Launcher  # loaded by the launch functions' own modules (rgs_launch, sportsbook_launch)
+
     return Launcher(secrets(), ledger().balance)
