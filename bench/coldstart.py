@@ -123,10 +123,6 @@ class Report:
     baseline_no_bytecode: float
     handler_no_bytecode: float
 
-    def ratios(self) -> dict[str, float]:
-        """Each handler's deployed import ÷ the baseline (the figure the goal applies to)."""
-        return {name: round(found.deployed / self.baseline, 2) for name, found in self.handlers.items()}
-
 
 def measure_all(repeats: int = REPEATS, names: list[str] | None = None) -> Report:
     """Every figure; the baseline is measured before and after the handlers (the mean of the two medians), so a
