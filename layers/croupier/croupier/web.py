@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import TypedDict
 
@@ -39,9 +40,24 @@ def json_response(status: int, body: Any) -> Response[str]:
     return Response(status_code=status, content_type=JSON, body=json.dumps(body, separators=(",", ":")))
 
 
+class OwnEventResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver, reading only its own request.
+
+    Powertools keeps the request being resolved on a class attribute (``BaseRouter.current_event``), shared by
+    every resolver in the process. One Lambda environment serves one request at a time, so there it is
+    harmless. The local stack runs many environments in one process, on threads, and there another function's
+    request replaced the one a route was matching and reading (a debit answered 404, or read another body).
+    The same values set on the instance shadow the class's for every read through this resolver."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.current_event = APIGatewayProxyEventV2(cast("dict[str, Any]", event), self._json_body_deserializer)
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
 def build_resolver(*, error_fields: Mapping[str, Any] | None = None) -> APIGatewayHttpResolver:
     """A resolver with Croupier's error mapping registered once; ``error_fields`` join every error body."""
-    app = APIGatewayHttpResolver()
+    app = OwnEventResolver()
 
     @app.exception_handler(CroupierError)  # type: ignore[untyped-decorator]
     def _domain_error(error: CroupierError) -> Response[str]:
