@@ -78,13 +78,15 @@ class FakeRgsServer(QuickStoppingServer):
             body = request.json()
         except ValueError:
             raise HttpError(400, "BAD_REQUEST", "body is not JSON") from None
-        if not isinstance(body, dict) or set(body) != {
+        if not isinstance(body, dict) or set(body) - {"lang"} != {
             "operator_player_id",
             "currency",
             "balance_minor",
             "ttl_seconds",
         }:
-            raise HttpError(400, "VALIDATION_ERROR", "exactly the four launch fields")
+            raise HttpError(400, "VALIDATION_ERROR", "exactly the four launch fields (and Croupier's optional lang)")
+        if body.get("lang", "en") not in ("en", "ko"):
+            raise HttpError(400, "VALIDATION_ERROR", "lang must be en or ko")
         player, currency = body["operator_player_id"], body["currency"]
         balance, ttl = body["balance_minor"], body["ttl_seconds"]
         if not isinstance(player, str) or not player:

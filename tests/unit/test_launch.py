@@ -254,6 +254,14 @@ def test_rgs_launch_passes_the_requested_ttl(launcher: Launcher, rgs_server: Fak
     assert [r.json()["ttl_seconds"] for r in rgs_server.requests] == [86_400, 60]
 
 
+def test_rgs_launch_passes_the_language_on_only_when_given(launcher: Launcher, rgs_server: FakeRgsServer) -> None:
+    launcher.rgs(body(player_id="player-7", currency="USD", lang="ko"))
+    launcher.rgs(body(player_id="player-7", currency="USD"))
+
+    assert [r.json().get("lang", "absent") for r in rgs_server.requests] == ["ko", "absent"]
+    assert all(r.verified for r in rgs_server.requests)
+
+
 def test_a_balance_below_zero_is_launched_as_zero(launcher: Launcher, rgs_server: FakeRgsServer) -> None:
     launcher.rgs(body(player_id="in-debt", currency="USD"))
 
@@ -268,7 +276,8 @@ def test_a_balance_below_zero_is_launched_as_zero(launcher: Launcher, rgs_server
         (body(player_id="player-7", currency="USD", ttl_seconds="3600"), "ttl_seconds"),
         (b'{"player_id":"player-7","currency":"USD","ttl_seconds":3600.0}', "ttl_seconds"),
         (body(player_id="player-7", currency="USD", ttl_seconds=True), "ttl_seconds"),
-        (body(player_id="player-7", currency="USD", lang="en"), "lang"),
+        (body(player_id="player-7", currency="USD", lang="fr"), "lang"),
+        (body(player_id="player-7", currency="USD", lang="EN"), "lang"),
         (body(player_id="player-7"), "currency"),
     ],
 )

@@ -318,6 +318,24 @@ def test_invalid_inputs_are_refused_before_anything_is_sent(
     assert server.requests == []
 
 
+@pytest.mark.parametrize("lang", ["fr", "EN", "", "ko-KR"])
+def test_a_language_the_game_page_does_not_speak_is_refused_before_anything_is_sent(
+    server: FakeRgsServer, client: RgsClient, lang: str
+) -> None:
+    with pytest.raises(BadRequest, match="lang"):
+        client.launch("p1", "KRW", 1, 60, lang=lang)
+
+    assert server.requests == []
+
+
+def test_lang_is_sent_only_when_given(server: FakeRgsServer, client: RgsClient) -> None:
+    client.launch("p1", "KRW", 1, 60)
+    client.launch("p1", "KRW", 1, 60, lang="ko")
+
+    assert [request.json().get("lang") for request in server.requests] == [None, "ko"]
+    assert b"lang" not in server.requests[0].body
+
+
 @pytest.mark.parametrize(
     ("base_url", "operator_id", "api_key", "secret"),
     [

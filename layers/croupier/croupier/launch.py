@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 from typing_extensions import TypedDict
@@ -79,6 +79,10 @@ class RgsLaunchRequest(BaseModel):
     player_id: PlayerId
     currency: Currency
     ttl_seconds: TtlSeconds = DEFAULT_TTL_SECONDS
+    lang: Annotated[
+        Literal["en", "ko"] | None,
+        Field(description="the game page's language at the RGS: en (its default) or ko; sent on only when given"),
+    ] = None
 
 
 class SportsbookLaunchAnswer(TypedDict):
@@ -122,13 +126,13 @@ class Launcher:
         return {"url": client.start_session(request.player_id, request.currency, request.lang)}
 
     def rgs(self, body: bytes) -> RgsLaunchAnswer:
-        """``{"player_id", "currency", "ttl_seconds"?}`` → ``{"launch_url", "session_id", "expires_at"}``."""
+        """``{"player_id", "currency", "ttl_seconds"?, "lang"?}`` → ``{"launch_url", "session_id", "expires_at"}``."""
         request = _validate(RgsLaunchRequest, parse_object(body))
         state = self._playable(AccountKey(request.player_id, request.currency))
         client = self._rgs_client()
         # rounded down to whole minor units; a balance below zero (a reversed win) is shown as nothing to play
         minor = max(balance_minor(state.balance, request.currency), 0)
-        launched = client.launch(request.player_id, request.currency, minor, request.ttl_seconds)
+        launched = client.launch(request.player_id, request.currency, minor, request.ttl_seconds, lang=request.lang)
         return {
             "launch_url": launched.launch_url,
             "session_id": launched.session_id,

@@ -34,6 +34,8 @@ from croupier.errors import BadRequest
 from croupier.signing import Clock, rgs
 
 LAUNCH_PATH = "/api/public/rgs/launch"
+GAME_LANGUAGES = ("en", "ko")
+"""The languages of Croupier's crash-game page (its launch's optional ``lang``)."""
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 86_400
@@ -113,16 +115,22 @@ class RgsClient:
     def __repr__(self) -> str:
         return f"RgsClient(base_url={self.base_url!r}, operator_id={self.operator_id!r}, api_key={self.api_key!r})"
 
-    def launch(self, operator_player_id: str, currency: str, balance_minor: int, ttl_seconds: int) -> RgsLaunch:
-        """Open a session for our player at the RGS; never retried (a launch creates a session)."""
-        raw = dumps_json(
-            {
-                "operator_player_id": check_text("operator_player_id", operator_player_id, MAX_PLAYER_ID_LENGTH),
-                "currency": check_currency(currency),
-                "balance_minor": _check_balance(balance_minor),
-                "ttl_seconds": _check_ttl(ttl_seconds),
-            }
-        )
+    def launch(
+        self, operator_player_id: str, currency: str, balance_minor: int, ttl_seconds: int, *, lang: str | None = None
+    ) -> RgsLaunch:
+        """Open a session for our player at the RGS; never retried (a launch creates a session). ``lang`` (``en``
+        or ``ko``, Croupier's RGS's own field) is sent only when given, so the body is otherwise the spec's."""
+        fields: dict[str, Any] = {
+            "operator_player_id": check_text("operator_player_id", operator_player_id, MAX_PLAYER_ID_LENGTH),
+            "currency": check_currency(currency),
+            "balance_minor": _check_balance(balance_minor),
+            "ttl_seconds": _check_ttl(ttl_seconds),
+        }
+        if lang is not None:
+            if lang not in GAME_LANGUAGES:
+                raise BadRequest(f"lang must be one of {', '.join(GAME_LANGUAGES)}")
+            fields["lang"] = lang
+        raw = dumps_json(fields)
         path = self._base_path + LAUNCH_PATH
         headers = {
             "Accept": "application/json",
