@@ -1,11 +1,21 @@
-"""What every HTTP handler shares: the resolver with its error mapping, and the instrumentation wrapper."""
+"""What every HTTP handler shares: the resolver with its error mapping, and the instrumentation wrapper.
+
+An HTTP function's ``app.py`` is its route and its logic call; :func:`function` makes the rest::
+
+    app, handler = function()
+
+    @app.post("/admin/players/<player_id>/deposits")
+    def deposit(player_id: str) -> Response[str]:
+        result, replayed = admin().deposit(player_id, request(app).body)
+        return json_response(200 if replayed else 201, result)
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,7 +24,11 @@ from typing_extensions import TypedDict
 from croupier.errors import CroupierError
 from croupier.observability import count, logger, metrics, publish_counts, traced
 
-Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
+if TYPE_CHECKING:
+    from croupier.signing import RawRequest
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+Handler = TypeVar("Handler", bound=LambdaHandler)
 
 JSON = "application/json"
 
@@ -86,3 +100,23 @@ def instrumented(handler: Handler) -> Handler:
             publish_counts()
 
     return wrapper  # type: ignore[return-value]
+
+
+def function(*, error_fields: Mapping[str, Any] | None = None) -> tuple[APIGatewayHttpResolver, LambdaHandler]:
+    """An HTTP function's resolver (:func:`build_resolver`, ``error_fields`` as there) and its Lambda handler,
+    which resolves each event through it, :func:`instrumented`. Routes are added to the resolver afterwards."""
+    app = build_resolver(error_fields=error_fields)
+
+    @instrumented
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return app, handler
+
+
+def request(app: APIGatewayHttpResolver) -> RawRequest:
+    """The request being resolved as it was received: the raw body bytes (what signatures cover), the headers
+    case-insensitive, the source address."""
+    from croupier.signing import RawRequest  # loaded by every function that reads a body; not by /health
+
+    return RawRequest.from_apigw_v2(app.current_event.raw_event)
