@@ -46,20 +46,6 @@ def check_text(name: str, value: object, max_length: int) -> str:
     return value
 
 
-MAX_URL_LENGTH = 4096
-
-
-def is_web_url(url: str) -> bool:
-    """An absolute http(s) URL a provider gave us, fit to hand on (bounded, no control characters or spaces)."""
-    if len(url) > MAX_URL_LENGTH or CONTROL_CHARACTERS.search(url) or url != url.strip() or " " in url:
-        return False
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. an invalid port or bracketed host
-        return False
-
-
 def check_currency(currency: object) -> str:
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise BadRequest("currency must be a three-letter upper-case code such as KRW")
