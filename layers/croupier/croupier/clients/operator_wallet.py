@@ -38,7 +38,9 @@ from croupier.clients.http import (
     TransportError,
     UrllibTransport,
     check_currency,
+    check_rgs_caller,
     check_text,
+    check_timeout,
     dumps_json,
 )
 from croupier.errors import BadRequest, CroupierError
@@ -56,8 +58,6 @@ MAX_ANSWER_BYTES = 64 * 1024
 
 Route = Literal["bet", "win", "refund"]
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
 _MULTIPLIER = re.compile(r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,8})?")
 _MAX_ERROR_TEXT = 200
 
@@ -165,21 +165,11 @@ class OperatorWalletClient:
     ) -> None:
         base = check_url(wallet_callback_url, name="wallet_callback_url", allow_insecure=allow_insecure)
         self._origin, self._base_path = base.origin, base.path
-        if not isinstance(operator_id, str) or not _UUID.fullmatch(operator_id):
-            raise ValueError("operator_id must be a uuid")
-        if not isinstance(api_key, str) or not _API_KEY.fullmatch(api_key):
-            raise ValueError("api_key must be printable ASCII without spaces")
-        if not isinstance(hmac_secret, str) or not hmac_secret:
-            raise ValueError("hmac_secret is required")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ValueError("timeout must be a positive number of seconds")
+        self.operator_id, self.api_key, self._hmac_secret = check_rgs_caller(operator_id, api_key, hmac_secret)
+        self.timeout = check_timeout(timeout)
         self.wallet_callback_url = self._origin + self._base_path
-        self.operator_id = operator_id
-        self.api_key = api_key
-        self._hmac_secret = hmac_secret
         self._transport: Transport = transport or UrllibTransport(max_response_bytes=MAX_ANSWER_BYTES)
         self._clock = clock
-        self.timeout = float(timeout)
 
     def __repr__(self) -> str:
         return (
@@ -203,9 +193,7 @@ class OperatorWalletClient:
 
     def _call(self, route: Route, call: WalletCall, timeout: float | None = None) -> WalletAnswer:
         """One call, waiting at most the client's timeout, or ``timeout`` (the caller's budget) when shorter."""
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
-            raise ValueError("timeout must be a positive number of seconds")
-        wait = self.timeout if timeout is None else min(self.timeout, float(timeout))
+        wait = self.timeout if timeout is None else min(self.timeout, check_timeout(timeout))
         if not isinstance(call, WalletCall):
             raise BadRequest("a wallet call is a WalletCall")
         if call.multiplier is not None and route != "win":

@@ -9,7 +9,6 @@ session may exist), and the caller decides.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,9 @@ from croupier.clients.http import (
     TransportError,
     UrllibTransport,
     check_currency,
+    check_rgs_caller,
     check_text,
+    check_timeout,
     dumps_json,
 )
 from croupier.errors import BadRequest
@@ -40,8 +41,6 @@ MAX_PLAYER_ID_LENGTH = 64
 MAX_SESSION_ID_LENGTH = 256
 MAX_BALANCE_MINOR = 10**20
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
 _MAX_ERROR_TEXT = 200
 
 
@@ -95,20 +94,10 @@ class RgsClient:
         base = check_url(base_url, name="base_url", allow_insecure=allow_insecure)
         self.base_url, self._base_path = base.origin, base.path
         self.allow_insecure = allow_insecure
-        if not isinstance(operator_id, str) or not _UUID.fullmatch(operator_id):
-            raise ValueError("operator_id must be a uuid")
-        if not isinstance(api_key, str) or not _API_KEY.fullmatch(api_key):
-            raise ValueError("api_key must be printable ASCII without spaces")
-        if not isinstance(hmac_secret, str) or not hmac_secret:
-            raise ValueError("hmac_secret is required")
-        if not timeout > 0:
-            raise ValueError("timeout must be positive")
-        self.operator_id = operator_id
-        self.api_key = api_key
-        self._hmac_secret = hmac_secret
+        self.operator_id, self.api_key, self._hmac_secret = check_rgs_caller(operator_id, api_key, hmac_secret)
+        self.timeout = check_timeout(timeout)
         self._transport: Transport = transport or UrllibTransport()
         self._clock = clock
-        self.timeout = float(timeout)
 
     def __repr__(self) -> str:
         return f"RgsClient(base_url={self.base_url!r}, operator_id={self.operator_id!r}, api_key={self.api_key!r})"

@@ -33,6 +33,7 @@ from croupier.clients.http import (
     UrllibTransport,
     check_currency,
     check_text,
+    check_timeout,
     dumps_json,
 )
 from croupier.errors import BadRequest
@@ -106,15 +107,13 @@ class SportsbookClient:
         self.api_version = _check_api_version(api_version)
         if not isinstance(username, str) or not username or not isinstance(password, str) or not password:
             raise ValueError("username and password are required")
-        if not timeout > 0:
-            raise ValueError("timeout must be positive")
         if not refresh_margin >= 0:
             raise ValueError("refresh_margin must not be negative")
         self.username = username
         self._password = password
         self._transport: Transport = transport or UrllibTransport()
         self._clock = clock
-        self.timeout = float(timeout)
+        self.timeout = check_timeout(timeout)
         self.refresh_margin = float(refresh_margin)
         self._lock = threading.Lock()
         self._token: _Token | None = None
