@@ -27,8 +27,7 @@ from croupier.observability import count, logger, metrics, publish_counts, trace
 if TYPE_CHECKING:
     from croupier.signing import RawRequest
 
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-Handler = TypeVar("Handler", bound=LambdaHandler)
+Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
 
 JSON = "application/json"
 
@@ -100,6 +99,9 @@ def instrumented(handler: Handler) -> Handler:
             publish_counts()
 
     return wrapper  # type: ignore[return-value]
+
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def function(*, error_fields: Mapping[str, Any] | None = None) -> tuple[APIGatewayHttpResolver, LambdaHandler]:
