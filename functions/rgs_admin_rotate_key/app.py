@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.rgs.wiring import operators
-from croupier.signing import RawRequest
-from croupier.web import build_resolver, instrumented, json_response
+from croupier.web import function, json_response, request
 
-app = build_resolver()
+app, handler = function()
 
 
 @app.post("/admin/rgs/operators/<operator_id>/keys")
 def rotate_key(operator_id: str) -> Response[str]:
-    body = RawRequest.from_apigw_v2(app.current_event.raw_event).body
-    return json_response(201, operators().rotate_key(operator_id, body))
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return json_response(201, operators().rotate_key(operator_id, request(app).body))

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from croupier.rgs.operators import OperatorView
 from croupier.rgs.wiring import operators
-from croupier.signing import RawRequest
-from croupier.web import build_resolver, instrumented
+from croupier.web import function, request
 
-app = build_resolver()
+app, handler = function()
 
 
 @app.patch("/admin/rgs/operators/<operator_id>")
 def update_operator(operator_id: str) -> OperatorView:
-    return operators().change(operator_id, RawRequest.from_apigw_v2(app.current_event.raw_event).body)
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return operators().change(operator_id, request(app).body)

@@ -15,15 +15,13 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from croupier.rgs.wiring import sessions
-from croupier.web import build_resolver, instrumented
+from croupier.web import function
 
-app = build_resolver()
+app, handler = function()
 
 HERE = Path(__file__).resolve().parent
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -77,8 +75,3 @@ def play() -> Response[str]:
 @app.get("/verify")
 def verify() -> Response[str]:
     return html_response("verify.html", "'none'")  # the verifier never calls a server
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)

@@ -3,26 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from croupier.rgs import reports
 from croupier.rgs.reports import RecallAnswer
 from croupier.rgs.wiring import rgs_store, sessions
-from croupier.signing import RawRequest
-from croupier.web import build_resolver, instrumented
+from croupier.web import function, request
 
-app = build_resolver(error_fields={"ok": False})
+app, handler = function(error_fields={"ok": False})
 
 
 @app.get("/api/public/rgs/players/<operator_player_id>/rounds")
 def recall(operator_player_id: str) -> RecallAnswer:
-    operator_id = sessions().authenticate(RawRequest.from_apigw_v2(app.current_event.raw_event))
+    operator_id = sessions().authenticate(request(app))
     query = app.current_event.query_string_parameters or {}
     return reports.recall(rgs_store(), operator_id, operator_player_id, query)
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)

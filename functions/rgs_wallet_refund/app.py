@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from croupier.signing import RawRequest
 from croupier.wallet.rgs import WalletAnswer
 from croupier.wallet.wiring import rgs_wallet
-from croupier.web import build_resolver, instrumented
+from croupier.web import function, request
 
-app = build_resolver(error_fields={"ok": False})
+app, handler = function(error_fields={"ok": False})
 
 
 @app.post("/rgs-wallet/refund")
 def refund() -> WalletAnswer:
-    return rgs_wallet().refund(RawRequest.from_apigw_v2(app.current_event.raw_event))
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return rgs_wallet().refund(request(app))

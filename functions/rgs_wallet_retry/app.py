@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from croupier import aws
 from croupier.observability import instrumented_job
 from croupier.rgs.retries import process_batch
-from croupier.rgs.wiring import retry_worker_game
-
-
-def change_visibility(receipt_handle: str, seconds: int) -> None:
-    aws.sqs().change_message_visibility(
-        QueueUrl=os.environ["RETRY_QUEUE_URL"], ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
-    )
+from croupier.rgs.wiring import retry_worker_game, retry_worker_queue
 
 
 @instrumented_job
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_batch(event.get("Records", []), retry_worker_game(), change_visibility)
+    return process_batch(event.get("Records", []), retry_worker_game(), retry_worker_queue().hold_back)

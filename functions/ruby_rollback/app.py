@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from croupier.signing import RawRequest
 from croupier.wallet.ruby import RollbackAnswer
 from croupier.wallet.wiring import ruby_wallet
-from croupier.web import build_resolver, instrumented
+from croupier.web import function, request
 
-app = build_resolver()
+app, handler = function()
 
 
 @app.post("/ruby/rollback")
 def rollback() -> RollbackAnswer:
-    return ruby_wallet().rollback(RawRequest.from_apigw_v2(app.current_event.raw_event))
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return ruby_wallet().rollback(request(app))

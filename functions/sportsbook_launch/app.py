@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from croupier.launch import SportsbookLaunchAnswer
-from croupier.signing import RawRequest
 from croupier.wallet.wiring import launcher
-from croupier.web import build_resolver, instrumented
+from croupier.web import function, request
 
-app = build_resolver()
+app, handler = function()
 
 
 @app.post("/sportsbook/launch")
 def launch() -> SportsbookLaunchAnswer:
-    return launcher().sportsbook(RawRequest.from_apigw_v2(app.current_event.raw_event).body)
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return launcher().sportsbook(request(app).body)

@@ -5,24 +5,15 @@ Every processed answer is HTTP 200 JSON; see croupier.wallet.sportsbook for the 
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from croupier.signing import RawRequest
 from croupier.wallet.wiring import sportsbook_wallet
-from croupier.web import build_resolver, instrumented, json_response
+from croupier.web import function, json_response, request
 
-app = build_resolver()
+app, handler = function()
 
 
 @app.post("/sportsbook/transaction-rollback")
 def rollback() -> Response[str]:
-    answer = sportsbook_wallet().rollback(RawRequest.from_apigw_v2(app.current_event.raw_event))
+    answer = sportsbook_wallet().rollback(request(app))
     return json_response(answer.status, answer.body)
-
-
-@instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)

@@ -119,7 +119,7 @@ class Operation:
     errors: Sequence[ErrorSource] = ()
     params: Sequence[Param] = ()
     description: str = ""
-    error_fields: Mapping[str, Any] = field(default_factory=dict)  # build_resolver(error_fields=...)
+    error_fields: Mapping[str, Any] = field(default_factory=dict)  # croupier.web.function(error_fields=...)
     operation_id: str | None = None  # needed when one function serves more than one route
 
 

@@ -108,3 +108,23 @@ def test_every_provider_client_has_a_short_default_timeout(client: Callable[...,
 def test_the_transport_takes_a_timeout_on_every_send() -> None:
     parameter = inspect.signature(http.UrllibTransport.send).parameters["timeout"]
     assert parameter.default is inspect.Parameter.empty  # no send without a stated timeout
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, True, "5", None, float("nan")])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda t: RgsClient("https://rgs.example", "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b", "k", "s", timeout=t),
+        lambda t: OperatorWalletClient(
+            "https://w.example", "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b", "k", "s", timeout=t
+        ),
+        lambda t: SportsbookClient("https://sb.example", "v1", "u", "p", timeout=t),
+    ],
+    ids=["rgs", "operator_wallet", "sportsbook"],
+)
+def test_every_client_refuses_a_timeout_that_is_not_a_positive_number(
+    build: Callable[[Any], object], timeout: Any
+) -> None:
+    """One check (``clients.http.check_timeout``): the RGS and sportsbook clients took ``True`` as one second."""
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
+        build(timeout)

@@ -239,7 +239,7 @@ def test_an_offset_expires_at_is_normalised_to_utc(server: FakeRgsServer, client
         {
             "ok": True,
             "session_id": "s-1",
-            "launch_url": "http://r.example/p",
+            "launch_url": "https://r.example/p",
             "expires_at": "2026-01-01T09:00:00+09:00",
         },
     )

@@ -1,11 +1,21 @@
-"""What every HTTP handler shares: the resolver with its error mapping, and the instrumentation wrapper."""
+"""What every HTTP handler shares: the resolver with its error mapping, and the instrumentation wrapper.
+
+An HTTP function's ``app.py`` is its route and its logic call; :func:`function` makes the rest::
+
+    app, handler = function()
+
+    @app.post("/admin/players/<player_id>/deposits")
+    def deposit(player_id: str) -> Response[str]:
+        result, replayed = admin().deposit(player_id, request(app).body)
+        return json_response(200 if replayed else 201, result)
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -14,6 +24,9 @@ from typing_extensions import TypedDict
 
 from croupier.errors import CroupierError
 from croupier.observability import count, logger, metrics, publish_counts, traced
+
+if TYPE_CHECKING:
+    from croupier.signing import RawRequest
 
 Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], LambdaContext], dict[str, Any]])
 
@@ -102,3 +115,26 @@ def instrumented(handler: Handler) -> Handler:
             publish_counts()
 
     return wrapper  # type: ignore[return-value]
+
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def function(*, error_fields: Mapping[str, Any] | None = None) -> tuple[APIGatewayHttpResolver, LambdaHandler]:
+    """An HTTP function's resolver (:func:`build_resolver`, ``error_fields`` as there) and its Lambda handler,
+    which resolves each event through it, :func:`instrumented`. Routes are added to the resolver afterwards."""
+    app = build_resolver(error_fields=error_fields)
+
+    @instrumented
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return app, handler
+
+
+def request(app: APIGatewayHttpResolver) -> RawRequest:
+    """The request being resolved as it was received: the raw body bytes (what signatures cover), the headers
+    case-insensitive, the source address."""
+    from croupier.signing import RawRequest  # loaded by every function that reads a body; not by /health
+
+    return RawRequest.from_apigw_v2(app.current_event.raw_event)

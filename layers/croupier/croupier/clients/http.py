@@ -46,18 +46,27 @@ def check_text(name: str, value: object, max_length: int) -> str:
     return value
 
 
-MAX_URL_LENGTH = 4096
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
 
 
-def is_web_url(url: str) -> bool:
-    """An absolute http(s) URL a provider gave us, fit to hand on (bounded, no control characters or spaces)."""
-    if len(url) > MAX_URL_LENGTH or CONTROL_CHARACTERS.search(url) or url != url.strip() or " " in url:
-        return False
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. an invalid port or bracketed host
-        return False
+def check_rgs_caller(operator_id: object, api_key: object, hmac_secret: object) -> tuple[str, str, str]:
+    """Who signs an RGS v1 call (providers.md section 1): the operator's uuid, its api key, its HMAC secret.
+    The messages name the field, never the value."""
+    if not isinstance(operator_id, str) or not _UUID.fullmatch(operator_id):
+        raise ValueError("operator_id must be a uuid")
+    if not isinstance(api_key, str) or not _API_KEY.fullmatch(api_key):
+        raise ValueError("api_key must be printable ASCII without spaces")
+    if not isinstance(hmac_secret, str) or not hmac_secret:
+        raise ValueError("hmac_secret is required")
+    return operator_id, api_key, hmac_secret
+
+
+def check_timeout(timeout: object) -> float:
+    """A client's wait for one answer: a positive number of seconds."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError("timeout must be a positive number of seconds")
+    return float(timeout)
 
 
 def check_currency(currency: object) -> str:

@@ -30,7 +30,6 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from croupier import __version__
 from croupier.clients.http import (
@@ -39,11 +38,14 @@ from croupier.clients.http import (
     TransportError,
     UrllibTransport,
     check_currency,
+    check_rgs_caller,
     check_text,
+    check_timeout,
     dumps_json,
 )
 from croupier.errors import BadRequest, CroupierError
 from croupier.jsonbody import parse_object
+from croupier.network import check_url
 from croupier.signing import Clock, rgs
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -56,11 +58,7 @@ MAX_ANSWER_BYTES = 64 * 1024
 
 Route = Literal["bet", "win", "refund"]
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
 _MULTIPLIER = re.compile(r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,8})?")
-_URL_UNSAFE = re.compile(r"[^!-~]")  # a URL sent as is: printable ASCII, no spaces
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_ERROR_TEXT = 200
 
 
@@ -165,22 +163,13 @@ class OperatorWalletClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         allow_insecure: bool = False,
     ) -> None:
-        self._origin, self._base_path = _check_callback_url(wallet_callback_url, allow_insecure=allow_insecure)
-        if not isinstance(operator_id, str) or not _UUID.fullmatch(operator_id):
-            raise ValueError("operator_id must be a uuid")
-        if not isinstance(api_key, str) or not _API_KEY.fullmatch(api_key):
-            raise ValueError("api_key must be printable ASCII without spaces")
-        if not isinstance(hmac_secret, str) or not hmac_secret:
-            raise ValueError("hmac_secret is required")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ValueError("timeout must be a positive number of seconds")
+        base = check_url(wallet_callback_url, name="wallet_callback_url", allow_insecure=allow_insecure)
+        self._origin, self._base_path = base.origin, base.path
+        self.operator_id, self.api_key, self._hmac_secret = check_rgs_caller(operator_id, api_key, hmac_secret)
+        self.timeout = check_timeout(timeout)
         self.wallet_callback_url = self._origin + self._base_path
-        self.operator_id = operator_id
-        self.api_key = api_key
-        self._hmac_secret = hmac_secret
         self._transport: Transport = transport or UrllibTransport(max_response_bytes=MAX_ANSWER_BYTES)
         self._clock = clock
-        self.timeout = float(timeout)
 
     def __repr__(self) -> str:
         return (
@@ -204,9 +193,7 @@ class OperatorWalletClient:
 
     def _call(self, route: Route, call: WalletCall, timeout: float | None = None) -> WalletAnswer:
         """One call, waiting at most the client's timeout, or ``timeout`` (the caller's budget) when shorter."""
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
-            raise ValueError("timeout must be a positive number of seconds")
-        wait = self.timeout if timeout is None else min(self.timeout, float(timeout))
+        wait = self.timeout if timeout is None else min(self.timeout, check_timeout(timeout))
         if not isinstance(call, WalletCall):
             raise BadRequest("a wallet call is a WalletCall")
         if call.multiplier is not None and route != "win":
@@ -285,24 +272,3 @@ def _ok_balance(body: bytes) -> tuple[int | None, str]:
     if not -MAX_BALANCE_MINOR <= balance <= MAX_BALANCE_MINOR:
         return None, "a balance_minor out of range"
     return balance, ""
-
-
-def _check_callback_url(url: str, *, allow_insecure: bool) -> tuple[str, str]:
-    """``(scheme://host[:port], path prefix without a trailing slash)``."""
-    if not isinstance(url, str) or _URL_UNSAFE.search(url.strip()):
-        raise ValueError("wallet_callback_url must be an absolute https URL of printable ASCII")
-    try:
-        parts = urlsplit(url.strip())
-        hostname = parts.hostname
-        parts.port  # noqa: B018 (a port out of range raises here rather than when sending)
-    except ValueError:
-        raise ValueError("wallet_callback_url must be an absolute https URL") from None
-    if parts.scheme not in ("http", "https") or not hostname:
-        raise ValueError("wallet_callback_url must be an absolute https URL")
-    if parts.query or parts.fragment or url.strip().endswith(("?", "#")):
-        raise ValueError("wallet_callback_url must not hold a query or a fragment")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("wallet_callback_url must not hold credentials")
-    if parts.scheme == "http" and not allow_insecure and hostname not in _LOOPBACK_HOSTS:
-        raise ValueError("the operator's wallet is called over HTTPS only (plain http is allowed for loopback hosts)")
-    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from croupier import __version__
 from croupier.clients.http import (
@@ -38,6 +38,7 @@ from croupier.clients.http import (
     UrllibTransport,
 )
 from croupier.errors import UpstreamError
+from croupier.network import check_url
 from croupier.signing import Clock, rabbitx
 from croupier.signing._core import decode_hex_secret
 
@@ -233,7 +234,7 @@ def onboard(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> Onboarded:
     """Onboard a wallet: sign with its key, send ``POST /onboarding`` once (never retried), read the answer."""
-    origin, base_path = _split_base_url(base_url)
+    origin, base_path, _, _ = check_url(base_url, name="base_url")
     path, body, headers = onboarding_request(private_key, now=clock())
     wallet = json.loads(body)["wallet"]
     headers.update(_common_headers())
@@ -258,13 +259,6 @@ def onboard(
 
 
 # --- the client ------------------------------------------------------------------------------------
-
-
-def _split_base_url(base_url: str) -> tuple[str, str]:
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError("base_url must be an absolute http(s) URL without query or fragment")
-    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
 
 
 def _common_headers() -> dict[str, str]:
@@ -305,7 +299,7 @@ class RabbitXClient:
         ttl_seconds: int = SIGNATURE_LIFETIME_SECONDS,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        self.base_url, self._base_path = _split_base_url(base_url)
+        self.base_url, self._base_path, _, _ = check_url(base_url, name="base_url")
         if not api_key:
             raise ValueError("api_key is required")
         decode_hex_secret(api_secret)  # fail now, not at the first request: the secret must be hex

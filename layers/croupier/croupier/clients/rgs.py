@@ -9,13 +9,11 @@ session may exist), and the caller decides.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from croupier import __version__
 from croupier.clients.http import (
@@ -26,11 +24,13 @@ from croupier.clients.http import (
     TransportError,
     UrllibTransport,
     check_currency,
+    check_rgs_caller,
     check_text,
+    check_timeout,
     dumps_json,
-    is_web_url,
 )
 from croupier.errors import BadRequest
+from croupier.network import check_url, fit_to_hand_on
 from croupier.signing import Clock, rgs
 
 LAUNCH_PATH = "/api/public/rgs/launch"
@@ -43,9 +43,6 @@ MAX_PLAYER_ID_LENGTH = 64
 MAX_SESSION_ID_LENGTH = 256
 MAX_BALANCE_MINOR = 10**20
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_API_KEY = re.compile(r"[!-~]{1,256}")  # what the RGS v1 verifier accepts in X-Operator-Key
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_ERROR_TEXT = 200
 
 
@@ -96,21 +93,13 @@ class RgsClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         allow_insecure: bool = False,
     ) -> None:
-        self.base_url, self._base_path = _check_base_url(base_url, allow_insecure=allow_insecure)
-        if not isinstance(operator_id, str) or not _UUID.fullmatch(operator_id):
-            raise ValueError("operator_id must be a uuid")
-        if not isinstance(api_key, str) or not _API_KEY.fullmatch(api_key):
-            raise ValueError("api_key must be printable ASCII without spaces")
-        if not isinstance(hmac_secret, str) or not hmac_secret:
-            raise ValueError("hmac_secret is required")
-        if not timeout > 0:
-            raise ValueError("timeout must be positive")
-        self.operator_id = operator_id
-        self.api_key = api_key
-        self._hmac_secret = hmac_secret
+        base = check_url(base_url, name="base_url", allow_insecure=allow_insecure)
+        self.base_url, self._base_path = base.origin, base.path
+        self.allow_insecure = allow_insecure
+        self.operator_id, self.api_key, self._hmac_secret = check_rgs_caller(operator_id, api_key, hmac_secret)
+        self.timeout = check_timeout(timeout)
         self._transport: Transport = transport or UrllibTransport()
         self._clock = clock
-        self.timeout = float(timeout)
 
     def __repr__(self) -> str:
         return f"RgsClient(base_url={self.base_url!r}, operator_id={self.operator_id!r}, api_key={self.api_key!r})"
@@ -164,8 +153,10 @@ class RgsClient:
         if answer.get("ok") is not True:
             raise self._bad_answer('a body without "ok": true', response.status)
         launch_url = answer.get("launch_url")
-        if not isinstance(launch_url, str) or not is_web_url(launch_url):
-            raise self._bad_answer("no usable launch_url (an absolute http(s) URL)", response.status)
+        if not fit_to_hand_on(launch_url, allow_insecure=self.allow_insecure):
+            raise self._bad_answer(
+                "no usable launch_url (an absolute https URL, http only on loopback)", response.status
+            )
         session_id = answer.get("session_id")
         if (
             not isinstance(session_id, str)
@@ -222,17 +213,6 @@ def _parse_instant(value: object) -> datetime | None:
     if instant.tzinfo is None or instant.utcoffset() is None:
         return None  # a time without a zone is ambiguous: refused rather than guessed
     return instant.astimezone(UTC)
-
-
-def _check_base_url(base_url: str, *, allow_insecure: bool) -> tuple[str, str]:
-    parts = urlsplit(base_url.strip()) if isinstance(base_url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("base_url must be an absolute https URL")
-    if parts.query or parts.fragment:
-        raise ValueError("base_url must not hold a query or a fragment")
-    if parts.scheme == "http" and not allow_insecure and parts.hostname not in _LOOPBACK_HOSTS:
-        raise ValueError("the RGS is called over HTTPS only (plain http is allowed for loopback hosts)")
-    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
 
 
 def _check_balance(balance_minor: object) -> int:

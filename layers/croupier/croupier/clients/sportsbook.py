@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from croupier import __version__
 from croupier.clients.http import (
@@ -34,10 +33,11 @@ from croupier.clients.http import (
     UrllibTransport,
     check_currency,
     check_text,
+    check_timeout,
     dumps_json,
-    is_web_url,
 )
 from croupier.errors import BadRequest
+from croupier.network import check_url, fit_to_hand_on
 from croupier.signing import Clock
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -51,7 +51,6 @@ _LANG = re.compile(r"[a-z]{2}(?:-[A-Z]{2})?")
 _VERSION = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: safe in an Authorization header
 _SECONDS = re.compile(r"[0-9]{1,10}")
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_ERROR_TEXT = 200
 
 
@@ -103,19 +102,18 @@ class SportsbookClient:
         refresh_margin: float = DEFAULT_REFRESH_MARGIN_SECONDS,
         allow_insecure: bool = False,
     ) -> None:
-        self.api_url = _check_api_url(api_url, allow_insecure=allow_insecure)
+        self.api_url = check_url(api_url, name="api_url", allow_insecure=allow_insecure).base
+        self.allow_insecure = allow_insecure
         self.api_version = _check_api_version(api_version)
         if not isinstance(username, str) or not username or not isinstance(password, str) or not password:
             raise ValueError("username and password are required")
-        if not timeout > 0:
-            raise ValueError("timeout must be positive")
         if not refresh_margin >= 0:
             raise ValueError("refresh_margin must not be negative")
         self.username = username
         self._password = password
         self._transport: Transport = transport or UrllibTransport()
         self._clock = clock
-        self.timeout = float(timeout)
+        self.timeout = check_timeout(timeout)
         self.refresh_margin = float(refresh_margin)
         self._lock = threading.Lock()
         self._token: _Token | None = None
@@ -157,9 +155,9 @@ class SportsbookClient:
             )
         answer = self._object("start-session", response)
         url = answer.get("url")
-        if not isinstance(url, str) or not is_web_url(url):
+        if not fit_to_hand_on(url, allow_insecure=self.allow_insecure):
             raise SportsbookApiError(
-                "sportsbook start-session answered without a usable url (an absolute http(s) URL)",
+                "sportsbook start-session answered without a usable url (an absolute https URL, http only on loopback)",
                 reason=Reason.BAD_ANSWER,
                 upstream_status=response.status,
             )
@@ -307,17 +305,6 @@ def parse_expires_in(value: object) -> int | None:
     if not isinstance(value, int) or not 0 < value <= MAX_EXPIRES_IN_SECONDS:
         return None
     return value
-
-
-def _check_api_url(api_url: str, *, allow_insecure: bool) -> str:
-    parts = urlsplit(api_url.strip()) if isinstance(api_url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("api_url must be an absolute https URL")
-    if parts.query or parts.fragment:
-        raise ValueError("api_url must not hold a query or a fragment")
-    if parts.scheme == "http" and not allow_insecure and parts.hostname not in _LOOPBACK_HOSTS:
-        raise ValueError("the sportsbook API is called over HTTPS only (plain http is allowed for loopback hosts)")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _check_api_version(api_version: str) -> str:

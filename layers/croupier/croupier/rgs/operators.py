@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Annotated, Any, Self
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 from typing_extensions import TypedDict
@@ -25,7 +24,7 @@ from croupier.checks import M, validated
 from croupier.errors import Conflict, NotFound
 from croupier.jsonbody import parse_object
 from croupier.lru import BoundedLru
-from croupier.network import AllowListMalformed, allowed, parse_cidrs
+from croupier.network import AllowListMalformed, allowed, check_url, parse_cidrs
 from croupier.rgs.credentials import new_api_key, new_operator_credentials
 from croupier.rgs.store import RgsStore
 from croupier.secrets import SecretNotFound, SecretStore
@@ -42,7 +41,6 @@ MAX_CACHED = 1000
 """Known operators, unknown ids and fresh re-reads: each remembered per environment, least recently used out first."""
 REFRESH_ON_MISS_SECONDS = 5.0
 """At most this often per operator, a key not seen yet makes an environment read the operator again, fresh."""
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_LIMITS_MAJOR = (Decimal("0.10"), Decimal("1000"), Decimal("100000"))
 """Min bet, max bet and max payout per round, in major units, where the operator set none for a currency:
 in minor units they scale with the currency's exponent (USD 10 / 100 000 / 10 000 000; KRW 1 / 1 000 / 100 000)."""
@@ -133,10 +131,9 @@ class OperatorSettings(BaseModel):
     @field_validator("wallet_callback_url")
     @classmethod
     def _https_or_loopback(cls, value: str) -> str:
-        parts = urlsplit(value)
-        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
-        if not secure or not parts.hostname or parts.query or parts.fragment or value.endswith("/"):
-            raise ValueError("an https URL (http only on loopback) without query, fragment or trailing slash")
+        check_url(value, name="wallet_callback_url")
+        if value.endswith("/"):
+            raise ValueError("wallet_callback_url must not end with a slash (the wallet's paths are added to it)")
         return value
 
     @field_validator("allowed_currencies")

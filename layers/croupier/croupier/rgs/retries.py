@@ -3,9 +3,10 @@
 ``SqsRetryQueue.enqueue`` sends ``{"kind": "win"|"refund", "round_id"}``; the worker function takes a batch,
 calls :meth:`Game.pay_win` or :meth:`Game.retry_refund` (the same ``operator_tx_id`` every time, so the
 operator's idempotency makes every try safe) and reports the failures back to SQS, each message on its own
-(``batchItemFailures``: a message whose retry raises fails itself only, never the rest of the batch), which makes them
-visible again after a delay that doubles with every receive (10 s, 20 s, … capped at 15 minutes). After
-``maxReceiveCount`` receives the message moves to the dead-letter queue, whose depth raises an alarm.
+(``batchItemFailures``: a message whose retry raises fails itself only, never the rest of the batch), each held back
+(:meth:`SqsRetryQueue.hold_back`) so that it is visible again after a delay that doubles with every receive (10 s,
+20 s, … capped at 15 minutes). After ``maxReceiveCount`` receives the message moves to the dead-letter queue, whose
+depth raises an alarm.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ class SqsRetryQueue:
             DelaySeconds=BASE_DELAY_SECONDS,
         )
         count("WalletRetriesQueued")
+
+    def hold_back(self, receipt_handle: str, seconds: int) -> None:
+        """Keep a received message from being delivered again for ``seconds`` (``ChangeMessageVisibility``)."""
+        self._client_factory().change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
 
 
 class Retrier(Protocol):

@@ -72,6 +72,11 @@ class AlreadyQueued:
         )
 
 
+def retry_worker_queue() -> SqsRetryQueue:
+    """The retry worker's own queue (``RETRY_QUEUE_URL``), on which it holds a failed retry back."""
+    return SqsRetryQueue(os.environ.get("RETRY_QUEUE_URL", ""), aws.sqs)
+
+
 @cache
 def retry_worker_game() -> Game:
     return Game(rgs_store(), operators().settings, operator_wallet, AlreadyQueued())
