@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Literal, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
@@ -39,6 +37,17 @@ from botocore.exceptions import ReadTimeoutError as BotoReadTimeout
 
 from croupier.ledger.model import AccountKey, AccountState, Effect, Entry, Kind
 from croupier.ledger.protection import NO_PROTECTION, Exclusion, ExclusionKind, Limit, Protection, Window
+from croupier.ledger.store import OK, CommitPlan, CommitResult, Failed, LedgerStore, TransientStoreError
+
+__all__ = [  # the port's types, importable from here as before
+    "OK",
+    "CommitPlan",
+    "CommitResult",
+    "DynamoLedgerStore",
+    "Failed",
+    "LedgerStore",
+    "TransientStoreError",
+]
 
 T = TypeVar("T")
 TX_SK = "TX"
@@ -58,10 +67,6 @@ TRANSIENT_CODES = frozenset(
     }
 )
 NETWORK_ERRORS = (BotoReadTimeout, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)
-
-
-class TransientStoreError(Exception):
-    """Throttling, a transaction conflict or a network failure on a read: safe to retry."""
 
 
 def _transient_reads(method: Callable[..., T]) -> Callable[..., T]:
@@ -299,65 +304,6 @@ def revision_condition(expected: int, values: dict[str, Any]) -> str:
 
 
 # --- commits -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CommitPlan:
-    """Everything one transaction writes. ``require_funds`` > 0 adds ``balance >= require_funds``."""
-
-    entry: Entry
-    expected: AccountState
-    require_funds: int = 0
-    mark_target: str | None = None
-    """tx id of the target entry to mark ``reversed_by`` (only if it is not reversed yet)."""
-    tombstone: Entry | None = None
-    """A tombstone to put at the unknown target's key (only if that key is still free)."""
-    marker: Entry | None = None
-    """A marker holding the movement's alias key (only if that key is still free)."""
-    backed_by: str | None = None
-    """tx id of the debit backing this credit: its room is reduced by the credit's amount (only if it is a debit
-    of the same account, not reversed, with that much room left)."""
-    windows: tuple[Window, ...] | None = None
-    """The account's protection counters after the movement (None: unchanged), decided from ``expected``."""
-
-    @property
-    def token(self) -> str:
-        """ClientRequestToken: the same plan retried after a lost response is not applied twice."""
-        entry = self.entry
-        text = "\x1f".join(
-            (entry.provider, entry.tx_id, str(self.expected.version), entry.fingerprint, entry.created_at)
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:36]
-
-
-class Failed(StrEnum):
-    ENTRY_EXISTS = "entry_exists"
-    ACCOUNT = "account"
-    TARGET = "target"
-    TOMBSTONE = "tombstone"
-    TRANSIENT = "transient"
-    MARKER = "marker"
-    BACKING = "backing"
-    TOKEN_REUSED = "token_reused"  # noqa: S105 - a state, not a secret
-    """Another request used this ClientRequestToken with other parameters in the last 10 minutes."""
-
-
-@dataclass(frozen=True, slots=True)
-class CommitResult:
-    ok: bool
-    failed: frozenset[Failed] = frozenset()
-    existing: Entry | None = None
-    """The entry already stored under the movement's key (a replay, a conflict or a tombstone)."""
-    account: AccountState | None = None
-    """The account as it is now, when its condition failed (None: no such account)."""
-    backing: Entry | None = None
-    """The backing entry as it is now, when its condition failed (None: there is none)."""
-    transient: str = ""
-    uncertain: bool = False
-    """The request may have reached DynamoDB and committed, but no answer came back (a timeout)."""
-
-
-OK = CommitResult(ok=True)
 
 
 class DynamoLedgerStore:
