@@ -396,7 +396,8 @@ def _after(plan: CommitPlan) -> AccountState:
     """The account as a committed plan left it."""
     expected = plan.expected.protection
     windows = expected.windows if plan.windows is None else plan.windows
-    return AccountState(plan.entry.balance_after, plan.entry.version, replace(expected, windows=windows))
+    entry = plan.entry
+    return AccountState(entry.balance_after, entry.version, replace(expected, windows=windows), head=entry.key)
 
 
 def _unbacked(movement: Movement, backing: Entry | None) -> Exception:
