@@ -4,6 +4,7 @@ walks it newest first, across entries written before the chain (tables of earlie
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -218,3 +219,48 @@ def test_a_walk_that_reaches_another_accounts_entry_stops_with_an_error(
     with pytest.raises(BrokenChain) as raised:
         store.list_entries(account, 2, None)
     assert stranger in raised.value.message
+
+
+# --- the admin route ---------------------------------------------------------------------------------------
+
+
+def statement(stack: Any, account: AccountKey, **query: str) -> tuple[int, dict[str, Any]]:
+    from urllib.parse import urlencode
+
+    from croupier_local.apigw import HttpRequest, build_event
+
+    request = HttpRequest(
+        "GET", f"/admin/players/{account.player_id}/entries", urlencode({"currency": account.currency, **query})
+    )
+    event = build_event(
+        request,
+        route_key="GET /admin/players/{player_id}/entries",
+        path_parameters={"player_id": account.player_id},
+    )
+    result = stack.invoke("AdminListEntriesFunction", event)
+    return result["statusCode"], json.loads(result["body"])
+
+
+def test_the_statement_route_pages_newest_first_and_refuses_another_accounts_cursor(
+    local_stack: Any, store: DynamoLedgerStore
+) -> None:
+    account, other = new_account(store), new_account(store)
+    ledger = Ledger(store)
+    moved = [ledger.move(movement(account, amount=a)).entry.tx_id for a in (100, 200, 300)]
+    ledger.move(movement(other))
+    status, first = statement(local_stack, account, limit="2")
+    assert (status, [i["transaction_id"] for i in first["items"]]) == (200, moved[:0:-1])
+    status, second = statement(local_stack, account, limit="2", cursor=first["next_cursor"])
+    assert (status, [i["transaction_id"] for i in second["items"]], second["next_cursor"]) == (200, moved[:1], None)
+    status, _ = statement(local_stack, other, limit="2")
+    assert status == 200
+    status, refused = statement(local_stack, other, cursor=first["next_cursor"])
+    assert (status, refused["error"]) == (400, "INVALID_CURSOR")
+
+
+def test_the_statement_route_answers_a_broken_chain_as_a_documented_500(
+    local_stack: Any, broken_link: tuple[AccountKey, str]
+) -> None:
+    account, _ = broken_link
+    status, body = statement(local_stack, account)
+    assert (status, body["error"]) == (500, "LEDGER_CHAIN_BROKEN")
