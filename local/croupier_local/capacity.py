@@ -11,7 +11,7 @@ item read back after the transaction) and add DynamoDB Local's index units.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 TRANSACTION_UNITS_PER_KB = 2
@@ -47,7 +47,7 @@ def write_units(size: int) -> int:
     return TRANSACTION_UNITS_PER_KB * max(1, math.ceil(size / 1024))
 
 
-def transaction_write_units(transact_items: list[Mapping[str, Any]], read_item: ReadItem) -> dict[str, int]:
+def transaction_write_units(transact_items: Sequence[Mapping[str, Any]], read_item: ReadItem) -> dict[str, int]:
     """Each written item's units (``<Put|Update|Delete|ConditionCheck> <pk>``) of a committed transaction."""
     units: dict[str, int] = {}
     for entry in transact_items:
