@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from croupier.ledger import AccountKey, AccountState, Entry
-from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed, TransientStoreError
+from croupier.ledger.store import CommitPlan, CommitResult, Failed, TransientStoreError
 
 
 class MemoryLedgerStore:

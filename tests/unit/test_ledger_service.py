@@ -35,8 +35,8 @@ from croupier.ledger import (
     UnknownAccount,
     signature_digest,
 )
-from croupier.ledger.dynamo import CommitResult, Failed
 from croupier.ledger.service import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, utc_now_iso
+from croupier.ledger.store import CommitResult, Failed
 from tests.support.memory_ledger import MemoryLedgerStore
 
 ALICE = AccountKey("alice", "EUR")
