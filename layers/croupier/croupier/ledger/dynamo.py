@@ -218,6 +218,7 @@ def entry_from_item(item: dict[str, Any]) -> Entry:
         signature=item["sig"]["S"] if "sig" in item else "",
         backs=int(item["backs"]["N"]) if "backs" in item else None,
         credited_by=item["credited_by"]["S"] if "credited_by" in item else None,
+        prev=item["prev"]["S"] if "prev" in item else None,
     )
 
 

@@ -175,6 +175,9 @@ class Entry:
     """A debit that backs credits: the room left for them (units)."""
     credited_by: str | None = None
     """A backing debit: the tx id of the last credit it backed (a backed debit is no longer reversible)."""
+    prev: str | None = field(default=None, compare=False)
+    """As stored: the :attr:`key` of the account's entry before this one (None: version 1, or an entry written
+    before the chain). The store links a new entry to its plan's ``expected.head``; a plan never sets this."""
 
     @property
     def key(self) -> str:
