@@ -1,4 +1,4 @@
-"""GET /admin/players/{player_id}/entries: an account's ledger entries in commit order, paginated."""
+"""GET /admin/players/{player_id}/entries: an account's ledger entries, newest first, paginated."""
 
 from __future__ import annotations
 

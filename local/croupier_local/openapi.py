@@ -37,6 +37,7 @@ from croupier.jsonbody import MAX_BODY_BYTES, InvalidJson
 from croupier.ledger import (
     BackingExceeded,
     BackingSettled,
+    BrokenChain,
     IdempotencyConflict,
     InsufficientFunds,
     NotReversible,
@@ -349,7 +350,7 @@ OPERATIONS: dict[str, Operation] = {
         errors=[*BODY_ERRORS, money.InvalidAmount, money.UnknownCurrency, InsufficientFunds, *LEDGER_ERRORS],
     ),
     "GET /admin/players/{player_id}/entries": Operation(
-        "An account's ledger entries in commit order, a page at a time",
+        "An account's ledger entries, newest first, a page at a time",
         "admin",
         Auth.IAM,
         {200: Answer("A page of entries; next_cursor is null on the last", admin.EntriesPage)},
@@ -359,7 +360,7 @@ OPERATIONS: dict[str, Operation] = {
             Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": admin.MAX_PAGE}, "default 50", False),
             Param("cursor", "query", {"type": "string"}, "next_cursor of the previous page", False),
         ],
-        errors=[InvalidRequest, admin.UnknownPlayer, money.UnknownCurrency, Code(400, "INVALID_CURSOR")],
+        errors=[InvalidRequest, admin.UnknownPlayer, money.UnknownCurrency, Code(400, "INVALID_CURSOR"), BrokenChain],
     ),
     "POST /admin/players/{player_id}/exclusions": Operation(
         "Exclude a player from gambling: every currency, every brand (self-exclusion or time-out)",

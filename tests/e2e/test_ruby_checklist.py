@@ -146,4 +146,4 @@ def test_an_unknown_player_is_404_and_extra_fields_are_ignored(local_stack: Loca
     extra = {"player_id": RUBY_ID, "amount": "1.00", "transaction_id": tx(), "currency": "USD", "future_field": [1]}
     status, _, text = call(local_stack, "/ruby/debit", extra)
     assert status == 200, text
-    assert entries(local_stack, player)[-1]["currency"] == "KRW"  # the brand's currency, whatever is sent
+    assert entries(local_stack, player)[0]["currency"] == "KRW"  # newest first: the brand's currency, whatever is sent

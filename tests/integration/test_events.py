@@ -106,7 +106,7 @@ def test_the_wallet_events_run_through_their_handlers_in_a_realistic_order(local
     assert bodies["rgs_wallet_refund"] == {"ok": True, "balance_minor": 96600}
     kinds = [item["kind"] for item in bodies["admin_list_entries"]["items"]]  # type: ignore[union-attr]
     ruby = ["credit", "debit", "debit", "credit", "reversal"]
-    assert kinds == [*ruby, "debit", "reversal", "debit", "credit", "reversal"]
+    assert kinds == [*ruby, "debit", "reversal", "debit", "credit", "reversal"][::-1], "newest first"
 
 
 PROTECTION = [

@@ -50,7 +50,7 @@ def real_client(dynamodb_local: LocalDynamoDB) -> Any:
 
 @pytest.fixture(scope="module")
 def books(real_client: Any) -> Books:
-    return Books(real_client, one_page=True)
+    return Books(real_client)
 
 
 def tx(label: str) -> str:

@@ -17,6 +17,7 @@ import pytest
 
 from croupier.ledger import Kind, Ledger, Movement
 from croupier.wallet import wiring
+from croupier_local import capacity
 from croupier_local.apigw import build_event
 from croupier_local.server import LocalStack
 from tests.support.players import Player, cold_ruby_player, units
@@ -205,15 +206,23 @@ def update_of(body: dict[str, Any]) -> dict[str, Any]:
 # --- player protection: decided inside the one write ---------------------------------------------------------
 
 
-def _write_units(client: Any, send: Any) -> tuple[Any, float]:
-    """``send()``'s answer and the write units DynamoDB Local reports for it (``ReturnConsumedCapacity``)."""
+def _write_units(client: Any, send: Any, reader: Any) -> tuple[Any, float]:
+    """``send()``'s answer and the write units its transactions are billed (``croupier_local.capacity``: each
+    item written sized, 2 units a KB, plus the index units DynamoDB Local reports with ``INDEXES``)."""
+    sent: list[list[dict[str, Any]]] = []
     consumed: list[float] = []
 
     def ask(params: dict[str, Any], **_: Any) -> None:
-        params["ReturnConsumedCapacity"] = "TOTAL"
+        params["ReturnConsumedCapacity"] = "INDEXES"
+        sent.append(params["TransactItems"])
 
     def add(parsed: dict[str, Any], **_: Any) -> None:
-        consumed.extend(float(c.get("CapacityUnits", 0) or 0) for c in parsed.get("ConsumedCapacity") or [])
+        def read(table: str, key: Any) -> Any:
+            return reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+
+        if "ConsumedCapacity" in parsed:  # committed (a cancelled transaction reports nothing)
+            consumed.append(sum(capacity.transaction_write_units(sent[-1], read).values()))
+            consumed.append(capacity.index_units(parsed["ConsumedCapacity"]))
 
     client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", ask)
     client.meta.events.register("after-call.dynamodb.TransactWriteItems", add)
@@ -225,7 +234,7 @@ def _write_units(client: Any, send: Any) -> tuple[Any, float]:
 
 
 def test_a_debit_with_limits_set_is_still_one_round_trip_and_writes_what_a_debit_without_writes(
-    local_stack: LocalStack, calls: DynamoCalls
+    local_stack: LocalStack, calls: DynamoCalls, real_client: Any
 ) -> None:
     from croupier import aws
     from croupier.ledger.dynamo import AuditRecord
@@ -243,16 +252,61 @@ def test_a_debit_with_limits_set_is_still_one_round_trip_and_writes_what_a_debit
     units_of: dict[str, float] = {}
     for name, player in (("plain", plain), ("limited", limited)):
         debit = {"player_id": player.ruby_id, "amount": "100.00", "transaction_id": tx()}
-        answer, units_of[name] = _write_units(aws.dynamodb(), lambda d=debit: ruby(local_stack, "debit", d))
+        answer, units_of[name] = _write_units(
+            aws.dynamodb(), lambda d=debit: ruby(local_stack, "debit", d), real_client
+        )
         assert answer == (200, {"balance": "900.00", "balance_before": "1000.00"})
         made = calls.take_requests()
         assert [op for op, _ in made] == [WRITE], f"{name}: one round trip"
         update = made[0][1]["TransactItems"][1]["Update"]
         assert "win = :win" in update["UpdateExpression"], "the window counters are written by the debit itself"
         assert "prev" in update["ConditionExpression"], "the protection revision is part of the debit's condition"
-    assert units_of["limited"] == units_of["plain"] == 6, "the entry with its gsi1 copy and the account, x2"
+    assert units_of["limited"] == units_of["plain"] == 4, "the entry and the account, 2 units each (one KB at most)"
+    account = real_client.get_item(
+        TableName="WalletTable",
+        Key={"pk": {"S": f"PLAYER#{limited.player_id}"}, "sk": {"S": "ACCOUNT#KRW"}},
+        ConsistentRead=True,
+    )["Item"]
+    assert {"head", "lim", "win", "prev"} <= set(account)
+    assert len(account["lim"]["M"]) == 9
+    assert capacity.item_size(account) <= 1024, "nine limits, their windows and the head: still one KB, 2 units a write"
 
     over = {"player_id": limited.ruby_id, "amount": "400.01", "transaction_id": tx()}
     status, body = ruby(local_stack, "debit", over)
     assert (status, body["error"]) == (403, "WAGER_LIMIT")
     assert calls.take() == [GET, GET], "a refusal reads the entry (a replay?) and the account live, writes nothing"
+
+
+def test_each_movement_writes_only_its_entry_and_the_account(
+    local_stack: LocalStack, calls: DynamoCalls, real_client: Any
+) -> None:
+    """Write units per operation (a transaction bills 2 a KB an item): a debit or a credit writes its entry and the
+    account (4: no index copy of the entry), a rollback also marks its target (6) or leaves a tombstone (6), a
+    replay writes nothing."""
+    from croupier import aws
+
+    player = new_player("1000.00")
+    assert ruby(local_stack, "balance", {"player_id": player.ruby_id})[0] == 200  # warm: link and account cached
+    debit = {"player_id": player.ruby_id, "amount": "100.00", "transaction_id": tx(), "round_id": "r1"}
+    credit = {"player_id": player.ruby_id, "amount": "250.00", "transaction_id": tx(), "round_id": "r1"}
+    rollback = {"player_id": player.ruby_id, "transaction_id": debit["transaction_id"]}
+    unknown = {"player_id": player.ruby_id, "transaction_id": tx()}
+    measured: dict[str, float] = {}
+    for name, operation, body in (
+        ("debit", "debit", debit),
+        ("credit", "credit", credit),
+        ("replay", "debit", debit),
+        ("rollback", "rollback", rollback),
+        ("rollback of an unknown transaction", "rollback", unknown),
+    ):
+        answer, measured[name] = _write_units(
+            aws.dynamodb(), lambda o=operation, b=body: ruby(local_stack, o, b), real_client
+        )
+        assert answer[0] == 200, (name, answer)
+    assert measured == {
+        "debit": 4,
+        "credit": 4,
+        "replay": 0,
+        "rollback": 6,
+        "rollback of an unknown transaction": 6,
+    }

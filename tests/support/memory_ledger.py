@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from croupier.ledger import AccountKey, AccountState, Entry
-from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed, TransientStoreError
+from croupier.ledger.store import CommitPlan, CommitResult, Failed, TransientStoreError
 
 
 class MemoryLedgerStore:
@@ -24,6 +24,8 @@ class MemoryLedgerStore:
         self.accounts: dict[AccountKey, AccountState] = {}
         self.entries: dict[tuple[str, str], Entry] = {}
         self.commits: list[CommitPlan] = []
+        self.links: dict[str, str | None] = {}
+        """Each entry's key → the head it was linked to (its ``prev``), as ``DynamoLedgerStore`` stores it."""
         self.reads = 0
         self.read_errors = 0
         """How many of the next reads raise a transient error."""
@@ -48,6 +50,15 @@ class MemoryLedgerStore:
         self._meanwhile.extend(actions)
 
     # the port ----------------------------------------------------------------------------------------
+
+    def chain(self, account: AccountKey) -> list[Entry]:
+        """The account's entries as their links reach them from its head, newest first."""
+        found, key = [], self.accounts[account].head
+        while key is not None:
+            provider, tx_id = key.split("#", 1)
+            found.append(self.entries[(provider, tx_id)])
+            key = self.links[key]
+        return found
 
     def read_account(self, account: AccountKey) -> AccountState | None:
         self._maybe_fail_read()
@@ -128,8 +139,9 @@ class MemoryLedgerStore:
         assert state is not None
         windows = state.protection.windows if plan.windows is None else plan.windows
         self.accounts[entry.account] = AccountState(
-            entry.balance_after, entry.version, replace(state.protection, windows=windows)
+            entry.balance_after, entry.version, replace(state.protection, windows=windows), head=entry.key
         )
+        self.links[entry.key] = plan.expected.head
         if plan.mark_target is not None:
             key = (entry.provider, plan.mark_target)
             self.entries[key] = replace(self.entries[key], reversed_by=entry.tx_id)

@@ -23,10 +23,13 @@ from croupier.ledger.dynamo import (
     Failed,
     TransientStoreError,
     decode_cursor,
+    decode_entries_cursor,
     encode_cursor,
+    encode_entries_cursor,
     entry_from_item,
     entry_item,
 )
+from croupier.ledger.model import BrokenChain
 
 ALICE = AccountKey("alice", "EUR")
 NOW = "2026-11-29T12:00:00.000000Z"
@@ -115,12 +118,24 @@ def test_an_entry_is_stored_at_its_providers_transaction_id() -> None:
     assert (item["pk"], item["sk"]) == ({"S": "TX#ruby#bet-1"}, {"S": "TX"})
 
 
-def test_the_account_index_lists_entries_in_version_order_and_no_placeholder() -> None:
-    items = [entry_item(entry(version=v)) for v in (100, 9, 10)]
-    assert {i["gsi1pk"]["S"] for i in items} == {"ENTRIES#alice#EUR"}
-    assert [int(i["version"]["N"]) for i in sorted(items, key=lambda i: i["gsi1sk"]["S"])] == [9, 10, 100]
-    for kind in (Kind.TOMBSTONE, Kind.MARKER):
-        assert not {"gsi1pk", "gsi1sk"} & set(entry_item(entry(kind=kind, version=0)))
+def test_an_entry_carries_no_index_copy_and_the_commit_chains_it_to_the_accounts_head() -> None:
+    """No gsi1 attributes any more (no index write); the entry's ``prev`` is the head of the state the plan rests
+    on and the account's head moves to it; an account with entries but no head (written before the chain) gets
+    ``legacy_from`` instead; a new account neither."""
+    for kind in (Kind.DEBIT, Kind.CREDIT, Kind.REVERSAL, Kind.TOMBSTONE, Kind.MARKER):
+        assert not {"gsi1pk", "gsi1sk", "prev"} & set(entry_item(entry(kind=kind)))
+    for expected, linked in (
+        (AccountState(10_000, 1, head="ruby#bet-0"), {"prev": {"S": "ruby#bet-0"}}),
+        (AccountState(10_000, 1), {"legacy_from": {"N": "2"}}),
+        (AccountState(10_000, 0), {}),
+    ):
+        client = StubClient(transact_write_items=[{}])
+        assert store_on(client).commit(CommitPlan(entry=entry(), expected=expected)).ok
+        put, update = (item for item in client.calls[0][1]["TransactItems"])
+        assert {k: v for k, v in put["Put"]["Item"].items() if k in ("prev", "legacy_from")} == linked
+        assert "head = :head" in update["Update"]["UpdateExpression"]
+        assert update["Update"]["ExpressionAttributeValues"][":head"] == {"S": "ruby#bet-1"}
+        assert update["Update"]["ConditionExpression"].startswith("version = :v")
 
 
 # --- reads ---------------------------------------------------------------------------------------------
@@ -366,45 +381,150 @@ def test_a_player_reads_back_with_its_accounts() -> None:
 # --- listing and scanning --------------------------------------------------------------------------------
 
 
-def test_entries_are_listed_a_page_at_a_time_from_the_accounts_index() -> None:
-    last = {"pk": {"S": "TX#ruby#bet-1"}, "sk": {"S": "TX"}, "gsi1pk": {"S": "ENTRIES#alice#EUR"}, "gsi1sk": {"S": "2"}}
-    client = StubClient(query=[{"Items": [entry_item(entry())], "LastEvaluatedKey": last}, {"Items": []}])
-    store = store_on(client)
-    entries, cursor = store.list_entries(ALICE, 1, None)
-    assert (entries, decode_cursor(cursor or "")) == ([entry()], last)
-    assert store.list_entries(ALICE, 1, cursor) == ([], None)
-    first, second = (kwargs for _, kwargs in client.calls)
-    assert (first["IndexName"], first["Limit"], "ExclusiveStartKey" in first) == ("gsi1", 1, False)
-    assert first["ExpressionAttributeValues"] == {":pk": {"S": "ENTRIES#alice#EUR"}}
-    assert second["ExclusiveStartKey"] == last
+def chained(tx_id: str, version: int, prev: str | None = None, **changes: Any) -> dict[str, Any]:
+    """An entry's item as the chain stores it (``legacy``: as stored before the chain, with its gsi1 copy)."""
+    legacy = changes.pop("legacy", False)
+    item = entry_item(entry(tx_id, version=version, **changes))
+    if prev is not None:
+        item["prev"] = {"S": prev}
+    if legacy:
+        item |= {"gsi1pk": {"S": "ENTRIES#alice#EUR"}, "gsi1sk": {"S": f"{version:012d}"}}
+    return item
 
 
-def test_a_cursor_of_another_account_or_not_ours_is_a_bad_request() -> None:
-    theirs = encode_cursor(
-        {"pk": {"S": "x"}, "sk": {"S": "TX"}, "gsi1pk": {"S": "ENTRIES#bob#EUR"}, "gsi1sk": {"S": "1"}}
+def head_item(version: int, head: str | None) -> dict[str, Any]:
+    return {"version": {"N": str(version)}} | ({"head": {"S": head}} if head else {})
+
+
+def got(*items: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [{"Item": i} if i else {} for i in items]
+
+
+def versions(entries: list[Entry]) -> list[int]:
+    return [e.version for e in entries]
+
+
+def test_entries_are_listed_newest_first_walking_the_chain_one_consistent_read_an_entry() -> None:
+    client = StubClient(
+        get_item=got(
+            head_item(3, "ruby#c"),
+            chained("c", 3, "ruby#b"),
+            chained("b", 2, "ruby#a"),
+            chained("a", 1),
+        )
     )
-    client = StubClient(query=[])
-    for cursor in (theirs, "not-base64!", encode_cursor({"pk": {"S": "x"}}), "W10", "eyJwayI6IDF9"):
+    store = store_on(client)
+    entries, cursor = store.list_entries(ALICE, 2, None)
+    assert ([e.tx_id for e in entries], versions(entries)) == (["c", "b"], [3, 2])
+    assert len(client.calls) == 3, "the account, then one read an entry"
+    assert store.list_entries(ALICE, 2, cursor) == ([entry("a", version=1)], None)
+    assert len(client.calls) == 4, "a next page starts at the entry its cursor names"
+    keys = [kwargs["Key"]["pk"]["S"] for _, kwargs in client.calls]
+    assert keys == ["PLAYER#alice", "TX#ruby#c", "TX#ruby#b", "TX#ruby#a"]
+    assert all(kwargs["ConsistentRead"] for _, kwargs in client.calls)
+    assert {op for op, _ in client.calls} == {"get_item"}, "no index"
+
+
+def test_an_account_without_entries_or_unknown_lists_nothing() -> None:
+    for answer in got(head_item(0, None), None):
+        assert store_on(StubClient(get_item=[answer])).list_entries(ALICE, 10, None) == ([], None)
+
+
+def legacy_query(*versions_: int) -> dict[str, Any]:
+    return {"Items": [chained(f"old-{v}", v, legacy=True) for v in versions_]}
+
+
+def test_entries_written_before_the_chain_are_read_from_gsi1_below_the_first_chained_one() -> None:
+    """A table of an earlier version: v1-v3 in gsi1 without ``prev``; v4 was the account's first chained entry."""
+    client = StubClient(
+        get_item=got(head_item(5, "ruby#e"), chained("e", 5, "ruby#d"), chained("d", 4)),
+        query=[legacy_query(3, 2), legacy_query(1)],
+    )
+    store = store_on(client)
+    entries, cursor = store.list_entries(ALICE, 4, None)
+    assert versions(entries) == [5, 4, 3, 2]
+    assert [e.tx_id for e in entries[2:]] == ["old-3", "old-2"]
+    query = client.calls[3][1]
+    assert (query["IndexName"], query["ScanIndexForward"], query["Limit"]) == ("gsi1", False, 2)
+    assert query["KeyConditionExpression"] == "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high"
+    assert query["ExpressionAttributeValues"] == {
+        ":pk": {"S": "ENTRIES#alice#EUR"},
+        ":low": {"S": "000000000001"},
+        ":high": {"S": "000000000003"},
+    }
+    assert (versions(store.list_entries(ALICE, 4, cursor)[0]), len(client.calls)) == ([1], 5)
+    only_legacy = StubClient(get_item=got(head_item(2, None)), query=[legacy_query(2, 1)])
+    assert versions(store_on(only_legacy).list_entries(ALICE, 10, None)[0]) == [2, 1]
+
+
+def test_entries_written_unchained_while_a_deployment_rolled_out_are_bridged_from_gsi1() -> None:
+    """The former code wrote v3 (in gsi1, head untouched); v4 then linked to v2, the head it found."""
+    client = StubClient(
+        get_item=got(head_item(4, "ruby#d"), chained("d", 4, "ruby#b"), chained("b", 2, "ruby#a"), chained("a", 1)),
+        query=[legacy_query(3)],
+    )
+    entries, cursor = store_on(client).list_entries(ALICE, 10, None)
+    assert (versions(entries), cursor) == ([4, 3, 2, 1], None)
+
+
+@pytest.mark.parametrize(
+    "reached",
+    [
+        None,  # missing
+        chained("b", 2, account=AccountKey("bob", "EUR")),  # another account's
+        chained("b", 2, account=AccountKey("alice", "USD")),
+        chained("b", 5),  # not older than the entry that links to it
+        chained("b", 0, kind=Kind.TOMBSTONE),  # a placeholder
+    ],
+)
+def test_a_walk_that_reaches_an_entry_not_of_its_chain_stops_with_an_error(reached: dict[str, Any] | None) -> None:
+    client = StubClient(get_item=got(head_item(3, "ruby#c"), chained("c", 3, "ruby#b"), reached))
+    with pytest.raises(BrokenChain) as raised:
+        store_on(client).list_entries(ALICE, 10, None)
+    assert (raised.value.status, raised.value.code) == (500, "LEDGER_CHAIN_BROKEN")
+
+
+def test_a_walk_whose_older_entries_are_not_in_gsi1_stops_with_an_error() -> None:
+    for answer in ({"Items": []}, legacy_query(2)):  # none, or not the versions asked for
+        client = StubClient(get_item=got(head_item(4, "ruby#d"), chained("d", 4)), query=[answer])
+        with pytest.raises(BrokenChain):
+            store_on(client).list_entries(ALICE, 10, None)
+
+
+def test_a_cursor_of_another_account_forged_or_not_ours_is_a_bad_request() -> None:
+    theirs = encode_entries_cursor(AccountKey("bob", "EUR"), "ruby#b", 2)
+    other_currency = encode_entries_cursor(AccountKey("alice", "USD"), "ruby#b", 2)
+    shapes = [
+        {"p": "alice", "c": "EUR", "k": "ruby#b", "v": 0},
+        {"p": "alice", "c": "EUR", "k": "ruby#b", "v": "2"},
+        {"p": "alice", "c": "EUR", "k": "ruby#b", "v": True},
+        {"p": "alice", "c": "EUR", "k": "", "v": 2},
+        {"p": "alice", "c": "EUR", "k": "x" * 1025, "v": 2},
+        {"p": "alice", "c": "EUR", "k": 7, "v": 2},
+        {"p": "alice", "c": "EUR", "v": 2},
+        {"pk": {"S": "x"}, "sk": {"S": "TX"}, "gsi1pk": {"S": "ENTRIES#alice#EUR"}, "gsi1sk": {"S": "1"}},
+    ]
+    client = StubClient(get_item=[], query=[])
+    for cursor in (theirs, other_currency, "not-base64!", "W10", "eyJwayI6IDF9", *map(encode_cursor, shapes)):
         with pytest.raises(BadRequest) as raised:
             store_on(client).list_entries(ALICE, 10, cursor)
         assert raised.value.code == "INVALID_CURSOR"
     assert client.calls == []
-    wrong_shape = encode_cursor({k: {"N": "1"} for k in ("pk", "sk", "gsi1pk", "gsi1sk")})
-    with pytest.raises(BadRequest):
-        decode_cursor(wrong_shape)
 
 
-def test_a_well_formed_cursor_dynamodb_refuses_is_a_bad_request_and_otherwise_the_error_stands() -> None:
-    ours = encode_cursor(
-        {"pk": {"S": "x"}, "sk": {"S": "y"}, "gsi1pk": {"S": "ENTRIES#alice#EUR"}, "gsi1sk": {"S": "z"}}
-    )
-    refused = StubClient(query=[client_error("ValidationException")])
-    with pytest.raises(BadRequest):
-        store_on(refused).list_entries(ALICE, 10, ours)
-    with pytest.raises(ClientError):
-        store_on(StubClient(query=[client_error("ValidationException")])).list_entries(ALICE, 10, None)
-    with pytest.raises(ClientError):
-        store_on(StubClient(query=[client_error("AccessDeniedException")])).list_entries(ALICE, 10, ours)
+@pytest.mark.parametrize(
+    "reached",
+    [None, chained("b", 2, account=AccountKey("bob", "EUR")), chained("b", 3), chained("b", 0, kind=Kind.MARKER)],
+)
+def test_a_well_formed_cursor_that_leads_off_the_accounts_chain_is_a_bad_request(
+    reached: dict[str, Any] | None,
+) -> None:
+    forged = encode_entries_cursor(ALICE, "ruby#b", 2)
+    with pytest.raises(BadRequest) as raised:
+        store_on(StubClient(get_item=got(reached))).list_entries(ALICE, 10, forged)
+    assert raised.value.code == "INVALID_CURSOR"
+    with pytest.raises(ClientError):  # a refusal that is not the cursor's stands
+        store_on(StubClient(get_item=[client_error("AccessDeniedException")])).list_entries(ALICE, 10, forged)
 
 
 def test_reconciliation_scans_every_page_for_accounts_and_entries() -> None:
@@ -431,15 +551,12 @@ def test_a_reason_that_is_not_a_failed_condition_never_hides_one_nor_the_conflic
 
 def test_a_cursor_goes_in_a_query_string_as_it_is_and_a_bad_one_says_why() -> None:
     for version in (1, 22, 333):
-        key = {
-            "pk": {"S": f"TX#ruby#b-{version}"},
-            "sk": {"S": "TX"},
-            "gsi1pk": {"S": "E"},
-            "gsi1sk": {"S": "0" * version},
-        }
-        cursor = encode_cursor(key)
-        assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)
-        assert decode_cursor(cursor) == key
+        for key in (f"ruby#b-{version}", None, "rgs#round:é/ü?&=+"):
+            cursor = encode_entries_cursor(ALICE, key, version)
+            assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)
+            assert decode_entries_cursor(cursor, ALICE) == (key, version)
+    audit = {"pk": {"S": "AUDIT#alice"}, "sk": {"S": "x"}}
+    assert decode_cursor(encode_cursor(audit)) == audit
     with pytest.raises(BadRequest) as raised:
         decode_cursor("W10")
     assert raised.value.message

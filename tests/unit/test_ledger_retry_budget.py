@@ -11,8 +11,8 @@ import pytest
 
 from croupier import aws
 from croupier.ledger import AccountKey, AccountState, Kind, Ledger, Movement, RetriesExhausted
-from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed
 from croupier.ledger.model import Entry
+from croupier.ledger.store import CommitPlan, CommitResult, Failed
 from croupier.secrets import CachedSecrets
 from croupier.signing import RawRequest, ruby_callback
 from croupier.wallet.ruby import DEADLINE_SECONDS, BrandDirectory, PlayerLinks, RubyWallet

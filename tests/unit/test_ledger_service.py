@@ -35,8 +35,8 @@ from croupier.ledger import (
     UnknownAccount,
     signature_digest,
 )
-from croupier.ledger.dynamo import CommitResult, Failed
 from croupier.ledger.service import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, utc_now_iso
+from croupier.ledger.store import CommitResult, Failed
 from tests.support.memory_ledger import MemoryLedgerStore
 
 ALICE = AccountKey("alice", "EUR")
@@ -617,3 +617,24 @@ def test_a_deadline_given_by_the_caller_bounds_the_whole_request() -> None:
     raises(RetriesExhausted, lambda: ledger.reverse(rollback("rb-1", "bet-1"), deadline=0.99))
     raises(RetriesExhausted, lambda: ledger.balance(ALICE, deadline=0.99))
     assert ledger.move(debit("bet-1", 100), deadline=1.0).balance_after == 9_900
+
+
+def test_every_entry_links_to_the_head_of_the_state_it_was_committed_on() -> None:
+    """Whatever path a movement takes (a fresh read, the cache, a lost race answered by ALL_OLD, a reversal, a
+    tombstone), its plan rests on a state whose head is the account's newest entry: the chain from the head reaches
+    every entry of the account, newest first."""
+    store, ledger = funded(10_000)
+    other = ledger_on(store)  # a second execution environment, with its own cache
+    ledger.move(debit("bet-1", 100))
+    other.move(debit("bet-2", 100))  # ledger's snapshot is now stale: its next commit loses the race
+    ledger.move(credit("win-1", 300))
+    other.move(credit("win-2", 5))
+    ledger.reverse(rollback("rb-1", "bet-2"))
+    ledger.reverse(rollback("rb-2", "never-arrived"))
+    store.meanwhile(lambda: other.move(debit("bet-3", 7)))
+    ledger.move(debit("bet-4", 1))
+    chained = store.chain(ALICE)
+    assert [e.version for e in chained] == list(range(store.accounts[ALICE].version, 0, -1))
+    assert [e.tx_id for e in chained][:3] == ["bet-4", "bet-3", "rb-2"]
+    assert ledger.snapshots.get(ALICE) == store.accounts[ALICE]
+    assert ledger.snapshots.get(ALICE).head == "ruby#bet-4"  # type: ignore[union-attr]

@@ -106,3 +106,40 @@ def test_the_report_as_the_cli_prints_it() -> None:
             }
         ],
     }
+
+
+def linked(entries: list[Entry], from_version: int = 1) -> list[Entry]:
+    """The entries chained from ``from_version`` up (those below as written before the chain)."""
+    return [
+        replace(e, prev=entries[i - 1].key if i and e.version > from_version else None) for i, e in enumerate(entries)
+    ]
+
+
+def test_links_from_the_head_to_version_one_or_to_the_entries_of_before_the_chain_are_clean() -> None:
+    entries = chain(500, -200, 0, 50)
+    for first_linked in (1, 2, 4, 5):  # 5: an account of before the chain, its head set by nothing yet
+        head = entries[-1].key if first_linked <= 4 else None
+        report = reconcile({ACCOUNT: AccountState(350, 4, head=head)}, linked(entries, first_linked))
+        assert report.clean, (first_linked, report.as_dict())
+    rollout = linked(entries)  # v3 written by the former code during a rollout: unlinked, v4 links past it
+    rollout[2], rollout[3] = replace(rollout[2], prev=None), replace(rollout[3], prev=rollout[1].key)
+    assert reconcile({ACCOUNT: AccountState(350, 4, head=entries[-1].key)}, rollout).clean
+
+
+def test_links_that_miss_an_entry_or_lead_astray_are_reported() -> None:
+    entries = linked(chain(500, -200, 0, 50))
+    state = AccountState(350, 4, head=entries[-1].key)
+    skipping = [*entries[:3], replace(entries[3], prev=entries[1].key)]  # v3 is linked, yet skipped
+    astray = [*entries[:3], replace(entries[3], prev="test#elsewhere")]
+    upward = [*entries[:3], replace(entries[3], prev=entries[3].key)]  # a loop
+    unlinked_below = [replace(entries[0], prev="test#t0"), *entries[1:]]
+    for broken, problem in (
+        (skipping, "the links skip a linked entry above test/t2"),
+        (astray, "the links lead to 'test#elsewhere', which is not an entry of version 3 or below"),
+        (upward, "the links lead to 'test#t4', which is not an entry of version 3 or below"),
+        (unlinked_below, "the links lead to 'test#t0', which is not an entry of version 0 or below"),
+    ):
+        report = reconcile({ACCOUNT: state}, broken)
+        assert [d.problem for d in report.discrepancies] == [problem]
+    stale_head = reconcile({ACCOUNT: replace(state, head="test#t3")}, entries)  # v4 linked, not the head
+    assert [d.problem for d in stale_head.discrepancies] == ["the links skip a linked entry above test/t3"]

@@ -106,7 +106,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "AdminGetPlayerFunction": {W: {QUERY}},
     "AdminDepositFunction": MOVE,
     "AdminWithdrawFunction": MOVE,
-    "AdminListEntriesFunction": {W: {QUERY}, f"{W}/index/gsi1": {QUERY}},
+    "AdminListEntriesFunction": {W: {QUERY, GET}, f"{W}/index/gsi1": {QUERY}},  # the chain; gsi1: legacy entries
     # player protection: a change reads the player's accounts (Query), updates each and puts its audit record in
     # one transaction; reads query the player's items or its audit records
     "AdminExcludeFunction": {W: {QUERY, PUT, UPDATE}},

@@ -40,7 +40,10 @@ class AdminStore(Protocol):
 
     def read_player(self, player_id: str) -> tuple[dict[str, Any] | None, dict[str, AccountState]]: ...
 
-    def list_entries(self, account: AccountKey, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]: ...
+    def list_entries(self, account: AccountKey, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
+        """The account's entries, newest first, at most ``limit``, and the cursor of the next page (None: the
+        last); an unknown account has none."""
+        ...
 
 
 class PlayerExists(Conflict):

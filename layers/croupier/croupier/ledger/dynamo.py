@@ -1,15 +1,29 @@
 """The ledger's data layer: the only code that speaks DynamoDB for the wallet table.
 
-Items (one table, ``pk``/``sk``; GSI ``gsi1`` lists an account's entries in commit order):
+Items (one table, ``pk``/``sk``):
 
 | item | pk | sk | attributes |
 |---|---|---|---|
 | player | ``PLAYER#<id>`` | ``PROFILE`` | currencies, links, created_at |
-| account | ``PLAYER#<id>`` | ``ACCOUNT#<cur>`` | balance, version (internal units; entries written); protection: |
-| | | | prev (revision), excl (the player's exclusion), lim (limits), win (window counters) |
+| account | ``PLAYER#<id>`` | ``ACCOUNT#<cur>`` | balance, version (internal units; entries written), head (the key |
+| | | | ``<provider>#<tx id>`` of its newest entry); protection: prev (revision), excl (the player's |
+| | | | exclusion), lim (limits), win (window counters) |
 | link | ``LINK#<provider>#<external id>`` | ``LINK`` | player_id (immutable) |
-| entry | ``TX#<provider>#<tx id>`` | ``TX`` | the :class:`Entry`; gsi1 = ``ENTRIES#<id>#<cur>`` / version |
+| entry | ``TX#<provider>#<tx id>`` | ``TX`` | the :class:`Entry`; prev (the account's head it followed) |
 | audit | ``AUDIT#<id>`` | ``<time>#<record id>`` | one change to the player's protection (immutable) |
+
+**The chain.** An account's entries form a list, newest first: the account's ``head`` names its newest entry and
+each entry's ``prev`` the one before (none for version 1). A movement writes its entry with ``prev`` = the head of
+the state it was planned on and moves the head to itself, in the one transaction whose ``version = expected``
+condition proves that state current: two movements planned on one state cannot both commit, so the chain never
+forks. The statement (:meth:`DynamoLedgerStore.list_entries`) walks it from the head, one consistent GetItem an
+entry; it costs no write at all (the former GSI copy of every entry cost a debit 2 of its 6 write units).
+
+*Entries written before the chain* (tables of earlier versions) carry ``gsi1pk = ENTRIES#<id>#<cur>`` /
+``gsi1sk = <version:012d>`` and no ``prev``, and their account no ``head``: the first chained entry of such an
+account stores ``legacy_from`` (its version) instead of ``prev``, and the walk reads versions below it from the
+sparse GSI ``gsi1`` (newest first); a chained entry of lower version than the walk expects (an entry written by
+the former code while a deployment was rolling out) is bridged the same way.
 
 An entry may also hold ``sig`` (a digest of the signature its request arrived with), ``backs`` (a debit's room
 for the credits it backs) and ``credited_by`` (the last credit it backed).
@@ -27,18 +41,27 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Literal, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
 from botocore.exceptions import ReadTimeoutError as BotoReadTimeout
 
-from croupier.ledger.model import AccountKey, AccountState, Effect, Entry, Kind
+from croupier.ledger.model import AccountKey, AccountState, BrokenChain, Effect, Entry, Kind
 from croupier.ledger.protection import NO_PROTECTION, Exclusion, ExclusionKind, Limit, Protection, Window
+from croupier.ledger.store import OK, CommitPlan, CommitResult, Failed, LedgerStore, TransientStoreError
+
+__all__ = [  # the port's types, importable from here as before
+    "OK",
+    "CommitPlan",
+    "CommitResult",
+    "DynamoLedgerStore",
+    "Failed",
+    "LedgerStore",
+    "TransientStoreError",
+]
 
 T = TypeVar("T")
 TX_SK = "TX"
@@ -58,10 +81,6 @@ TRANSIENT_CODES = frozenset(
     }
 )
 NETWORK_ERRORS = (BotoReadTimeout, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)
-
-
-class TransientStoreError(Exception):
-    """Throttling, a transaction conflict or a network failure on a read: safe to retry."""
 
 
 def _transient_reads(method: Callable[..., T]) -> Callable[..., T]:
@@ -163,9 +182,6 @@ def entry_item(entry: Entry) -> dict[str, Any]:
         "fp": {"S": entry.fingerprint},
         "effect": {"S": entry.effect.value},
     }
-    if not entry.kind.is_placeholder:
-        item["gsi1pk"] = {"S": entries_gsi_pk(entry.account)}
-        item["gsi1sk"] = {"S": f"{entry.version:012d}"}
     if entry.target_tx_id is not None:
         item["target"] = {"S": entry.target_tx_id}
     if entry.reversed_by is not None:
@@ -202,12 +218,16 @@ def entry_from_item(item: dict[str, Any]) -> Entry:
         signature=item["sig"]["S"] if "sig" in item else "",
         backs=int(item["backs"]["N"]) if "backs" in item else None,
         credited_by=item["credited_by"]["S"] if "credited_by" in item else None,
+        prev=item["prev"]["S"] if "prev" in item else None,
     )
 
 
 def account_from_item(item: dict[str, Any]) -> AccountState:
     return AccountState(
-        balance=int(item["balance"]["N"]), version=int(item["version"]["N"]), protection=protection_from_item(item)
+        balance=int(item["balance"]["N"]),
+        version=int(item["version"]["N"]),
+        protection=protection_from_item(item),
+        head=item["head"]["S"] if "head" in item else None,
     )
 
 
@@ -301,65 +321,6 @@ def revision_condition(expected: int, values: dict[str, Any]) -> str:
 # --- commits -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CommitPlan:
-    """Everything one transaction writes. ``require_funds`` > 0 adds ``balance >= require_funds``."""
-
-    entry: Entry
-    expected: AccountState
-    require_funds: int = 0
-    mark_target: str | None = None
-    """tx id of the target entry to mark ``reversed_by`` (only if it is not reversed yet)."""
-    tombstone: Entry | None = None
-    """A tombstone to put at the unknown target's key (only if that key is still free)."""
-    marker: Entry | None = None
-    """A marker holding the movement's alias key (only if that key is still free)."""
-    backed_by: str | None = None
-    """tx id of the debit backing this credit: its room is reduced by the credit's amount (only if it is a debit
-    of the same account, not reversed, with that much room left)."""
-    windows: tuple[Window, ...] | None = None
-    """The account's protection counters after the movement (None: unchanged), decided from ``expected``."""
-
-    @property
-    def token(self) -> str:
-        """ClientRequestToken: the same plan retried after a lost response is not applied twice."""
-        entry = self.entry
-        text = "\x1f".join(
-            (entry.provider, entry.tx_id, str(self.expected.version), entry.fingerprint, entry.created_at)
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:36]
-
-
-class Failed(StrEnum):
-    ENTRY_EXISTS = "entry_exists"
-    ACCOUNT = "account"
-    TARGET = "target"
-    TOMBSTONE = "tombstone"
-    TRANSIENT = "transient"
-    MARKER = "marker"
-    BACKING = "backing"
-    TOKEN_REUSED = "token_reused"  # noqa: S105 - a state, not a secret
-    """Another request used this ClientRequestToken with other parameters in the last 10 minutes."""
-
-
-@dataclass(frozen=True, slots=True)
-class CommitResult:
-    ok: bool
-    failed: frozenset[Failed] = frozenset()
-    existing: Entry | None = None
-    """The entry already stored under the movement's key (a replay, a conflict or a tombstone)."""
-    account: AccountState | None = None
-    """The account as it is now, when its condition failed (None: no such account)."""
-    backing: Entry | None = None
-    """The backing entry as it is now, when its condition failed (None: there is none)."""
-    transient: str = ""
-    uncertain: bool = False
-    """The request may have reached DynamoDB and committed, but no answer came back (a timeout)."""
-
-
-OK = CommitResult(ok=True)
-
-
 class DynamoLedgerStore:
     """The wallet table through a low-level boto3 DynamoDB client."""
 
@@ -445,21 +406,27 @@ class DynamoLedgerStore:
             ":nv": {"N": str(entry.version)},
             ":nb": {"N": str(entry.balance_after)},
             ":at": {"S": entry.created_at},
+            ":head": {"S": entry.key},
         }
         # The protection decided from ``expected`` holds only if its revision (exclusion, limits) is unchanged.
         condition = "version = :v AND " + revision_condition(plan.expected.protection.revision, values)
-        update = "SET balance = :nb, version = :nv, updated_at = :at"
+        update = "SET balance = :nb, version = :nv, updated_at = :at, head = :head"
         if plan.windows is not None:
             update += ", win = :win"
             values[":win"] = windows_value(plan.windows)
         if plan.require_funds > 0:
             condition += " AND balance >= :need"
             values[":need"] = {"N": str(plan.require_funds)}
+        item = entry_item(entry)
+        if plan.expected.head is not None:  # linked to the newest entry of the state the version condition proves
+            item["prev"] = {"S": plan.expected.head}
+        elif plan.expected.version > 0:  # the account's first chained entry; those before are in gsi1
+            item["legacy_from"] = {"N": str(entry.version)}
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": entry_item(entry),
+                    "Item": item,
                     "ConditionExpression": "attribute_not_exists(pk)",
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
@@ -713,27 +680,78 @@ class DynamoLedgerStore:
 
     @_transient_reads
     def list_entries(self, account: AccountKey, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
-        """An account's entries in commit order, a page at a time (``cursor`` is opaque)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": entries_gsi_pk(account)}},
-            "Limit": limit,
-        }
+        """An account's entries, newest first, a page at a time (``cursor`` is opaque): the chain walked from the
+        account's head, one consistent GetItem an entry (a first page reads the account too); entries written
+        before the chain come from ``gsi1``. An entry the walk reaches that is missing, another account's or out
+        of order stops it (:class:`BrokenChain`); a cursor that leads to such an entry was never ours."""
         if cursor:
-            start = decode_cursor(cursor)
-            if start["gsi1pk"]["S"] != entries_gsi_pk(account):  # another account's page: DynamoDB would refuse it
-                raise_invalid_cursor()
-            kwargs["ExclusiveStartKey"] = start
+            key, version = decode_entries_cursor(cursor, account)
+        else:
+            answer = self.client.get_item(
+                TableName=self.table,
+                Key={"pk": {"S": account_pk(account.player_id)}, "sk": {"S": account_sk(account.currency)}},
+                ConsistentRead=True,
+                ProjectionExpression="version, head",
+            )
+            item = answer.get("Item")
+            if item is None:
+                return [], None
+            key, version = (item["head"]["S"] if "head" in item else None), int(item["version"]["N"])
+        entries: list[Entry] = []
         try:
-            answer = self.client.query(**kwargs)
-        except ClientError as error:
-            if cursor and error.response.get("Error", {}).get("Code") == "ValidationException":
-                raise_invalid_cursor()  # a cursor that was never ours, however well-formed
+            while len(entries) < limit and version >= 1:
+                room = limit - len(entries)
+                if key is None:  # written before the chain: in gsi1
+                    found = self._unchained(account, version, 1, room)
+                else:
+                    stored, prev = self._chained(key, account, version)
+                    if stored.version < version:  # written unchained while a deployment rolled out: in gsi1
+                        found = self._unchained(account, version, stored.version + 1, room)
+                        if len(found) == version - stored.version and len(found) < room:
+                            found.append(stored)
+                            key = prev
+                    else:
+                        found, key = [stored], prev
+                entries.extend(found)
+                version -= len(found)
+        except BrokenChain:
+            if cursor and not entries:
+                raise_invalid_cursor()
             raise
-        last = answer.get("LastEvaluatedKey")
-        return [entry_from_item(i) for i in answer.get("Items", [])], encode_cursor(last) if last else None
+        return entries, encode_entries_cursor(account, key, version) if version >= 1 else None
+
+    def _chained(self, key: str, account: AccountKey, at_most: int) -> tuple[Entry, str | None]:
+        """The entry ``key`` (of ``account``, version ``at_most`` or below) and the key of the one before it."""
+        answer = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": "TX#" + key}, "sk": {"S": TX_SK}}, ConsistentRead=True
+        )
+        item = answer.get("Item")
+        stored = entry_from_item(item) if item else None
+        if stored is None or stored.account != account or stored.kind.is_placeholder:
+            raise BrokenChain(f"the entry {key!r} is not one of this account's")
+        if not 1 <= stored.version <= at_most:
+            raise BrokenChain(f"the entry {key!r} is version {stored.version}, expected at most {at_most}")
+        prev = item["prev"]["S"] if item and "prev" in item else None
+        return stored, prev
+
+    def _unchained(self, account: AccountKey, high: int, low: int, limit: int) -> list[Entry]:
+        """Versions ``high`` down to ``low`` from ``gsi1`` (entries written before the chain), at most ``limit``."""
+        answer = self.client.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+            ExpressionAttributeValues={
+                ":pk": {"S": entries_gsi_pk(account)},
+                ":low": {"S": f"{low:012d}"},
+                ":high": {"S": f"{high:012d}"},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        found = [entry_from_item(i) for i in answer.get("Items", [])]
+        if not found or [e.version for e in found] != list(range(high, high - len(found), -1)):
+            raise BrokenChain(f"the entries from version {high} down are not all in gsi1")
+        return found
 
     # reconciliation --------------------------------------------------------------------------------
 
@@ -759,11 +777,36 @@ class DynamoLedgerStore:
         return accounts, entries
 
 
+def encode_entries_cursor(account: AccountKey, key: str | None, version: int) -> str:
+    """Where the next page starts: the entry ``key`` (None: in gsi1), of version ``version`` at most."""
+    return encode_cursor({"p": account.player_id, "c": account.currency, "k": key, "v": version})
+
+
+def decode_entries_cursor(cursor: str, account: AccountKey) -> tuple[str | None, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise_invalid_cursor()
+    if not isinstance(value, dict) or set(value) != {"p", "c", "k", "v"}:
+        raise_invalid_cursor()
+    key, version = value["k"], value["v"]
+    if (value["p"], value["c"]) != (account.player_id, account.currency):  # another account's page
+        raise_invalid_cursor()
+    if (
+        type(version) is not int
+        or version < 1
+        or not (key is None or (isinstance(key, str) and 0 < len(key.encode("utf-8")) <= 1024))
+    ):
+        raise_invalid_cursor()
+    return key, version
+
+
 def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, keys: frozenset[str] = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})) -> dict[str, Any]:
+def decode_cursor(cursor: str, keys: frozenset[str] = frozenset({"pk", "sk"})) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))

@@ -49,6 +49,9 @@ class AccountState:
     version: int
     protection: Protection = field(default=NO_PROTECTION, compare=False)
     """Not part of equality (two states are equal by balance and version); :attr:`age` orders them."""
+    head: str | None = field(default=None, compare=False)
+    """The :attr:`Entry.key` of the account's newest entry (None: no entry yet, or only entries written before
+    the entries were chained). The next entry links to it; the statement walks the links from it."""
 
     @property
     def age(self) -> tuple[int, int]:
@@ -172,6 +175,15 @@ class Entry:
     """A debit that backs credits: the room left for them (units)."""
     credited_by: str | None = None
     """A backing debit: the tx id of the last credit it backed (a backed debit is no longer reversible)."""
+    prev: str | None = field(default=None, compare=False)
+    """As stored: the :attr:`key` of the account's entry before this one (None: version 1, or an entry written
+    before the chain). The store links a new entry to its plan's ``expected.head``; a plan never sets this."""
+
+    @property
+    def key(self) -> str:
+        """``<provider>#<tx id>``: what names the entry in its account's chain (the account's ``head``, the next
+        entry's ``prev``)."""
+        return f"{self.provider}#{self.tx_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,3 +273,10 @@ class NotReversible(Conflict):
     """The target of a reversal is of another player, currency or a kind this provider cannot reverse."""
 
     code = "NOT_REVERSIBLE"
+
+
+class BrokenChain(CroupierError):
+    """An account's statement cannot go on: an entry its chain leads to is missing, another account's or out of
+    order. The walk stops rather than skip or repeat an entry (reconciliation checks the same chain)."""
+
+    code = "LEDGER_CHAIN_BROKEN"

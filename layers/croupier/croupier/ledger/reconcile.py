@@ -2,7 +2,9 @@
 
 For each account: the stored balance must equal the sum of its entries' deltas, its version must equal
 the number of its entries, the entries' versions must run 1..n, and each entry must start from the
-balance the previous one ended with (a broken chain means an entry was lost or written twice).
+balance the previous one ended with (a broken chain means an entry was lost or written twice). And the links: from
+the account's ``head`` each entry's ``prev`` leads to the one before, down to version 1 or to the entries written
+before the chain (none of which is linked); the versions it skips were written unchained during a rollout.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def problems(stored: AccountState | None, chain: list[Entry]) -> list[str]:
         found.append("version differs from the number of its entries")
     if [e.version for e in chain] != list(range(1, len(chain) + 1)):
         found.append("entry versions are not 1..n")
+    if stored.head is not None:
+        found.extend(_link_problems(stored, chain))
     previous = 0
     for entry in chain:
         if entry.balance_before != previous or entry.balance_after != entry.balance_before + entry.delta:
@@ -89,3 +93,21 @@ def problems(stored: AccountState | None, chain: list[Entry]) -> list[str]:
             break
         previous = entry.balance_after
     return found
+
+
+def _link_problems(stored: AccountState, chain: list[Entry]) -> list[str]:
+    """What is wrong with the links from the account's head (the statement walks them)."""
+    by_key = {entry.key: entry for entry in chain}
+    by_version = {entry.version: entry for entry in chain}
+    key, expected = stored.head, stored.version
+    while key is not None:
+        entry = by_key.get(key)
+        if entry is None or entry.version > expected:
+            return [f"the links lead to {key!r}, which is not an entry of version {expected} or below"]
+        skipped = [by_version.get(v) for v in range(entry.version + 1, expected + 1)]
+        if any(e is None or e.prev is not None for e in skipped):
+            return [f"the links skip a linked entry above {entry.provider}/{entry.tx_id}"]
+        key, expected = entry.prev, entry.version - 1
+    if any(e is None or e.prev is not None for e in (by_version.get(v) for v in range(1, expected + 1))):
+        return ["the links end above a linked entry"]
+    return []

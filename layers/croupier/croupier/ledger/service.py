@@ -16,11 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from croupier.errors import Unavailable
 from croupier.ledger import protection
-from croupier.ledger.dynamo import CommitPlan, CommitResult, Failed, TransientStoreError
 from croupier.ledger.model import (
     AccountKey,
     AccountState,
@@ -41,6 +40,7 @@ from croupier.ledger.model import (
     UnbackedCredit,
     UnknownAccount,
 )
+from croupier.ledger.store import CommitPlan, Failed, LedgerStore, TransientStoreError
 
 MAX_ATTEMPTS = 8
 """Transient failures (throttling, conflicts, lost answers) a request may meet before it gives up."""
@@ -57,18 +57,6 @@ ATTEMPT_SECONDS = 1.5
 before the deadline, so nothing is sent to DynamoDB that could still be under way when the answer leaves."""
 
 T = TypeVar("T")
-
-
-class LedgerStore(Protocol):
-    def read_account(self, account: AccountKey) -> AccountState | None: ...
-
-    def read_for_reversal(
-        self, provider: str, tx_id: str, target_tx_id: str, account: AccountKey
-    ) -> tuple[Entry | None, Entry | None, AccountState | None]: ...
-
-    def commit(self, plan: CommitPlan) -> CommitResult: ...
-
-    def read_entry(self, provider: str, tx_id: str) -> Entry | None: ...
 
 
 class RetriesExhausted(Unavailable):
@@ -408,7 +396,8 @@ def _after(plan: CommitPlan) -> AccountState:
     """The account as a committed plan left it."""
     expected = plan.expected.protection
     windows = expected.windows if plan.windows is None else plan.windows
-    return AccountState(plan.entry.balance_after, plan.entry.version, replace(expected, windows=windows))
+    entry = plan.entry
+    return AccountState(entry.balance_after, entry.version, replace(expected, windows=windows), head=entry.key)
 
 
 def _unbacked(movement: Movement, backing: Entry | None) -> Exception:
