@@ -29,6 +29,11 @@
   rounds awaiting settlement, a win or a refund are in the index. An open round's ``due_at`` never depends on
   its outcome (``croupier.rgs.rounds.next_check_ms``).
 
+- data key: ``SEALKEY#<key id>`` / ``SEALKEY``: one KMS-encrypted data key of the sealer's (``encrypted``,
+  binary; ``created_at_epoch``), written once, conditionally, before the first value it seals; the sealed
+  values carry only its id. Never deleted: a round sealed under it must open whenever it is settled
+  (~300 bytes per data key: one per execution environment per 5 minutes of sealing).
+
 Sealed (``croupier.rgs.sealing``: AES-256-GCM under a KMS data key, bound to its item and field): a session's
 ``next_seed`` and ``last_seed`` (as ``session:<token hash>/next_seed``), an unsettled round's ``sealed``
 (``round:<id>/sealed``). Nothing of an open round's outcome is readable without ``kms:Decrypt`` on the key; a
@@ -42,6 +47,7 @@ import functools
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +59,7 @@ from croupier.rgs.attempts import Attempts, StoreBusy
 from croupier.rgs.sealing import Sealer, is_sealed
 
 OPERATOR_SK = "PROFILE"
+SEAL_KEY_SK = "SEALKEY"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 SESSION_SK = "SESSION"
 DUE_INDEX = "due"
@@ -104,6 +111,10 @@ def session_id_pk(session_id: str) -> str:
     return f"SESSIONID#{session_id}"
 
 
+def seal_key_pk(key_id: str) -> str:
+    return f"SEALKEY#{key_id}"
+
+
 def player_pk(operator_id: str, operator_player_id: str) -> str:
     """The ``player`` index's key of an operator's player (the same player id at two operators: two players)."""
     return f"PLAYER#{operator_id}#{operator_player_id}"
@@ -140,6 +151,8 @@ class RgsStore:
         self._client_factory = client_factory
         self.attempts = attempts or Attempts()
         self._sealer = sealer
+        if sealer is not None and sealer.keys is None:
+            sealer.keys = self  # its data keys go to this table's key items
 
     @property
     def sealer(self) -> Sealer:
@@ -158,6 +171,39 @@ class RgsStore:
     @property
     def client(self) -> Any:
         return self._client_factory()
+
+    # data keys of the sealer ---------------------------------------------------------------------------
+
+    def put_data_key(self, key_id: str, encrypted: bytes) -> None:
+        """Store a new data key, once (an id already there raises: a fresh id never is, but a retry after a
+        lost answer finds its own earlier write, which is the same key)."""
+        item = {
+            "pk": {"S": seal_key_pk(key_id)},
+            "sk": {"S": SEAL_KEY_SK},
+            "encrypted": {"B": encrypted},
+            "created_at_epoch": {"N": str(int(time.time()))},
+        }
+
+        def attempt(ambiguous: bool) -> None:
+            written = _unless_condition_fails(
+                lambda: self.client.put_item(
+                    TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                )
+            )
+            if not written and not (ambiguous and self.data_key(key_id) == encrypted):
+                raise ValueError(f"data key {key_id} exists already")
+
+        self.attempts.run(attempt, what="data key")
+
+    def data_key(self, key_id: str) -> bytes | None:
+        if not _could_be_a_key(key_id):
+            return None
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": seal_key_pk(key_id)}, "sk": {"S": SEAL_KEY_SK}},
+            ConsistentRead=True,
+        ).get("Item")
+        return bytes(item["encrypted"]["B"]) if item else None
 
     # operators -------------------------------------------------------------------------------------
 
