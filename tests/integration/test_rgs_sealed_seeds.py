@@ -93,7 +93,7 @@ def open_seeds(world: World, drawn: list[str], items: list[dict[str, Any]]) -> s
         if item["sk"]["S"] == "ROUND" and item["status"]["S"] in SETTLED:
             stored = world.store.read_round(item["pk"]["S"].removeprefix("ROUND#"))
             assert stored is not None
-            revealed.add(stored.data["server_seed"])
+            revealed.add(stored.round.server_seed)
     return set(drawn) - revealed
 
 

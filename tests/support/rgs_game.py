@@ -155,7 +155,7 @@ def crash_of(world: World, round_id: str) -> int:
     """The round's crash point (opened with the world's sealer while the round is open)."""
     stored = world.store.read_round(round_id)
     assert stored is not None
-    return int(world.store.opened(stored).data["crash_cents"])
+    return int(world.store.opened(stored).round.crash_cents)
 
 
 def winning_round(world: World, token: str, amount: int = 1_000) -> dict[str, Any]:

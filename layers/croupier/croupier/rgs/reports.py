@@ -170,20 +170,20 @@ def revenue(store: RgsStore, operator_id: str, settings: OperatorSettings, query
 
 def round_view(stored: StoredRound | None, operator_id: str) -> RoundView:
     """providers.md's round: ``server_seed`` and the outcome only once the round is settled or refunded."""
-    if stored is None or stored.data["operator_id"] != operator_id:
+    if stored is None or stored.round.operator_id != operator_id:
         raise UnknownRound("no such round for this operator")
-    data = stored.data
+    placed = stored.round
     view: RoundView = {
         "ok": True,
-        "round_id": data["round_id"],
+        "round_id": placed.round_id,
         "status": stored.status,
-        "server_seed_hash": data["server_seed_hash"],
-        "client_seed": data["client_seed"],
-        "nonce": data["nonce"],
-        "currency": data["currency"],
-        "bet_minor": data["bet_minor"],
-        "rtp_target": data["rtp_target"],
-        "max_win_multiplier": data["max_win_multiplier"],
+        "server_seed_hash": placed.server_seed_hash,
+        "client_seed": placed.client_seed,
+        "nonce": placed.nonce,
+        "currency": placed.currency,
+        "bet_minor": placed.bet_minor,
+        "rtp_target": placed.rtp_target,
+        "max_win_multiplier": placed.max_win_multiplier,
         "server_seed": None,
         "outcome": None,
         "realized_multiplier": None,
@@ -193,13 +193,13 @@ def round_view(stored: StoredRound | None, operator_id: str) -> RoundView:
         from croupier import fairness
 
         outcome = fairness.outcome(
-            data["server_seed"],
-            data["client_seed"],
-            data["nonce"],
-            rtp=data["rtp_target"],
-            max_win_multiplier=data["max_win_multiplier"],
+            placed.opened_server_seed,
+            placed.client_seed,
+            placed.nonce,
+            rtp=placed.rtp_target,
+            max_win_multiplier=placed.max_win_multiplier,
         )
-        view["server_seed"] = data["server_seed"]
+        view["server_seed"] = placed.opened_server_seed
         view["outcome"] = cast(Outcome, outcome.as_dict())
         settlement = stored.fields.get("settlement") or {}
         cents = settlement.get("cash_out_cents") or 0
@@ -236,7 +236,7 @@ def recall(store: RgsStore, operator_id: str, operator_player_id: str, query: Ma
 
 
 def recall_view(stored: StoredRound) -> RecallRound:
-    data, fields = stored.data, stored.fields
+    placed, fields = stored.round, stored.fields
     settlement = fields.get("settlement") or {}
     revealed = stored.status in REVEALED
     bet_balance = _int_or_none(fields.get("bet_balance_minor"))
@@ -247,26 +247,26 @@ def recall_view(stored: StoredRound) -> RecallRound:
         after = bet_balance  # a crashed round moves no more money: the balance after it is the bet's answer
     cents = settlement.get("cash_out_cents") or 0
     return {
-        "round_id": data["round_id"],
-        "session_id": data["session_id"],
+        "round_id": placed.round_id,
+        "session_id": placed.session_id,
         "status": stored.status,
-        "currency": data["currency"],
-        "bet_minor": data["bet_minor"],
+        "currency": placed.currency,
+        "bet_minor": placed.bet_minor,
         "payout_minor": settlement.get("payout_minor") if settlement else None,
         "cash_out": f"{Decimal(cents).scaleb(-2):.2f}" if cents else None,
-        "balance_before_minor": None if bet_balance is None else bet_balance + int(data["bet_minor"]),
+        "balance_before_minor": None if bet_balance is None else bet_balance + placed.bet_minor,
         "balance_after_bet_minor": bet_balance,
         "balance_after_minor": after,
-        "created_at": iso_ms(int(data["created_at_ms"])),
+        "created_at": iso_ms(int(placed.created_at_ms or 0)),
         "started_at": iso_ms(int(fields["started_at_ms"])) if "started_at_ms" in fields else None,
         "settled_at": iso_ms(int(settlement["settled_at_ms"])) if "settled_at_ms" in settlement else None,
-        "server_seed_hash": data["server_seed_hash"],
-        "client_seed": data["client_seed"],
-        "nonce": data["nonce"],
-        "rtp_target": data["rtp_target"],
-        "max_win_multiplier": data["max_win_multiplier"],
-        "crash_point": f"{Decimal(data['crash_cents']).scaleb(-2):.2f}" if revealed else None,
-        "server_seed": data["server_seed"] if revealed else None,
+        "server_seed_hash": placed.server_seed_hash,
+        "client_seed": placed.client_seed,
+        "nonce": placed.nonce,
+        "rtp_target": placed.rtp_target,
+        "max_win_multiplier": placed.max_win_multiplier,
+        "crash_point": f"{Decimal(placed.opened_crash_cents).scaleb(-2):.2f}" if revealed else None,
+        "server_seed": placed.opened_server_seed if revealed else None,
     }
 
 

@@ -30,6 +30,7 @@ from croupier.rgs.store import (
     CountedRound,
     CounterKey,
     RgsStore,
+    Round,
     StoredRound,
     count_revenue,
     revenue_rows,
@@ -71,11 +72,11 @@ def settled_in(record: Mapping[str, Any]) -> SettledRound | None:
     settlement = json.loads(new["settlement"]["S"])
     if "house_share" not in settlement:
         return None  # settled before the stream counted: its settlement's transaction counted it
-    data = json.loads(new["round"]["S"])
+    placed = Round.from_json(new["round"]["S"])
     started = int(json.loads(new["started_at_ms"]["S"]))
     return SettledRound(
-        key=CounterKey(data["operator_id"], day_of(started), data["currency"], share_text(settlement["house_share"])),
-        counted=CountedRound(data["round_id"], int(data["bet_minor"]), int(settlement["payout_minor"])),
+        key=CounterKey(placed.operator_id, day_of(started), placed.currency, share_text(settlement["house_share"])),
+        counted=CountedRound(placed.round_id, placed.bet_minor, int(settlement["payout_minor"])),
         sequence=str(change["SequenceNumber"]),
     )
 
@@ -176,11 +177,11 @@ def _row(stored: StoredRound) -> dict[str, Any] | None:
     if not isinstance(settlement, dict) or started is None:
         return None
     return {
-        "operator_id": stored.data["operator_id"],
+        "operator_id": stored.round.operator_id,
         "period_day": day_of(int(started)),
-        "currency": stored.data["currency"],
+        "currency": stored.round.currency,
         "house_share": settlement.get("house_share"),
-        "bets_minor": int(stored.data["bet_minor"]),
+        "bets_minor": stored.round.bet_minor,
         "wins_minor": int(settlement["payout_minor"]),
         "rounds": 1,
     }

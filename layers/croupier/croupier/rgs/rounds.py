@@ -41,7 +41,7 @@ from croupier.rgs.attempts import time_budget
 from croupier.rgs.credentials import new_server_seed, token_hash
 from croupier.rgs.game import auto_cash_out, manual_cash_out, multiplier_cents, payout_minor, time_to_reach
 from croupier.rgs.operators import DEFAULT_HOUSE_SHARE, OperatorSettings
-from croupier.rgs.store import RgsStore, StoredRound, sealed_part
+from croupier.rgs.store import RgsStore, Round, StoredRound
 
 REVEALED = frozenset({"crashed", "cashed_out", "paid", "refunded"})
 MAX_BET_MINOR = 10**12
@@ -204,25 +204,25 @@ crashed round at once; the sweeper settles it at the first step past its crash (
 was the delay before too)."""
 
 
-def next_check_ms(data: dict[str, Any], started_ms: int, now_ms: int) -> int:
+def next_check_ms(placed: Round, started_ms: int, now_ms: int) -> int:
     """When the sweeper looks at an open round next (unix ms): the first :data:`CHECK_STEP_MS` step after
     ``now_ms``, or its automatic cash-out's time or the cap's, if sooner. None of these depends on the outcome
     (the target is the player's, the cap the operator's, both public), so the ``due`` index shows an insider
     nothing but what the live curve shows everyone: the round had not settled by the last check."""
     elapsed = max(0, now_ms - started_ms)
     step = (elapsed // CHECK_STEP_MS + 1) * CHECK_STEP_MS
-    limit = time_to_reach(100 * int(data["max_win_multiplier"]))
-    target = data.get("auto_cash_out_cents")
+    limit = time_to_reach(100 * placed.max_win_multiplier)
+    target = placed.auto_cash_out_cents
     if target is not None:
         limit = min(limit, time_to_reach(target))
     return started_ms + (step if elapsed >= limit else min(step, limit))
 
 
-def settles_after_ms(data: dict[str, Any]) -> int:
+def settles_after_ms(placed: Round) -> int:
     """How long after its start an open round settles by itself: at its automatic cash-out when the crash
-    point reaches it, else at the crash point (``data`` opened: :meth:`RgsStore.opened`)."""
-    target = data.get("auto_cash_out_cents")
-    crash = int(data["crash_cents"])
+    point reaches it, else at the crash point (``placed`` opened: :meth:`RgsStore.opened`)."""
+    target = placed.auto_cash_out_cents
+    crash = placed.opened_crash_cents
     if target is not None and auto_cash_out(target, crash).honoured:
         return time_to_reach(target)
     return time_to_reach(max(crash, 100))
@@ -384,25 +384,26 @@ class Game:
         client_seed = request.client_seed or session["session_id"]
         crash = fairness.crash_cents(server_seed, client_seed, nonce, rtp=settings.rtp_target, max_win_multiplier=cap)
         round_id = "r_" + uuid.uuid4().hex
-        data = {
-            "round_id": round_id,
-            "operator_id": session["operator_id"],
-            "session_id": session["session_id"],
-            "operator_player_id": session["operator_player_id"],
-            "currency": session["currency"],
-            "bet_minor": request.amount_minor,
-            "client_seed": client_seed,
-            "nonce": nonce,
-            "server_seed": server_seed,
-            "server_seed_hash": fairness.seed_hash(server_seed),
-            "crash_cents": crash,
-            "auto_cash_out_cents": int(request.auto_cash_out * 100) if request.auto_cash_out else None,
-            "rtp_target": str(settings.rtp_target),
-            "max_win_multiplier": cap,
-            "max_payout_minor": limits.max_payout_minor,
-            "created_at_ms": self.clock_ms(),
-        }
-        self.store.create_round(round_id, data, "placing", due_at_ms=data["created_at_ms"] + PLACING_TIMEOUT_MS)
+        created = self.clock_ms()
+        placed = Round(
+            round_id=round_id,
+            operator_id=session["operator_id"],
+            session_id=session["session_id"],
+            operator_player_id=session["operator_player_id"],
+            currency=session["currency"],
+            bet_minor=request.amount_minor,
+            client_seed=client_seed,
+            nonce=nonce,
+            server_seed=server_seed,
+            server_seed_hash=fairness.seed_hash(server_seed),
+            crash_cents=crash,
+            auto_cash_out_cents=int(request.auto_cash_out * 100) if request.auto_cash_out else None,
+            rtp_target=str(settings.rtp_target),
+            max_win_multiplier=cap,
+            max_payout_minor=limits.max_payout_minor,
+            created_at_ms=created,
+        )
+        self.store.create_round(placed, "placing", due_at_ms=created + PLACING_TIMEOUT_MS)
         wallet = self.wallet_for(session["operator_id"])
         timeout = budget.wallet_timeout()
         if timeout is None:  # nothing was sent: nothing is at stake
@@ -412,10 +413,10 @@ class Game:
                 "void",
                 {"void_reason": "no time left to call the wallet"},
                 due_at_ms=None,
-                reveal=sealed_part(data),
+                reveal=placed.sealed_part(),
             )
             raise BetNotConfirmed("too little time was left to call the operator's wallet; nothing is at stake")
-        answer = wallet.bet(self._call(data, "bet", data["bet_minor"]), timeout=timeout)
+        answer = wallet.bet(self._call(placed, "bet", placed.bet_minor), timeout=timeout)
         if answer.ok:
             started = self.clock_ms()
             opened = self.store.move_round(
@@ -423,14 +424,14 @@ class Game:
                 "placing",
                 "open",
                 {"started_at_ms": started, "bet_balance_minor": answer.balance_minor},
-                due_at_ms=next_check_ms(data, started, started),
+                due_at_ms=next_check_ms(placed, started, started),
             )
             if not opened:  # the sweeper gave this request up for lost and refunded the bet
                 raise BetNotConfirmed("the bet took too long to confirm; it is refunded")
             count("RoundsStarted")
             return {
                 "round_id": round_id,
-                "server_seed_hash": data["server_seed_hash"],
+                "server_seed_hash": placed.server_seed_hash,
                 "client_seed": client_seed,
                 "nonce": nonce,
                 "started_at": iso_ms(started),
@@ -445,14 +446,14 @@ class Game:
                 "void",
                 {"wallet": {"status": answer.status, "code": answer.code}},
                 due_at_ms=None,
-                reveal=sealed_part(data),
+                reveal=placed.sealed_part(),
             )
             count("BetsRefused")
             raise BetRefused(
                 f"the operator's wallet refused the bet ({answer.code or answer.status})",
                 code="INSUFFICIENT_FUNDS" if answer.code == "INSUFFICIENT_FUNDS" else None,
             )
-        self._refund(data, budget)
+        self._refund(placed, budget)
         raise BetNotConfirmed("the bet could not be confirmed with the operator's wallet; it is refunded")
 
     def _commitment(self, hashed: str, session: dict[str, Any]) -> tuple[str, bool]:
@@ -469,29 +470,29 @@ class Game:
             raise InvalidSession("unknown session")
         return str(found[0]["next_server_seed_hash"]), True
 
-    def _refund(self, data: dict[str, Any], budget: Budget) -> None:
-        round_id = data["round_id"]
+    def _refund(self, placed: Round, budget: Budget) -> None:
+        round_id = placed.round_id
         if not self.store.move_round(
-            round_id, "placing", "refund_pending", due_at_ms=self.clock_ms() + BACKSTOP_MS, reveal=sealed_part(data)
+            round_id, "placing", "refund_pending", due_at_ms=self.clock_ms() + BACKSTOP_MS, reveal=placed.sealed_part()
         ):  # the sweeper took it first and refunds it
             return
         timeout = budget.wallet_timeout()
         if timeout is None:
             logger.warning("too little time left to refund inline; queued", extra={"round_id": round_id})
             count("RefundsDeferred")
-        elif self._send_refund(data, timeout=timeout):
+        elif self._send_refund(placed, timeout=timeout):
             return
         else:
             logger.warning("refund not confirmed; queued", extra={"round_id": round_id})
         self.retries.enqueue("refund", round_id)
 
-    def _send_refund(self, data: dict[str, Any], *, timeout: float | None = None) -> bool:
-        call = self._call(data, "refund", data["bet_minor"])
-        answer = self.wallet_for(data["operator_id"]).refund(call, timeout=timeout)
+    def _send_refund(self, placed: Round, *, timeout: float | None = None) -> bool:
+        call = self._call(placed, "refund", placed.bet_minor)
+        answer = self.wallet_for(placed.operator_id).refund(call, timeout=timeout)
         if not answer.ok:
             return False
         self.store.move_round(
-            data["round_id"],
+            placed.round_id,
             "refund_pending",
             "refunded",
             {"refund_balance_minor": answer.balance_minor},
@@ -513,14 +514,14 @@ class Game:
         hashed, session = self.session(token)
         request = validated(CashOutRequest, parse_object(body))
         stored = self.store.read_round(request.round_id)
-        if stored is None or stored.data["session_id"] != session["session_id"]:
+        if stored is None or stored.round.session_id != session["session_id"]:
             raise UnknownRound("no such round in this session")
         now = self.clock_ms()
         stored = self.settle_if_due(stored, now)
         if stored.status == "open":
             stored = self.store.opened(stored)
             elapsed = now - int(stored.fields["started_at_ms"])
-            cash_out = manual_cash_out(elapsed, stored.data["crash_cents"])
+            cash_out = manual_cash_out(elapsed, stored.round.opened_crash_cents)
             if cash_out.honoured:
                 if self._settle(stored, "cashed_out", cash_out.cents, now):
                     self._pay_settled(request.round_id)  # only the request that settled pays; a retry is queued
@@ -535,7 +536,7 @@ class Game:
         """Settle an open round whose automatic cash-out or crash time has passed (reads and the sweeper)."""
         if self._settle_due(stored, now) is None:
             return stored
-        return self._reread(stored.data["round_id"])
+        return self._reread(stored.round.round_id)
 
     def _settle_due(self, stored: StoredRound, now: int) -> bool | None:
         """``None``: not open, or its time has not come; True: settled here (a won round paid, or its retry
@@ -543,23 +544,26 @@ class Game:
         if stored.status != "open":
             return None
         stored = self.store.opened(stored)
-        if now - int(stored.fields["started_at_ms"]) < settles_after_ms(stored.data):
+        placed = stored.round
+        if now - int(stored.fields["started_at_ms"]) < settles_after_ms(placed):
             return None
-        target = stored.data.get("auto_cash_out_cents")
-        if target is not None and auto_cash_out(target, stored.data["crash_cents"]).honoured:
+        target = placed.auto_cash_out_cents
+        if target is not None and auto_cash_out(target, placed.opened_crash_cents).honoured:
             if not self._settle(stored, "cashed_out", target, now):
                 return False
-            self._pay_settled(stored.data["round_id"])
+            self._pay_settled(placed.round_id)
             return True
         return self._settle(stored, "crashed", 0, now)
 
     def _settle(self, stored: StoredRound, status: str, cash_out_cents: int, now: int) -> bool:
         """One conditional write on the round alone (retried through throttling, conflicts and lost answers);
         the house's share is fixed on the round here, and its revenue counted later from the table's stream."""
-        data = stored.data
-        payout = payout_minor(data["bet_minor"], cash_out_cents, data["max_win_multiplier"]) if cash_out_cents else 0
-        payout = min(payout, data.get("max_payout_minor", payout), money.max_minor_units(data["currency"]))
-        settings = self.settings_for(data["operator_id"])
+        placed = stored.round
+        payout = payout_minor(placed.bet_minor, cash_out_cents, placed.max_win_multiplier) if cash_out_cents else 0
+        if placed.max_payout_minor is not None:
+            payout = min(payout, placed.max_payout_minor)
+        payout = min(payout, money.max_minor_units(placed.currency))
+        settings = self.settings_for(placed.operator_id)
         settlement = {
             "cash_out_cents": cash_out_cents,
             "payout_minor": payout,
@@ -568,11 +572,11 @@ class Game:
             "settlement_id": uuid.uuid4().hex,
         }
         settled = self.store.settle_round(
-            data["round_id"],
+            placed.round_id,
             status,
             settlement,
             due_at_ms=now + BACKSTOP_MS if status == "cashed_out" else None,
-            reveal=sealed_part(data),
+            reveal=placed.sealed_part(),
         )
         if settled:
             count("RoundsSettled")
@@ -601,12 +605,12 @@ class Game:
     def _send_win(self, stored: StoredRound) -> bool:
         settlement = stored.fields["settlement"]
         multiplier = f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}"
-        call = self._call(stored.data, "win", settlement["payout_minor"], multiplier)
-        answer = self.wallet_for(stored.data["operator_id"]).win(call)
+        call = self._call(stored.round, "win", settlement["payout_minor"], multiplier)
+        answer = self.wallet_for(stored.round.operator_id).win(call)
         if not answer.ok:
             return False
         self.store.move_round(
-            stored.data["round_id"],
+            stored.round.round_id,
             "cashed_out",
             "paid",
             {"win_balance_minor": answer.balance_minor},
@@ -620,7 +624,7 @@ class Game:
         stored = self._reread(round_id)
         if stored.status != "refund_pending":
             return stored.status == "refunded"
-        return self._send_refund(stored.data)
+        return self._send_refund(stored.round)
 
     # the sweeper -----------------------------------------------------------------------------------
 
@@ -676,22 +680,22 @@ class Game:
             settled = self._settle_due(stored, now)
             if settled is None:  # still running: looked at again at the next check, whatever its crash point
                 self.store.claim(
-                    round_id, "open", now, next_check_ms(stored.data, int(stored.fields["started_at_ms"]), now)
+                    round_id, "open", now, next_check_ms(stored.round, int(stored.fields["started_at_ms"]), now)
                 )
             return "settled" if settled else "postponed"
         if stored.status == "placing":
             stored = self.store.opened(stored)
             if not self.store.move_round(
-                round_id, "placing", "refund_pending", due_at_ms=now + BACKSTOP_MS, reveal=sealed_part(stored.data)
+                round_id, "placing", "refund_pending", due_at_ms=now + BACKSTOP_MS, reveal=stored.round.sealed_part()
             ):
                 return "postponed"  # its request answered after all, or another run took it
             logger.warning("a bet lost its request; refunding it", extra={"round_id": round_id})
-            return "refunded" if self._send_refund(stored.data) else "postponed"
+            return "refunded" if self._send_refund(stored.round) else "postponed"
         if stored.status in ("refund_pending", "cashed_out"):
             if not self.store.claim(round_id, stored.status, now, now + BACKSTOP_MS):
                 return "postponed"
             if stored.status == "refund_pending":
-                return "refunded" if self._send_refund(stored.data) else "postponed"
+                return "refunded" if self._send_refund(stored.round) else "postponed"
             return "paid" if self._send_win(stored) else "postponed"
         self.store.move_round(round_id, stored.status, stored.status, due_at_ms=None)  # nothing left to do
         return "postponed"
@@ -703,13 +707,13 @@ class Game:
         return stored
 
     @staticmethod
-    def _call(data: dict[str, Any], route: str, amount: int, multiplier: str | None = None) -> WalletCall:
+    def _call(placed: Round, route: str, amount: int, multiplier: str | None = None) -> WalletCall:
         return WalletCall(
-            operator_tx_id=f"{route}-{data['round_id']}",
-            operator_player_id=data["operator_player_id"],
-            session_id=data["session_id"],
-            round_id=data["round_id"],
-            currency=data["currency"],
+            operator_tx_id=f"{route}-{placed.round_id}",
+            operator_player_id=placed.operator_player_id,
+            session_id=placed.session_id,
+            round_id=placed.round_id,
+            currency=placed.currency,
             amount_minor=amount,
             multiplier=multiplier,
         )
@@ -747,19 +751,19 @@ class Game:
 
     @staticmethod
     def player_view(stored: StoredRound, now: int) -> PlayerRound:
-        data = stored.data
+        placed = stored.round
         view: PlayerRound = {
-            "round_id": data["round_id"],
+            "round_id": placed.round_id,
             "status": stored.status,
-            "bet_minor": data["bet_minor"],
-            "server_seed_hash": data["server_seed_hash"],
-            "client_seed": data["client_seed"],
-            "nonce": data["nonce"],
-            "rtp_target": data["rtp_target"],
-            "max_win_multiplier": data["max_win_multiplier"],
+            "bet_minor": placed.bet_minor,
+            "server_seed_hash": placed.server_seed_hash,
+            "client_seed": placed.client_seed,
+            "nonce": placed.nonce,
+            "rtp_target": placed.rtp_target,
+            "max_win_multiplier": placed.max_win_multiplier,
         }
-        if "created_at_ms" in data:
-            view["created_at_ms"] = int(data["created_at_ms"])
+        if placed.created_at_ms is not None:
+            view["created_at_ms"] = placed.created_at_ms
         if "started_at_ms" in stored.fields:
             view["started_at_ms"] = int(stored.fields["started_at_ms"])
             if stored.status == "open":
@@ -773,6 +777,6 @@ class Game:
             if "settled_at_ms" in settlement:
                 view["settled_at_ms"] = int(settlement["settled_at_ms"])
         if stored.status in REVEALED:
-            view["server_seed"] = data["server_seed"]
-            view["crash_point"] = f"{Decimal(data['crash_cents']).scaleb(-2):.2f}"
+            view["server_seed"] = placed.opened_server_seed
+            view["crash_point"] = f"{Decimal(placed.opened_crash_cents).scaleb(-2):.2f}"
         return view

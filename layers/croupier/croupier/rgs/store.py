@@ -43,6 +43,7 @@ migration note).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -133,9 +134,82 @@ SEALED_FIELDS = ("server_seed", "crash_cents")
 """What of a round stays sealed until it settles."""
 
 
-def sealed_part(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of a round's data that are sealed until it settles (and revealed when it does)."""
-    return {name: data[name] for name in SEALED_FIELDS}
+@dataclass(frozen=True, slots=True)
+class Round:
+    """What a round is from its bet on (its ``round`` attribute, as JSON); its status and what happened to it
+    since are beside it (:class:`StoredRound`). ``server_seed`` and ``crash_cents`` are None while they are
+    sealed and the round is not opened (:meth:`RgsStore.opened`). ``max_payout_minor`` and ``created_at_ms``
+    are None in rounds stored before they were kept (and then left out of the JSON, as they were)."""
+
+    round_id: str
+    operator_id: str
+    session_id: str
+    operator_player_id: str
+    currency: str
+    bet_minor: int
+    client_seed: str
+    nonce: int
+    server_seed_hash: str
+    rtp_target: str
+    max_win_multiplier: int
+    auto_cash_out_cents: int | None = None
+    max_payout_minor: int | None = None
+    created_at_ms: int | None = None
+    server_seed: str | None = None
+    crash_cents: int | None = None
+
+    @classmethod
+    def from_json(cls, text: str, revealed: str | None = None) -> Round:
+        """A round from its stored JSON (and, once settled, the JSON of its revealed fields); names a round
+        does not know (none are written) are left aside."""
+        data = json.loads(text)
+        if revealed is not None:
+            data.update(json.loads(revealed))
+        return cls(**{name: data[name] for name in _ROUND_NAMES if name in data})
+
+    def public_json(self) -> str:
+        """The ``round`` attribute: every field but the sealed ones, sorted, as it has always been written."""
+        data: dict[str, Any] = {
+            "round_id": self.round_id,
+            "operator_id": self.operator_id,
+            "session_id": self.session_id,
+            "operator_player_id": self.operator_player_id,
+            "currency": self.currency,
+            "bet_minor": self.bet_minor,
+            "client_seed": self.client_seed,
+            "nonce": self.nonce,
+            "server_seed_hash": self.server_seed_hash,
+            "auto_cash_out_cents": self.auto_cash_out_cents,
+            "rtp_target": self.rtp_target,
+            "max_win_multiplier": self.max_win_multiplier,
+        }
+        if self.max_payout_minor is not None:
+            data["max_payout_minor"] = self.max_payout_minor
+        if self.created_at_ms is not None:
+            data["created_at_ms"] = self.created_at_ms
+        return json.dumps(data, sort_keys=True)
+
+    def sealed_part(self) -> dict[str, Any]:
+        """The fields sealed until it settles (and revealed when it does): the round must be opened."""
+        if self.server_seed is None or self.crash_cents is None:
+            raise ValueError(f"round {self.round_id} is sealed: open it first")
+        return {"server_seed": self.server_seed, "crash_cents": self.crash_cents}
+
+    @property
+    def opened_crash_cents(self) -> int:
+        """The crash point of an opened (or settled) round."""
+        if self.crash_cents is None:
+            raise ValueError(f"round {self.round_id} is sealed: open it first")
+        return self.crash_cents
+
+    @property
+    def opened_server_seed(self) -> str:
+        if self.server_seed is None:
+            raise ValueError(f"round {self.round_id} is sealed: open it first")
+        return self.server_seed
+
+
+_ROUND_NAMES = frozenset(Round.__dataclass_fields__)
 
 
 class RgsStore:
@@ -441,40 +515,21 @@ class RgsStore:
 
     # rounds ------------------------------------------------------------------------------------------
 
-    def create_round(self, round_id: str, data: dict[str, Any], status: str, *, due_at_ms: int) -> None:
+    def create_round(self, placed: Round, status: str, *, due_at_ms: int) -> None:
         """Store a new round (its id is fresh: a retry whose condition fails finds the earlier try's round), its
         :data:`SEALED_FIELDS` sealed."""
-        public = {name: value for name, value in data.items() if name not in SEALED_FIELDS}
-        sealed = self.sealer.seal(json.dumps(sealed_part(data), sort_keys=True), round_place(round_id))
-        self.attempts.run(
-            lambda ambiguous: self._create_round(round_id, public, sealed, status, due_at_ms, ambiguous), what="round"
-        )
+        sealed = self.sealer.seal(json.dumps(placed.sealed_part(), sort_keys=True), round_place(placed.round_id))
+        item = round_item(placed, sealed, status, due_at_ms)
+        self.attempts.run(lambda ambiguous: self._create_round(placed.round_id, item, ambiguous), what="round")
 
-    def _create_round(
-        self, round_id: str, data: dict[str, Any], sealed: str, status: str, due_at_ms: int, ambiguous: bool
-    ) -> None:
-        written = _unless_condition_fails(lambda: self._put_round(round_id, data, sealed, status, due_at_ms))
+    def _create_round(self, round_id: str, item: dict[str, Any], ambiguous: bool) -> None:
+        written = _unless_condition_fails(
+            lambda: self.client.put_item(
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        )
         if not written and not ambiguous:
             raise ValueError(f"round {round_id} exists already")
-
-    def _put_round(self, round_id: str, data: dict[str, Any], sealed: str, status: str, due_at_ms: int) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": round_pk(round_id)},
-                "sk": {"S": ROUND_SK},
-                "round": {"S": json.dumps(data, sort_keys=True)},
-                "sealed": {"S": sealed},
-                "status": {"S": status},
-                "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
-                "gsi1sk": {"S": f"{int(data['nonce']):012d}"},  # the session's nonce: in the order placed
-                "player_pk": {"S": player_pk(data["operator_id"], data["operator_player_id"])},
-                "player_at": {"N": str(int(data["created_at_ms"]))},
-                "due_pk": {"S": due_shard(round_id)},
-                "due_at": {"N": str(due_at_ms)},
-            },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
 
     def read_round(self, round_id: str) -> StoredRound | None:
         if not _could_be_a_key(round_id):
@@ -492,8 +547,9 @@ class RgsStore:
         round revealed, or stored before sealing, as it is (no KMS call, no decryption)."""
         if stored.sealed is None:
             return stored
-        secret = json.loads(self.sealer.open(stored.sealed, round_place(stored.data["round_id"])))
-        return StoredRound(data={**stored.data, **secret}, status=stored.status, fields=stored.fields)
+        secret = json.loads(self.sealer.open(stored.sealed, round_place(stored.round.round_id)))
+        opened = dataclasses.replace(stored.round, server_seed=secret["server_seed"], crash_cents=secret["crash_cents"])
+        return StoredRound(round=opened, status=stored.status, fields=stored.fields)
 
     def move_round(
         self,
@@ -507,7 +563,7 @@ class RgsStore:
     ) -> bool:
         """Change the round's status from ``expected`` (False: it was not in that status any more), and when
         the sweeper should look at it next (``None``: never, the server has nothing left to do). ``reveal``
-        (:func:`sealed_part` of the opened round) is written in plain text and the sealed copy removed, in
+        (:meth:`Round.sealed_part` of the opened round) is written in plain text and the sealed copy removed, in
         the same write: for a round leaving play (void, or refunded)."""
         names = {"#s": "status"}
         values: dict[str, Any] = {":e": {"S": expected}, ":s": {"S": status}}
@@ -554,7 +610,7 @@ class RgsStore:
         reveal: dict[str, Any],
     ) -> bool:
         """Settle an open round by one conditional write on the round alone (False: it was settled already, by
-        another request), which also reveals its seed and crash point (``reveal``, :func:`sealed_part` of the
+        another request), which also reveals its seed and crash point (``reveal``, :meth:`Round.sealed_part` of the
         opened round) and removes their sealed copy. ``settlement["settlement_id"]`` tells this settlement from
         any other: after a lost answer the round is read again, and the settlement found there is this one or
         another's. Revenue is counted later, from the table's stream (:mod:`croupier.rgs.revenue`)."""
@@ -705,7 +761,7 @@ class RgsStore:
                 answer = self.attempts.run(functools.partial(self._batch_get, pending), what="rounds")
                 for item in answer.get("Responses", {}).get(self.table, []):
                     stored = _round(item)
-                    found[stored.data["round_id"]] = stored
+                    found[stored.round.round_id] = stored
                 pending = answer.get("UnprocessedKeys") or {}
                 if not pending:
                     break
@@ -769,9 +825,28 @@ def round_place(round_id: str) -> str:
     return f"round:{round_id}/sealed"
 
 
+def round_item(placed: Round, sealed: str, status: str, due_at_ms: int) -> dict[str, Any]:
+    """A new round's item: its public part, its sealed part, its status and its places in the indexes."""
+    if placed.created_at_ms is None:
+        raise ValueError("a new round has its creation time")
+    return {
+        "pk": {"S": round_pk(placed.round_id)},
+        "sk": {"S": ROUND_SK},
+        "round": {"S": placed.public_json()},
+        "sealed": {"S": sealed},
+        "status": {"S": status},
+        "gsi1pk": {"S": f"SESSION#{placed.session_id}"},
+        "gsi1sk": {"S": f"{placed.nonce:012d}"},  # the session's nonce: in the order placed
+        "player_pk": {"S": player_pk(placed.operator_id, placed.operator_player_id)},
+        "player_at": {"N": str(placed.created_at_ms)},
+        "due_pk": {"S": due_shard(placed.round_id)},
+        "due_at": {"N": str(due_at_ms)},
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class StoredRound:
-    data: dict[str, Any]
+    round: Round
     status: str
     fields: dict[str, Any]
     sealed: str | None = None
@@ -794,11 +869,11 @@ _NOT_FIELDS = frozenset(
 
 def _round(item: dict[str, Any]) -> StoredRound:
     fields = {name: json.loads(value["S"]) for name, value in item.items() if name not in _NOT_FIELDS and "S" in value}
-    data = json.loads(item["round"]["S"])
-    if "revealed" in item:  # settled: its seed and crash point in plain text, as a round stored before sealing
-        data.update(json.loads(item["revealed"]["S"]))
+    revealed = item["revealed"]["S"] if "revealed" in item else None  # settled: as a round stored before sealing
     sealed = item["sealed"]["S"] if "sealed" in item else None
-    return StoredRound(data=data, status=item["status"]["S"], fields=fields, sealed=sealed)
+    return StoredRound(
+        round=Round.from_json(item["round"]["S"], revealed), status=item["status"]["S"], fields=fields, sealed=sealed
+    )
 
 
 REVENUE_SHARDS = 32
