@@ -102,7 +102,8 @@ def seed(client: Any, table: str, n: int, sealer: Any) -> None:
     """``n`` open rounds, overdue: even ones won automatic cash-outs (1.50x, crash at 3.00x), odd ones crashed;
     their seed and crash point sealed as the bet seals them (``sealer``: one environment's, so the sweeper opens
     them without a KMS call per round, as a warm one does)."""
-    from croupier.rgs.store import Round, round_item, round_place
+    from croupier.rgs.rounds import Round
+    from croupier.rgs.store import round_item, round_place
 
     def item(i: int) -> dict[str, Any]:
         round_id = "r_" + uuid.uuid4().hex
@@ -230,7 +231,7 @@ def report(
     from botocore.config import Config
 
     from croupier.aws import CLIENT_CONFIG
-    from croupier.rgs.rounds import SWEEP_WORKERS, Game
+    from croupier.rgs.game import SWEEP_WORKERS, Game
     from croupier.rgs.sealing import Sealer
     from croupier.rgs.store import RgsStore
     from croupier_local.aws_services import client as aws_client

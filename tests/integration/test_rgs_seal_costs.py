@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from croupier import fairness
 from croupier.rgs.credentials import token_hash
-from croupier.rgs.game import time_to_reach
-from croupier.rgs.rounds import Game
+from croupier.rgs.curve import time_to_reach
+from croupier.rgs.game import Game
 from croupier.rgs.sealing import DATA_KEY_MAX_AGE_SECONDS, Sealer, SealError, _b64
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import ROUND_SK, SESSION_SK, RgsStore, round_pk, session_pk

@@ -17,18 +17,9 @@ import pytest
 
 from croupier import observability
 from croupier.clients.operator_wallet import AnswerKind, OperatorWalletClient, WalletAnswer, WalletCall
-from croupier.rgs.game import time_to_reach
-from croupier.rgs.rounds import (
-    BACKSTOP_MS,
-    CHECK_STEP_MS,
-    PLACING_TIMEOUT_MS,
-    SWEEP_MARGIN_MS,
-    Game,
-    Wallet,
-    day_of,
-    next_check_ms,
-    settles_after_ms,
-)
+from croupier.rgs.curve import time_to_reach
+from croupier.rgs.game import SWEEP_MARGIN_MS, Game, Wallet
+from croupier.rgs.rounds import BACKSTOP_MS, CHECK_STEP_MS, PLACING_TIMEOUT_MS, day_of, next_check_ms, settles_after_ms
 from croupier.rgs.sealing import Sealer
 from croupier.rgs.store import LEGACY_DUE_SHARDS, due_shard
 from croupier_local.dynamodb import LocalDynamoDB

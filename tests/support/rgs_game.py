@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from croupier.clients.operator_wallet import OperatorWalletClient
-from croupier.rgs.game import time_to_reach
+from croupier.rgs.curve import time_to_reach
+from croupier.rgs.game import Game
 from croupier.rgs.operators import Operators
 from croupier.rgs.revenue import aggregate
-from croupier.rgs.rounds import Game
 from croupier.rgs.sealing import Sealer
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore, revenue_rows

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from croupier.rgs.reports import recall_view, round_view
-from croupier.rgs.rounds import Game
-from croupier.rgs.store import Round, _round, round_item
+from croupier.rgs.rounds import TRANSITIONS, Round, may_move, player_view
+from croupier.rgs.store import RgsStore, _round, round_item
 
 FIXTURES: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[1] / "data" / "rgs-round-items.json").read_text()
@@ -27,7 +27,7 @@ def test_a_stored_round_shows_as_it_did(name: str) -> None:
     fixture = FIXTURES[name]
     stored = _round(fixture["item"])
     assert isinstance(stored.round, Round)
-    assert Game.player_view(stored, fixture["now_ms"]) == fixture["player_view"]
+    assert player_view(stored, fixture["now_ms"]) == fixture["player_view"]
     assert round_view(stored, fixture["operator_id"]) == fixture["round_view"]
     assert recall_view(stored) == fixture["recall_view"]
 
@@ -56,3 +56,17 @@ def test_a_sealed_round_refuses_to_give_what_it_seals() -> None:
     assert stored.round.server_seed is None
     with pytest.raises(ValueError, match="sealed"):
         stored.round.sealed_part()
+
+
+def test_a_move_its_life_does_not_have_is_refused_before_anything_is_written() -> None:
+    def no_client() -> Any:
+        raise AssertionError("nothing may be sent")
+
+    store = RgsStore("RgsTable", no_client)
+    for expected, status in [("paid", "open"), ("crashed", "paid"), ("void", "refunded"), ("placing", "paid")]:
+        assert not may_move(expected, status)
+        with pytest.raises(ValueError, match="does not move"):
+            store.move_round("r_" + "0" * 32, expected, status, due_at_ms=None)
+    with pytest.raises(ValueError, match="not settled"):
+        store.settle_round("r_" + "0" * 32, "paid", {}, due_at_ms=None, reveal={})
+    assert all(may_move(expected, status) for expected, targets in TRANSITIONS.items() for status in targets)

@@ -22,8 +22,8 @@ from croupier.checks import InvalidRequest
 from croupier.errors import BadRequest, NotFound
 from croupier.rgs.operators import OperatorSettings
 from croupier.rgs.revenue import totals
-from croupier.rgs.rounds import REVEALED, iso_ms
-from croupier.rgs.store import RgsStore, RoundKey, StoredRound, player_pk, revenue_rows
+from croupier.rgs.rounds import REVEALED, StoredRound, iso_ms
+from croupier.rgs.store import RgsStore, RoundKey, player_pk, revenue_rows
 
 MAX_RANGE_DAYS = 366
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

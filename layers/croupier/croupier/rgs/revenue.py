@@ -23,15 +23,13 @@ from decimal import Decimal
 from typing import Any
 
 from croupier.observability import count, logger
-from croupier.rgs.game import revenue_shares
-from croupier.rgs.rounds import day_of
+from croupier.rgs.curve import revenue_shares
+from croupier.rgs.rounds import Round, StoredRound, day_of
 from croupier.rgs.store import (
     ROUND_SK,
     CountedRound,
     CounterKey,
     RgsStore,
-    Round,
-    StoredRound,
     count_revenue,
     revenue_rows,
     settled_rounds,

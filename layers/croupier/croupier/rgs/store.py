@@ -30,7 +30,7 @@
   its outcome (``croupier.rgs.rounds.next_check_ms``).
 
 - data key: ``SEALKEY#<key id>`` / ``SEALKEY``: one KMS-encrypted data key of the sealer's (``encrypted``,
-  binary; ``created_at_epoch``), written once, conditionally, before the first value it seals; the sealed
+  base64; ``created_at_epoch``), written once, conditionally, before the first value it seals; the sealed
   values carry only its id. Never deleted: a round sealed under it must open whenever it is settled
   (~300 bytes per data key: one per execution environment per 5 minutes of sealing).
 
@@ -43,6 +43,7 @@ migration note).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import hashlib
@@ -57,6 +58,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from croupier.rgs.attempts import Attempts, StoreBusy
+from croupier.rgs.rounds import Round, StoredRound, may_move
 from croupier.rgs.sealing import Sealer, is_sealed
 
 OPERATOR_SK = "PROFILE"
@@ -134,84 +136,6 @@ SEALED_FIELDS = ("server_seed", "crash_cents")
 """What of a round stays sealed until it settles."""
 
 
-@dataclass(frozen=True, slots=True)
-class Round:
-    """What a round is from its bet on (its ``round`` attribute, as JSON); its status and what happened to it
-    since are beside it (:class:`StoredRound`). ``server_seed`` and ``crash_cents`` are None while they are
-    sealed and the round is not opened (:meth:`RgsStore.opened`). ``max_payout_minor`` and ``created_at_ms``
-    are None in rounds stored before they were kept (and then left out of the JSON, as they were)."""
-
-    round_id: str
-    operator_id: str
-    session_id: str
-    operator_player_id: str
-    currency: str
-    bet_minor: int
-    client_seed: str
-    nonce: int
-    server_seed_hash: str
-    rtp_target: str
-    max_win_multiplier: int
-    auto_cash_out_cents: int | None = None
-    max_payout_minor: int | None = None
-    created_at_ms: int | None = None
-    server_seed: str | None = None
-    crash_cents: int | None = None
-
-    @classmethod
-    def from_json(cls, text: str, revealed: str | None = None) -> Round:
-        """A round from its stored JSON (and, once settled, the JSON of its revealed fields); names a round
-        does not know (none are written) are left aside."""
-        data = json.loads(text)
-        if revealed is not None:
-            data.update(json.loads(revealed))
-        return cls(**{name: data[name] for name in _ROUND_NAMES if name in data})
-
-    def public_json(self) -> str:
-        """The ``round`` attribute: every field but the sealed ones, sorted, as it has always been written."""
-        data: dict[str, Any] = {
-            "round_id": self.round_id,
-            "operator_id": self.operator_id,
-            "session_id": self.session_id,
-            "operator_player_id": self.operator_player_id,
-            "currency": self.currency,
-            "bet_minor": self.bet_minor,
-            "client_seed": self.client_seed,
-            "nonce": self.nonce,
-            "server_seed_hash": self.server_seed_hash,
-            "auto_cash_out_cents": self.auto_cash_out_cents,
-            "rtp_target": self.rtp_target,
-            "max_win_multiplier": self.max_win_multiplier,
-        }
-        if self.max_payout_minor is not None:
-            data["max_payout_minor"] = self.max_payout_minor
-        if self.created_at_ms is not None:
-            data["created_at_ms"] = self.created_at_ms
-        return json.dumps(data, sort_keys=True)
-
-    def sealed_part(self) -> dict[str, Any]:
-        """The fields sealed until it settles (and revealed when it does): the round must be opened."""
-        if self.server_seed is None or self.crash_cents is None:
-            raise ValueError(f"round {self.round_id} is sealed: open it first")
-        return {"server_seed": self.server_seed, "crash_cents": self.crash_cents}
-
-    @property
-    def opened_crash_cents(self) -> int:
-        """The crash point of an opened (or settled) round."""
-        if self.crash_cents is None:
-            raise ValueError(f"round {self.round_id} is sealed: open it first")
-        return self.crash_cents
-
-    @property
-    def opened_server_seed(self) -> str:
-        if self.server_seed is None:
-            raise ValueError(f"round {self.round_id} is sealed: open it first")
-        return self.server_seed
-
-
-_ROUND_NAMES = frozenset(Round.__dataclass_fields__)
-
-
 class RgsStore:
     def __init__(
         self,
@@ -254,7 +178,7 @@ class RgsStore:
         item = {
             "pk": {"S": seal_key_pk(key_id)},
             "sk": {"S": SEAL_KEY_SK},
-            "encrypted": {"B": encrypted},
+            "encrypted": {"S": base64.b64encode(encrypted).decode("ascii")},  # text: every tool reads it
             "created_at_epoch": {"N": str(int(time.time()))},
         }
 
@@ -277,7 +201,7 @@ class RgsStore:
             Key={"pk": {"S": seal_key_pk(key_id)}, "sk": {"S": SEAL_KEY_SK}},
             ConsistentRead=True,
         ).get("Item")
-        return bytes(item["encrypted"]["B"]) if item else None
+        return base64.b64decode(item["encrypted"]["S"]) if item else None
 
     # operators -------------------------------------------------------------------------------------
 
@@ -564,7 +488,10 @@ class RgsStore:
         """Change the round's status from ``expected`` (False: it was not in that status any more), and when
         the sweeper should look at it next (``None``: never, the server has nothing left to do). ``reveal``
         (:meth:`Round.sealed_part` of the opened round) is written in plain text and the sealed copy removed, in
-        the same write: for a round leaving play (void, or refunded)."""
+        the same write: for a round leaving play (void, or refunded). A move its life does not have
+        (:data:`croupier.rgs.rounds.TRANSITIONS`) is refused before anything is written."""
+        if not may_move(expected, status):
+            raise ValueError(f"a round does not move from {expected} to {status}")
         names = {"#s": "status"}
         values: dict[str, Any] = {":e": {"S": expected}, ":s": {"S": status}}
         update = "SET #s = :s"
@@ -614,6 +541,8 @@ class RgsStore:
         opened round) and removes their sealed copy. ``settlement["settlement_id"]`` tells this settlement from
         any other: after a lost answer the round is read again, and the settlement found there is this one or
         another's. Revenue is counted later, from the table's stream (:mod:`croupier.rgs.revenue`)."""
+        if not may_move("open", status) or status == "open":
+            raise ValueError(f"a round is not settled as {status}")
         values: dict[str, Any] = {
             ":s": {"S": status},
             ":open": {"S": "open"},
@@ -842,15 +771,6 @@ def round_item(placed: Round, sealed: str, status: str, due_at_ms: int) -> dict[
         "due_pk": {"S": due_shard(placed.round_id)},
         "due_at": {"N": str(due_at_ms)},
     }
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRound:
-    round: Round
-    status: str
-    fields: dict[str, Any]
-    sealed: str | None = None
-    """The sealed fields of an unsettled round (:meth:`RgsStore.opened` opens them); None once revealed."""
 
 
 MAX_ID_BYTES = 256
