@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from croupier.rgs.reports import recall_view, round_view
-from croupier.rgs.rounds import TRANSITIONS, Round, may_move, player_view
+from croupier.rgs.rounds import TRANSITIONS, Round, Settlement, may_move, player_view
 from croupier.rgs.store import RgsStore, _round, round_item
 
 FIXTURES: dict[str, Any] = json.loads(
@@ -68,5 +68,5 @@ def test_a_move_its_life_does_not_have_is_refused_before_anything_is_written() -
         with pytest.raises(ValueError, match="does not move"):
             store.move_round("r_" + "0" * 32, expected, status, due_at_ms=None)
     with pytest.raises(ValueError, match="not settled"):
-        store.settle_round("r_" + "0" * 32, "paid", {}, due_at_ms=None, reveal={})
+        store.settle_round("r_" + "0" * 32, "paid", Settlement(0, 0), due_at_ms=None, reveal={})
     assert all(may_move(expected, status) for expected, targets in TRANSITIONS.items() for status in targets)

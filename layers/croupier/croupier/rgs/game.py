@@ -33,6 +33,7 @@ from croupier.rgs.rounds import (
     PlayerRound,
     Round,
     SessionState,
+    Settlement,
     StoredRound,
     iso_ms,
     last_balance,
@@ -412,7 +413,7 @@ class Game:
         stored = self.settle_if_due(stored, now)
         if stored.status == "open":
             stored = self.store.opened(stored)
-            elapsed = now - int(stored.fields["started_at_ms"])
+            elapsed = now - stored.opened_at_ms
             cash_out = manual_cash_out(elapsed, stored.round.opened_crash_cents)
             if cash_out.honoured:
                 if self._settle(stored, "cashed_out", cash_out.cents, now):
@@ -437,7 +438,7 @@ class Game:
             return None
         stored = self.store.opened(stored)
         placed = stored.round
-        if now - int(stored.fields["started_at_ms"]) < settles_after_ms(placed):
+        if now - stored.opened_at_ms < settles_after_ms(placed):
             return None
         target = placed.auto_cash_out_cents
         if target is not None and auto_cash_out(target, placed.opened_crash_cents).honoured:
@@ -456,13 +457,13 @@ class Game:
             payout = min(payout, placed.max_payout_minor)
         payout = min(payout, money.max_minor_units(placed.currency))
         settings = self.settings_for(placed.operator_id)
-        settlement = {
-            "cash_out_cents": cash_out_cents,
-            "payout_minor": payout,
-            "settled_at_ms": now,
-            "house_share": str(settings.house_share if settings else DEFAULT_HOUSE_SHARE),
-            "settlement_id": uuid.uuid4().hex,
-        }
+        settlement = Settlement(
+            cash_out_cents=cash_out_cents,
+            payout_minor=payout,
+            settled_at_ms=now,
+            house_share=str(settings.house_share if settings else DEFAULT_HOUSE_SHARE),
+            settlement_id=uuid.uuid4().hex,
+        )
         settled = self.store.settle_round(
             placed.round_id,
             status,
@@ -495,9 +496,10 @@ class Game:
         return False
 
     def _send_win(self, stored: StoredRound) -> bool:
-        settlement = stored.fields["settlement"]
-        multiplier = f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}"
-        call = self._call(stored.round, "win", settlement["payout_minor"], multiplier)
+        settlement = stored.settlement
+        if settlement is None or settlement.cash_out is None:
+            raise ValueError(f"round {stored.round.round_id} has no win to pay")
+        call = self._call(stored.round, "win", settlement.payout_minor, settlement.cash_out)
         answer = self.wallet_for(stored.round.operator_id).win(call)
         if not answer.ok:
             return False
@@ -571,9 +573,7 @@ class Game:
         if stored.status == "open":
             settled = self._settle_due(stored, now)
             if settled is None:  # still running: looked at again at the next check, whatever its crash point
-                self.store.claim(
-                    round_id, "open", now, next_check_ms(stored.round, int(stored.fields["started_at_ms"]), now)
-                )
+                self.store.claim(round_id, "open", now, next_check_ms(stored.round, stored.opened_at_ms, now))
             return "settled" if settled else "postponed"
         if stored.status == "placing":
             stored = self.store.opened(stored)

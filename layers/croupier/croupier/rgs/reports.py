@@ -201,10 +201,9 @@ def round_view(stored: StoredRound | None, operator_id: str) -> RoundView:
         )
         view["server_seed"] = placed.opened_server_seed
         view["outcome"] = cast(Outcome, outcome.as_dict())
-        settlement = stored.fields.get("settlement") or {}
-        cents = settlement.get("cash_out_cents") or 0
-        view["realized_multiplier"] = f"{Decimal(cents).scaleb(-2):.2f}" if cents else "0.00"
-        view["payout_minor"] = settlement.get("payout_minor", 0)
+        settlement = stored.settlement  # none for a refunded round
+        view["realized_multiplier"] = (settlement.cash_out if settlement else None) or "0.00"
+        view["payout_minor"] = settlement.payout_minor if settlement else 0
     return view
 
 
@@ -236,30 +235,29 @@ def recall(store: RgsStore, operator_id: str, operator_player_id: str, query: Ma
 
 
 def recall_view(stored: StoredRound) -> RecallRound:
-    placed, fields = stored.round, stored.fields
-    settlement = fields.get("settlement") or {}
+    placed, settlement, started = stored.round, stored.settlement, stored.started_at_ms
     revealed = stored.status in REVEALED
-    bet_balance = _int_or_none(fields.get("bet_balance_minor"))
-    after = _int_or_none(fields.get("win_balance_minor"))
+    bet_balance = stored.bet_balance_minor
+    after = stored.win_balance_minor
     if after is None:
-        after = _int_or_none(fields.get("refund_balance_minor"))
+        after = stored.refund_balance_minor
     if after is None and stored.status == "crashed":
         after = bet_balance  # a crashed round moves no more money: the balance after it is the bet's answer
-    cents = settlement.get("cash_out_cents") or 0
+    settled_at = settlement.settled_at_ms if settlement else None
     return {
         "round_id": placed.round_id,
         "session_id": placed.session_id,
         "status": stored.status,
         "currency": placed.currency,
         "bet_minor": placed.bet_minor,
-        "payout_minor": settlement.get("payout_minor") if settlement else None,
-        "cash_out": f"{Decimal(cents).scaleb(-2):.2f}" if cents else None,
+        "payout_minor": settlement.payout_minor if settlement else None,
+        "cash_out": settlement.cash_out if settlement else None,
         "balance_before_minor": None if bet_balance is None else bet_balance + placed.bet_minor,
         "balance_after_bet_minor": bet_balance,
         "balance_after_minor": after,
         "created_at": iso_ms(int(placed.created_at_ms or 0)),
-        "started_at": iso_ms(int(fields["started_at_ms"])) if "started_at_ms" in fields else None,
-        "settled_at": iso_ms(int(settlement["settled_at_ms"])) if "settled_at_ms" in settlement else None,
+        "started_at": iso_ms(started) if started is not None else None,
+        "settled_at": iso_ms(settled_at) if settled_at is not None else None,
         "server_seed_hash": placed.server_seed_hash,
         "client_seed": placed.client_seed,
         "nonce": placed.nonce,
@@ -268,10 +266,6 @@ def recall_view(stored: StoredRound) -> RecallRound:
         "crash_point": f"{Decimal(placed.opened_crash_cents).scaleb(-2):.2f}" if revealed else None,
         "server_seed": placed.opened_server_seed if revealed else None,
     }
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _limit(raw: str | None) -> int:

@@ -133,12 +133,79 @@ _ROUND_NAMES = frozenset(Round.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
+class Settlement:
+    """How a round was settled (its ``settlement`` attribute, as JSON): the cash-out's multiplier in hundredths
+    (0: it crashed), the payout, and, for rounds settled since they were kept, when, the house's share fixed
+    then, and the id that tells this settlement from any other."""
+
+    cash_out_cents: int
+    payout_minor: int
+    settled_at_ms: int | None = None
+    house_share: str | None = None
+    settlement_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settlement:
+        return cls(**{name: data[name] for name in _SETTLEMENT_NAMES if name in data})
+
+    def as_dict(self) -> dict[str, Any]:
+        """As stored: the fields it has (a settlement of before lacks the later ones)."""
+        return {name: getattr(self, name) for name in sorted(_SETTLEMENT_NAMES) if getattr(self, name) is not None}
+
+    @property
+    def cash_out(self) -> str | None:
+        """The cash-out's multiplier as shown (``"1.50"``), None for a crash."""
+        return f"{Decimal(self.cash_out_cents).scaleb(-2):.2f}" if self.cash_out_cents else None
+
+
+_SETTLEMENT_NAMES = frozenset(Settlement.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredRound:
+    """A round as stored: what the bet fixed, its status, what happened to it since (``fields``: its start, the
+    wallet's balances, its settlement; read through the properties below) and its sealed part."""
+
     round: Round
     status: str
     fields: dict[str, Any]
     sealed: str | None = None
     """The sealed fields of an unsettled round (:meth:`RgsStore.opened` opens them); None once revealed."""
+
+    @property
+    def started_at_ms(self) -> int | None:
+        """When the wallet took the bet (server time); None before."""
+        return _whole(self.fields.get("started_at_ms"))
+
+    @property
+    def opened_at_ms(self) -> int:
+        """The start of a round that is open (or was): the curve runs from it."""
+        started = self.started_at_ms
+        if started is None:
+            raise ValueError(f"round {self.round.round_id} has not started")
+        return started
+
+    @property
+    def settlement(self) -> Settlement | None:
+        found = self.fields.get("settlement")
+        return Settlement.from_dict(found) if isinstance(found, dict) else None
+
+    @property
+    def bet_balance_minor(self) -> int | None:
+        """The balance the wallet answered to the bet."""
+        return _whole(self.fields.get("bet_balance_minor"))
+
+    @property
+    def win_balance_minor(self) -> int | None:
+        return _whole(self.fields.get("win_balance_minor"))
+
+    @property
+    def refund_balance_minor(self) -> int | None:
+        return _whole(self.fields.get("refund_balance_minor"))
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 CHECK_STEP_MS = 20_000
@@ -175,9 +242,8 @@ def settles_after_ms(placed: Round) -> int:
 
 def last_balance(stored: StoredRound) -> int | None:
     """The balance the operator's wallet reported last for this round (after its win, refund or bet)."""
-    for name in ("win_balance_minor", "refund_balance_minor", "bet_balance_minor"):
-        value = stored.fields.get(name)
-        if isinstance(value, int):
+    for value in (stored.win_balance_minor, stored.refund_balance_minor, stored.bet_balance_minor):
+        if value is not None:
             return value
     return None
 
@@ -258,18 +324,17 @@ def player_view(stored: StoredRound, now: int) -> PlayerRound:
     }
     if placed.created_at_ms is not None:
         view["created_at_ms"] = placed.created_at_ms
-    if "started_at_ms" in stored.fields:
-        view["started_at_ms"] = int(stored.fields["started_at_ms"])
+    started = stored.started_at_ms
+    if started is not None:
+        view["started_at_ms"] = started
         if stored.status == "open":
-            view["multiplier"] = f"{Decimal(multiplier_cents(now - view['started_at_ms'])).scaleb(-2):.2f}"
-    if "settlement" in stored.fields:
-        settlement = stored.fields["settlement"]
-        view["cash_out"] = (
-            f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}" if settlement["cash_out_cents"] else None
-        )
-        view["payout_minor"] = settlement["payout_minor"]
-        if "settled_at_ms" in settlement:
-            view["settled_at_ms"] = int(settlement["settled_at_ms"])
+            view["multiplier"] = f"{Decimal(multiplier_cents(now - started)).scaleb(-2):.2f}"
+    settlement = stored.settlement
+    if settlement is not None:
+        view["cash_out"] = settlement.cash_out
+        view["payout_minor"] = settlement.payout_minor
+        if settlement.settled_at_ms is not None:
+            view["settled_at_ms"] = settlement.settled_at_ms
     if stored.status in REVEALED:
         view["server_seed"] = placed.opened_server_seed
         view["crash_point"] = f"{Decimal(placed.opened_crash_cents).scaleb(-2):.2f}"

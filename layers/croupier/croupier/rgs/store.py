@@ -58,7 +58,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from croupier.rgs.attempts import Attempts, StoreBusy
-from croupier.rgs.rounds import Round, StoredRound, may_move
+from croupier.rgs.rounds import Round, Settlement, StoredRound, may_move
 from croupier.rgs.sealing import Sealer, is_sealed
 
 OPERATOR_SK = "PROFILE"
@@ -531,7 +531,7 @@ class RgsStore:
         self,
         round_id: str,
         status: str,
-        settlement: dict[str, Any],
+        settlement: Settlement,
         *,
         due_at_ms: int | None,
         reveal: dict[str, Any],
@@ -546,7 +546,7 @@ class RgsStore:
         values: dict[str, Any] = {
             ":s": {"S": status},
             ":open": {"S": "open"},
-            ":settlement": {"S": json.dumps(settlement, sort_keys=True)},
+            ":settlement": {"S": json.dumps(settlement.as_dict(), sort_keys=True)},
         }
         update = _with_due_and_reveal("SET #s = :s, settlement = :settlement", round_id, due_at_ms, reveal, values)
 
@@ -564,8 +564,8 @@ class RgsStore:
             if settled or not ambiguous:
                 return settled
             stored = self.read_round(round_id)  # an earlier try's answer was lost: was it applied?
-            found = (stored.fields.get("settlement") or {}) if stored else {}
-            return bool(found.get("settlement_id") == settlement["settlement_id"])
+            found = stored.settlement if stored else None
+            return found is not None and found.settlement_id == settlement.settlement_id
 
         return self.attempts.run(attempt, what="settlement")
 
