@@ -56,8 +56,8 @@ class Setup:
         """``kms_endpoint``: a moto server whose KMS seals the seeds, as the functions do."""
         import boto3
 
+        from croupier.rgs.game import Game
         from croupier.rgs.operators import Operators
-        from croupier.rgs.rounds import Game
         from croupier.rgs.sealing import Sealer
         from croupier.rgs.sessions import Sessions
         from croupier.rgs.store import RgsStore

@@ -102,42 +102,33 @@ def seed(client: Any, table: str, n: int, sealer: Any) -> None:
     """``n`` open rounds, overdue: even ones won automatic cash-outs (1.50x, crash at 3.00x), odd ones crashed;
     their seed and crash point sealed as the bet seals them (``sealer``: one environment's, so the sweeper opens
     them without a KMS call per round, as a warm one does)."""
-    from croupier.rgs.store import ROUND_SK, SEALED_FIELDS, due_shard, round_pk, round_place, sealed_part
+    from croupier.rgs.rounds import Round
+    from croupier.rgs.store import round_item, round_place
 
     def item(i: int) -> dict[str, Any]:
         round_id = "r_" + uuid.uuid4().hex
-        operator = f"00000000-0000-4000-8000-{i % OPERATORS:012d}"
-        data = {
-            "round_id": round_id,
-            "operator_id": operator,
-            "session_id": f"s-{i % 500}",
-            "operator_player_id": f"player-{i % 500}",
-            "currency": "USD",
-            "bet_minor": 1_000,
-            "client_seed": "bench",
-            "nonce": i,
-            "server_seed": "0" * 64,
-            "server_seed_hash": "0" * 64,
-            "crash_cents": 300 if i % 2 == 0 else 200,
-            "auto_cash_out_cents": 150 if i % 2 == 0 else None,
-            "rtp_target": "0.97",
-            "max_win_multiplier": 10_000,
-            "created_at_ms": NOW_MS - 600_000,
-        }
-        sealed = sealer.seal(json.dumps(sealed_part(data), sort_keys=True), round_place(round_id))
-        public = {name: value for name, value in data.items() if name not in SEALED_FIELDS}
+        placed = Round(
+            round_id=round_id,
+            operator_id=f"00000000-0000-4000-8000-{i % OPERATORS:012d}",
+            session_id=f"s-{i % 500}",
+            operator_player_id=f"player-{i % 500}",
+            currency="USD",
+            bet_minor=1_000,
+            client_seed="bench",
+            nonce=i,
+            server_seed="0" * 64,
+            server_seed_hash="0" * 64,
+            crash_cents=300 if i % 2 == 0 else 200,
+            auto_cash_out_cents=150 if i % 2 == 0 else None,
+            rtp_target="0.97",
+            max_win_multiplier=10_000,
+            created_at_ms=NOW_MS - 600_000,
+        )
+        sealed = sealer.seal(json.dumps(placed.sealed_part(), sort_keys=True), round_place(round_id))
         return {
-            "pk": {"S": round_pk(round_id)},
-            "sk": {"S": ROUND_SK},
-            "round": {"S": json.dumps(public, sort_keys=True)},
-            "sealed": {"S": sealed},
-            "status": {"S": "open"},
+            **round_item(placed, sealed, "open", NOW_MS - 300_000 + i),
             "started_at_ms": {"S": json.dumps(NOW_MS - 600_000)},
             "bet_balance_minor": {"S": "99000"},
-            "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
-            "gsi1sk": {"S": f"{i:012d}"},
-            "due_pk": {"S": due_shard(round_id)},
-            "due_at": {"N": str(NOW_MS - 300_000 + i)},
         }
 
     def write(start: int) -> None:
@@ -240,7 +231,7 @@ def report(
     from botocore.config import Config
 
     from croupier.aws import CLIENT_CONFIG
-    from croupier.rgs.rounds import SWEEP_WORKERS, Game
+    from croupier.rgs.game import SWEEP_WORKERS, Game
     from croupier.rgs.sealing import Sealer
     from croupier.rgs.store import RgsStore
     from croupier_local.aws_services import client as aws_client

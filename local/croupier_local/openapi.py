@@ -55,7 +55,7 @@ from croupier.ledger.protection import (
     WagerLimitReached,
 )
 from croupier.network import SourceNotAllowed
-from croupier.rgs import operators, reports, rounds, sessions
+from croupier.rgs import game, operators, reports, rounds, sessions
 from croupier.rgs.store import MAX_ID_BYTES
 from croupier.wallet import rgs as rgs_wallet
 from croupier.wallet import ruby, sportsbook
@@ -149,7 +149,7 @@ RGS_WALLET_ERRORS: list[ErrorSource] = [
     *LEDGER_ERRORS,
 ]
 RGS_OPERATOR_ERRORS: list[ErrorSource] = [sessions.IpNotAllowed, *signature_errors("UNKNOWN_OPERATOR")]
-PLAYER_ERRORS: list[ErrorSource] = [rounds.InvalidSession, rounds.SessionExpired, rounds.SessionEnded]
+PLAYER_ERRORS: list[ErrorSource] = [game.InvalidSession, game.SessionExpired, game.SessionEnded]
 RGS_ERROR_FIELDS = {"ok": False}
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -556,17 +556,17 @@ OPERATIONS: dict[str, Operation] = {
         "play",
         Auth.PLAYER,
         {200: Answer("The round is open", rounds.BetAnswer)},
-        body=rounds.BetRequest,
+        body=game.BetRequest,
         errors=[
             *PLAYER_ERRORS,
             *BODY_ERRORS,
-            rounds.BetBelowMinimum,
-            rounds.BetAboveMaximum,
-            rounds.TooManyBets,
-            rounds.CommitmentChanged,
-            rounds.BetRefused,
+            game.BetBelowMinimum,
+            game.BetAboveMaximum,
+            game.TooManyBets,
+            game.CommitmentChanged,
+            game.BetRefused,
             Code(402, "INSUFFICIENT_FUNDS"),  # a BetRefused naming the wallet's reason
-            rounds.BetNotConfirmed,
+            game.BetNotConfirmed,
             Code(503, "CONFIG_MISSING"),
         ],
     ),
@@ -575,15 +575,15 @@ OPERATIONS: dict[str, Operation] = {
         "play",
         Auth.PLAYER,
         {200: Answer("The round, settled", rounds.PlayerRound)},
-        body=rounds.CashOutRequest,
-        errors=[*PLAYER_ERRORS, *BODY_ERRORS, rounds.UnknownRound, Code(503, "CONFIG_MISSING")],
+        body=game.CashOutRequest,
+        errors=[*PLAYER_ERRORS, *BODY_ERRORS, game.UnknownRound, Code(503, "CONFIG_MISSING")],
     ),
     "GET /rgs/play/state": Operation(
         "The session and its last rounds",
         "play",
         Auth.PLAYER,
         {200: Answer("The session", rounds.SessionState)},
-        errors=[*PLAYER_ERRORS, rounds.UnknownRound, Code(503, "CONFIG_MISSING")],
+        errors=[*PLAYER_ERRORS, game.UnknownRound, Code(503, "CONFIG_MISSING")],
     ),
     # the game's pages (static HTML; the game reads its session token from the query, then drops it)
     "GET /play": Operation(

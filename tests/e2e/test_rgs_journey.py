@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from croupier import fairness
-from croupier.rgs.game import payout_minor, time_to_reach
+from croupier.rgs.curve import payout_minor, time_to_reach
 from croupier_local.server import LocalStack
 from tests.support.rgs_http import Player, RgsOperator, admin, crash_point
 

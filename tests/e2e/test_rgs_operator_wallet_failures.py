@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from croupier import aws
-from croupier.rgs.game import time_to_reach
+from croupier.rgs.curve import time_to_reach
 from croupier_local.server import LocalStack
 from tests.fakes.operator_wallet_server import FakeOperatorWallet
 from tests.support.rgs_http import Player, RgsOperator, crash_point

@@ -23,7 +23,7 @@ import pytest
 from moto.sqs.models import sqs_backends
 
 from croupier import aws
-from croupier.rgs.game import time_to_reach
+from croupier.rgs.curve import time_to_reach
 from croupier.rgs.retries import BASE_DELAY_SECONDS, SqsRetryQueue, backoff_seconds
 from croupier_local.aws_services import LocalQueue, client, sqs_event
 from croupier_local.server import LocalStack

@@ -14,8 +14,9 @@ import pytest
 
 from croupier.clients.operator_wallet import DEFAULT_TIMEOUT_SECONDS, OperatorWalletClient
 from croupier.errors import CroupierError
+from croupier.rgs.game import ANSWER_MARGIN_MS, Budget, Game
 from croupier.rgs.retries import process_batch
-from croupier.rgs.rounds import ANSWER_MARGIN_MS, BACKSTOP_MS, Budget, Game
+from croupier.rgs.rounds import BACKSTOP_MS
 from croupier.rgs.sealing import Sealer
 from tests.support.rgs_game import World
 

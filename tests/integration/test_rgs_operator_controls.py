@@ -16,7 +16,7 @@ import pytest
 
 from croupier import money
 from croupier.errors import CroupierError
-from croupier.rgs.game import payout_minor
+from croupier.rgs.curve import payout_minor
 from croupier.rgs.sealing import Sealer
 from croupier.signing import Headers, RawRequest, rgs
 from croupier_local.server import LocalStack

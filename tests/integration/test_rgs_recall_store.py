@@ -40,7 +40,7 @@ def listed(world: World, **kwargs: Any) -> tuple[list[str], RoundKey | None]:
     operator_id = world.operator["operator_id"]
     query: dict[str, Any] = {"first_ms": 0, "last_ms": world.clock.ms, "limit": 10, **kwargs}
     rounds, more = world.store.player_rounds(operator_id, PLAYER, **query)
-    return [stored.data["round_id"] for stored in rounds], more
+    return [stored.round.round_id for stored in rounds], more
 
 
 def test_rounds_of_one_instant_are_each_listed_once_in_pages_of_one(world: tuple[World, FaultyClient]) -> None:

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 from croupier import cli
 from croupier.rgs import reports
-from croupier.rgs.game import manual_cash_out, payout_minor, time_to_reach
+from croupier.rgs.curve import manual_cash_out, payout_minor, time_to_reach
 from croupier.rgs.revenue import aggregate
 from croupier.rgs.rounds import day_of
 from croupier.rgs.sealing import Sealer

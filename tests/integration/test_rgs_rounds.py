@@ -14,8 +14,8 @@ import pytest
 from croupier import fairness
 from croupier.errors import CroupierError
 from croupier.rgs import reports
-from croupier.rgs.game import payout_minor, time_to_reach
-from croupier.rgs.rounds import Game, day_of
+from croupier.rgs.curve import payout_minor, time_to_reach
+from croupier.rgs.rounds import day_of, player_view
 from croupier.rgs.sealing import Sealer
 from tests.support.rgs_game import World, bet, cash_out, crash_of, winning_round
 
@@ -33,7 +33,7 @@ def test_a_bet_publishes_the_seed_hash_and_withholds_the_seed_and_crash_point(wo
     assert placed["nonce"] == 0
     assert placed["client_seed"] == "my-seed"
     assert placed["balance_minor"] == 99_000
-    view = Game.player_view(world.store.read_round(placed["round_id"]), world.clock.ms)  # type: ignore[arg-type]
+    view = player_view(world.store.read_round(placed["round_id"]), world.clock.ms)  # type: ignore[arg-type]
     assert "server_seed" not in view
     assert "crash_point" not in view
     assert (view["rtp_target"], view["max_win_multiplier"]) == ("0.96", 2000)  # what a verifier needs with the seed

@@ -6,6 +6,7 @@ Each ``Sealer`` stands for one warm execution environment: its own data key and 
 from __future__ import annotations
 
 import json
+import secrets
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,9 @@ from botocore.exceptions import ClientError
 
 from croupier import fairness
 from croupier.rgs.credentials import token_hash
-from croupier.rgs.game import time_to_reach
-from croupier.rgs.rounds import Game
-from croupier.rgs.sealing import DATA_KEY_MAX_AGE_SECONDS, Sealer, SealError
+from croupier.rgs.curve import time_to_reach
+from croupier.rgs.game import Game
+from croupier.rgs.sealing import DATA_KEY_MAX_AGE_SECONDS, Sealer, SealError, _b64
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import ROUND_SK, SESSION_SK, RgsStore, round_pk, session_pk
 from croupier_local.aws_services import client as aws_client
@@ -110,12 +111,13 @@ def test_a_data_key_seals_for_a_bounded_time_then_a_new_one_is_made(
 
 
 def test_a_sealed_value_opens_only_in_its_place_and_with_its_key(
-    moto_server: MotoServer, environments: list[Environment]
+    world: World, moto_server: MotoServer, environments: list[Environment]
 ) -> None:
     sealer = environments[0].sealer
     seed = "ab" * 32
     sealed = sealer.seal(seed, "session:one/next_seed")
     assert seed not in sealed
+    game_in(world, environments[1])  # gives its sealer the table's data keys
     assert environments[1].sealer.open(sealed, "session:one/next_seed") == seed  # any environment, by KMS
     with pytest.raises(SealError):
         sealer.open(sealed, "session:two/next_seed")  # moved to another session
@@ -123,6 +125,7 @@ def test_a_sealed_value_opens_only_in_its_place_and_with_its_key(
     with pytest.raises(SealError):
         sealer.open(altered, "session:one/next_seed")
     stranger = Sealer(lambda: aws_client("kms", moto_server.endpoint_url), create_seed_key(moto_server.endpoint_url))
+    RgsStore(world.table, lambda: world.store.client, sealer=stranger)
     with pytest.raises((SealError, ClientError)):  # KMS: IncorrectKeyException (a SealError); moto: AccessDenied
         stranger.open(sealed, "session:one/next_seed")  # another key cannot open its data key
     with pytest.raises(RuntimeError, match="RGS_SEED_KEY_ID"):
@@ -177,7 +180,7 @@ def test_sessions_and_rounds_stored_before_sealing_play_on_and_settle(world: Wor
     session = client.get_item(
         TableName=world.table, Key={"pk": {"S": session_pk(token_hash(token))}, "sk": {"S": SESSION_SK}}
     )["Item"]
-    assert session["next_seed"]["S"].startswith("s1.")  # the seed committed by that bet is sealed
+    assert session["next_seed"]["S"].startswith("s2.")  # the seed committed by that bet is sealed
 
 
 def test_sessions_launch_seals_before_it_writes(world: World) -> None:
@@ -194,3 +197,96 @@ def test_sessions_launch_seals_before_it_writes(world: World) -> None:
         ConsistentRead=True,
     )
     assert found["Items"] == []
+
+
+def test_a_sealed_value_carries_only_its_data_keys_id_and_each_key_is_stored_and_read_once(
+    world: World, environments: list[Environment]
+) -> None:
+    """One key item per data key, written when the key is made; an environment opening values of another's key
+    reads that item once (then keeps the opened key), and calls KMS once."""
+    launcher, player = environments[0], environments[1]
+    token = world.launch()
+    launcher.taken()
+    items = world.store.client.scan(
+        TableName=world.table,
+        FilterExpression="begins_with(pk, :p)",
+        ExpressionAttributeValues={":p": {"S": "SEALKEY#"}},
+        ConsistentRead=True,
+    )["Items"]
+    assert len(items) == 1
+    assert items[0]["sk"]["S"] == "SEALKEY"
+    key_id = items[0]["pk"]["S"].removeprefix("SEALKEY#")
+    session = world.store.client.get_item(
+        TableName=world.table, Key={"pk": {"S": session_pk(token_hash(token))}, "sk": {"S": SESSION_SK}}
+    )["Item"]
+    prefix, carried, _, _ = session["next_seed"]["S"].split(".")
+    assert (prefix, carried) == ("s2", key_id)
+    assert len(session["next_seed"]["S"]) < 160  # ~370 with its encrypted data key in it
+
+    reads: list[str] = []
+    client = world.store.client
+
+    def note(params: dict[str, Any], **_: Any) -> None:
+        reads.append(params["Key"]["pk"]["S"])
+
+    client.meta.events.register("provide-client-params.dynamodb.GetItem", note)
+    try:
+        cold = game_in(world, player)
+        for _ in range(3):
+            cold.bet(token, json.dumps({"amount_minor": 100}).encode())
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.GetItem", note)
+    assert [pk for pk in reads if pk.startswith("SEALKEY#")] == [f"SEALKEY#{key_id}"]
+    assert player.taken() == {"Decrypt": 1, "GenerateDataKey": 1}
+
+
+def test_values_sealed_with_their_data_key_in_them_still_open(
+    world: World, environments: list[Environment], moto_server: MotoServer, rgs_seed_key: str
+) -> None:
+    """Migration: a session's seed and a round's sealed fields as they were stored before data keys had items of
+    their own (``s1.<encrypted data key>.<nonce>.<ciphertext>``) open, in play, with one KMS call for the key."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from croupier.rgs.sealing import ENCRYPTION_CONTEXT
+
+    kms = aws_client("kms", world.store.sealer._kms_factory().meta.endpoint_url)
+    made = kms.generate_data_key(
+        KeyId=world.store.sealer._key(), KeySpec="AES_256", EncryptionContext=ENCRYPTION_CONTEXT
+    )
+
+    def old_seal(plaintext: str, where: str) -> str:
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(made["Plaintext"]).encrypt(nonce, plaintext.encode(), where.encode())
+        return ".".join(("s1", _b64(made["CiphertextBlob"]), _b64(nonce), _b64(sealed)))
+
+    token = world.launch()
+    seed = "ef" * 32
+    hashed = token_hash(token)
+    client = world.store.client
+    client.update_item(
+        TableName=world.table,
+        Key={"pk": {"S": session_pk(hashed)}, "sk": {"S": SESSION_SK}},
+        UpdateExpression="SET next_seed = :s, next_seed_hash = :h",
+        ExpressionAttributeValues={
+            ":s": {"S": old_seal(seed, f"session:{hashed}/next_seed")},
+            ":h": {"S": fairness.seed_hash(seed)},
+        },
+    )
+    reader = environments[2]
+    placed = game_in(world, reader).bet(token, json.dumps({"amount_minor": 100}).encode())
+    assert placed["server_seed_hash"] == fairness.seed_hash(seed)  # the old value opened: its seed was played
+    assert reader.taken() == {"Decrypt": 1, "GenerateDataKey": 1}
+
+    crash = crash_of(world, placed["round_id"])
+    key = {"pk": {"S": round_pk(placed["round_id"])}, "sk": {"S": ROUND_SK}}
+    old = old_seal(
+        json.dumps({"crash_cents": crash, "server_seed": seed}, sort_keys=True), f"round:{placed['round_id']}/sealed"
+    )
+    client.update_item(
+        TableName=world.table, Key=key, UpdateExpression="SET sealed = :s", ExpressionAttributeValues={":s": {"S": old}}
+    )
+    assert crash_of(world, placed["round_id"]) == crash
+    world.clock.ms += time_to_reach(max(crash, 100))
+    view = cash_out(world, token, placed["round_id"])
+    assert view["status"] == "crashed"
+    assert view["server_seed"] == seed

@@ -21,9 +21,9 @@ import pytest
 
 from croupier import fairness
 from croupier.clients.operator_wallet import WalletAnswer, WalletCall
-from croupier.rgs import rounds, sessions
-from croupier.rgs.game import time_to_reach
-from croupier.rgs.rounds import Game, Wallet
+from croupier.rgs import game, sessions
+from croupier.rgs.curve import time_to_reach
+from croupier.rgs.game import Game, Wallet
 from croupier.rgs.sealing import Sealer
 from croupier_local.dynamodb import LocalDynamoDB
 from tests.support.rgs_game import World, bet, cash_out, crash_of, winning_round, world_of_its_own
@@ -43,14 +43,14 @@ def world(dynamodb_local: LocalDynamoDB, real_client: Any, tmp_path: Path, rgs_s
 def drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every server seed drawn during the test, in order."""
     seeds: list[str] = []
-    original = rounds.new_server_seed
+    original = game.new_server_seed
 
     def recording() -> str:
         seed = original()
         seeds.append(seed)
         return seed
 
-    monkeypatch.setattr(rounds, "new_server_seed", recording)
+    monkeypatch.setattr(game, "new_server_seed", recording)
     monkeypatch.setattr(sessions, "new_server_seed", recording)
     return seeds
 
@@ -93,7 +93,7 @@ def open_seeds(world: World, drawn: list[str], items: list[dict[str, Any]]) -> s
         if item["sk"]["S"] == "ROUND" and item["status"]["S"] in SETTLED:
             stored = world.store.read_round(item["pk"]["S"].removeprefix("ROUND#"))
             assert stored is not None
-            revealed.add(stored.data["server_seed"])
+            revealed.add(stored.round.server_seed)
     return set(drawn) - revealed
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from croupier.rgs.game import payout_minor, time_to_reach
+from croupier.rgs.curve import payout_minor, time_to_reach
 from croupier.rgs.sealing import Sealer
 from tests.support.faults import FaultyClient, conflicted, throttled
 from tests.support.rgs_game import World, cash_out, crash_of, winning_round

@@ -17,18 +17,9 @@ import pytest
 
 from croupier import observability
 from croupier.clients.operator_wallet import AnswerKind, OperatorWalletClient, WalletAnswer, WalletCall
-from croupier.rgs.game import time_to_reach
-from croupier.rgs.rounds import (
-    BACKSTOP_MS,
-    CHECK_STEP_MS,
-    PLACING_TIMEOUT_MS,
-    SWEEP_MARGIN_MS,
-    Game,
-    Wallet,
-    day_of,
-    next_check_ms,
-    settles_after_ms,
-)
+from croupier.rgs.curve import time_to_reach
+from croupier.rgs.game import SWEEP_MARGIN_MS, Game, Wallet
+from croupier.rgs.rounds import BACKSTOP_MS, CHECK_STEP_MS, PLACING_TIMEOUT_MS, day_of, next_check_ms, settles_after_ms
 from croupier.rgs.sealing import Sealer
 from croupier.rgs.store import LEGACY_DUE_SHARDS, due_shard
 from croupier_local.dynamodb import LocalDynamoDB
@@ -82,7 +73,7 @@ def test_an_open_round_is_looked_at_on_a_schedule_blind_to_its_crash_point_and_s
             stored = world.store.read_round(placed["round_id"])
             assert stored is not None
             assert due(world) == []
-            assert next_check_ms(stored.data, started, world.clock.ms) == started + min(
+            assert next_check_ms(stored.round, started, world.clock.ms) == started + min(
                 (checks + 2) * CHECK_STEP_MS, time_to_reach(200_000)
             )
         checks += 1
@@ -106,7 +97,7 @@ def test_an_automatic_cash_out_is_settled_and_paid_by_the_sweeper_without_the_pl
     before = world.wallet.balance("player-1", "USD")
     stored = world.store.read_round(auto["round_id"])
     assert stored is not None
-    assert settles_after_ms(world.store.opened(stored).data) == time_to_reach(
+    assert settles_after_ms(world.store.opened(stored).round) == time_to_reach(
         150 if auto_crash >= 150 else max(auto_crash, 100)
     )
     world.clock.ms += time_to_reach(150) - 1  # due at its target's time (the player's choice), whatever its crash
@@ -208,7 +199,7 @@ def test_one_round_failing_does_not_stop_the_others_and_stays_due(world: World) 
     real_settle = broken._settle
 
     def settle(stored: Any, *args: Any) -> bool:
-        if stored.data["round_id"] == first:
+        if stored.round.round_id == first:
             raise ConnectionError("DynamoDB went away for this one")
         return real_settle(stored, *args)
 
@@ -286,7 +277,7 @@ def taken_then_lost(inner: Wallet, call: WalletCall, timeout: float | None) -> W
 def rounds_in(world: World, token: str, wanted: str) -> list[str]:
     """The session's rounds in status ``wanted`` (read from the store: reading the state would settle some)."""
     _, session = world.game.session(token)
-    return [r.data["round_id"] for r in world.store.session_rounds(session["session_id"], 1000) if r.status == wanted]
+    return [r.round.round_id for r in world.store.session_rounds(session["session_id"], 1000) if r.status == wanted]
 
 
 def abandoned_bets(world: World, token: str, n: int) -> list[str]:
@@ -326,7 +317,7 @@ def test_under_concurrency_failing_rounds_stop_no_other_and_stay_due(world: Worl
     real_settle = broken._settle
 
     def settle(stored: Any, *args: Any) -> bool:
-        if stored.data["round_id"] in failing:
+        if stored.round.round_id in failing:
             raise ConnectionError("DynamoDB went away for this one")
         return real_settle(stored, *args)
 
@@ -443,7 +434,7 @@ def test_two_sweeps_running_at_once_settle_pay_and_refund_each_round_once(world:
     for stored in [*final.values(), *(world.store.read_round(r) for r in settled_before if r not in final)]:
         assert stored is not None
         if stored.status in ("crashed", "paid"):
-            expected -= stored.data["bet_minor"]
+            expected -= stored.round.bet_minor
         if stored.status == "paid":
             expected += stored.fields["settlement"]["payout_minor"]
     assert world.wallet.balance("player-1", "USD") == expected

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from croupier.clients.operator_wallet import OperatorWalletClient
-from croupier.rgs.game import time_to_reach
+from croupier.rgs.curve import time_to_reach
+from croupier.rgs.game import Game
 from croupier.rgs.operators import Operators
 from croupier.rgs.revenue import aggregate
-from croupier.rgs.rounds import Game
 from croupier.rgs.sealing import Sealer
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore, revenue_rows
@@ -155,7 +155,7 @@ def crash_of(world: World, round_id: str) -> int:
     """The round's crash point (opened with the world's sealer while the round is open)."""
     stored = world.store.read_round(round_id)
     assert stored is not None
-    return int(world.store.opened(stored).data["crash_cents"])
+    return int(world.store.opened(stored).round.crash_cents)
 
 
 def winning_round(world: World, token: str, amount: int = 1_000) -> dict[str, Any]:

@@ -144,4 +144,4 @@ def crash_point(stack: LocalStack, round_id: str) -> int:
     store = stack_store(stack)
     stored = store.read_round(round_id)
     assert stored is not None
-    return int(store.opened(stored).data["crash_cents"])
+    return int(store.opened(stored).round.crash_cents)

@@ -27,7 +27,13 @@ LAUNCHES = {"rgs_launch", "sportsbook_launch"}
 NEVER = ("aws_xray_sdk", "croupier.cli", "croupier.clients.ruby_team", "croupier.clients.rabbitx")
 AT_INIT = {
     "croupier.wallet.wiring": {"croupier.ledger.dynamo", "croupier.admin", "croupier.wallet.sportsbook", "pydantic"},
-    "croupier.rgs.wiring": {"croupier.rgs.store", "croupier.rgs.rounds", "croupier.rgs.operators", "pydantic"},
+    "croupier.rgs.wiring": {
+        "croupier.rgs.store",
+        "croupier.rgs.game",
+        "croupier.rgs.rounds",
+        "croupier.rgs.operators",
+        "pydantic",
+    },
 }
 
 SCRIPT = "import json, sys; import app; print(json.dumps(sorted(sys.modules)))"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from croupier.aws import CLIENT_CONFIG
-from croupier.rgs.rounds import SWEEP_WORKERS
+from croupier.rgs.game import SWEEP_WORKERS
 from croupier.rgs.store import DUE_SHARDS, LEGACY_DUE_SHARDS, _due_shards, due_shard
 from croupier_local.template import load_yaml
 

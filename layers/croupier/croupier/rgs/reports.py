@@ -22,8 +22,8 @@ from croupier.checks import InvalidRequest
 from croupier.errors import BadRequest, NotFound
 from croupier.rgs.operators import OperatorSettings
 from croupier.rgs.revenue import totals
-from croupier.rgs.rounds import REVEALED, iso_ms
-from croupier.rgs.store import RgsStore, RoundKey, StoredRound, player_pk, revenue_rows
+from croupier.rgs.rounds import REVEALED, StoredRound, iso_ms
+from croupier.rgs.store import RgsStore, RoundKey, player_pk, revenue_rows
 
 MAX_RANGE_DAYS = 366
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -170,20 +170,20 @@ def revenue(store: RgsStore, operator_id: str, settings: OperatorSettings, query
 
 def round_view(stored: StoredRound | None, operator_id: str) -> RoundView:
     """providers.md's round: ``server_seed`` and the outcome only once the round is settled or refunded."""
-    if stored is None or stored.data["operator_id"] != operator_id:
+    if stored is None or stored.round.operator_id != operator_id:
         raise UnknownRound("no such round for this operator")
-    data = stored.data
+    placed = stored.round
     view: RoundView = {
         "ok": True,
-        "round_id": data["round_id"],
+        "round_id": placed.round_id,
         "status": stored.status,
-        "server_seed_hash": data["server_seed_hash"],
-        "client_seed": data["client_seed"],
-        "nonce": data["nonce"],
-        "currency": data["currency"],
-        "bet_minor": data["bet_minor"],
-        "rtp_target": data["rtp_target"],
-        "max_win_multiplier": data["max_win_multiplier"],
+        "server_seed_hash": placed.server_seed_hash,
+        "client_seed": placed.client_seed,
+        "nonce": placed.nonce,
+        "currency": placed.currency,
+        "bet_minor": placed.bet_minor,
+        "rtp_target": placed.rtp_target,
+        "max_win_multiplier": placed.max_win_multiplier,
         "server_seed": None,
         "outcome": None,
         "realized_multiplier": None,
@@ -193,18 +193,17 @@ def round_view(stored: StoredRound | None, operator_id: str) -> RoundView:
         from croupier import fairness
 
         outcome = fairness.outcome(
-            data["server_seed"],
-            data["client_seed"],
-            data["nonce"],
-            rtp=data["rtp_target"],
-            max_win_multiplier=data["max_win_multiplier"],
+            placed.opened_server_seed,
+            placed.client_seed,
+            placed.nonce,
+            rtp=placed.rtp_target,
+            max_win_multiplier=placed.max_win_multiplier,
         )
-        view["server_seed"] = data["server_seed"]
+        view["server_seed"] = placed.opened_server_seed
         view["outcome"] = cast(Outcome, outcome.as_dict())
-        settlement = stored.fields.get("settlement") or {}
-        cents = settlement.get("cash_out_cents") or 0
-        view["realized_multiplier"] = f"{Decimal(cents).scaleb(-2):.2f}" if cents else "0.00"
-        view["payout_minor"] = settlement.get("payout_minor", 0)
+        settlement = stored.settlement  # none for a refunded round
+        view["realized_multiplier"] = (settlement.cash_out if settlement else None) or "0.00"
+        view["payout_minor"] = settlement.payout_minor if settlement else 0
     return view
 
 
@@ -236,42 +235,37 @@ def recall(store: RgsStore, operator_id: str, operator_player_id: str, query: Ma
 
 
 def recall_view(stored: StoredRound) -> RecallRound:
-    data, fields = stored.data, stored.fields
-    settlement = fields.get("settlement") or {}
+    placed, settlement, started = stored.round, stored.settlement, stored.started_at_ms
     revealed = stored.status in REVEALED
-    bet_balance = _int_or_none(fields.get("bet_balance_minor"))
-    after = _int_or_none(fields.get("win_balance_minor"))
+    bet_balance = stored.bet_balance_minor
+    after = stored.win_balance_minor
     if after is None:
-        after = _int_or_none(fields.get("refund_balance_minor"))
+        after = stored.refund_balance_minor
     if after is None and stored.status == "crashed":
         after = bet_balance  # a crashed round moves no more money: the balance after it is the bet's answer
-    cents = settlement.get("cash_out_cents") or 0
+    settled_at = settlement.settled_at_ms if settlement else None
     return {
-        "round_id": data["round_id"],
-        "session_id": data["session_id"],
+        "round_id": placed.round_id,
+        "session_id": placed.session_id,
         "status": stored.status,
-        "currency": data["currency"],
-        "bet_minor": data["bet_minor"],
-        "payout_minor": settlement.get("payout_minor") if settlement else None,
-        "cash_out": f"{Decimal(cents).scaleb(-2):.2f}" if cents else None,
-        "balance_before_minor": None if bet_balance is None else bet_balance + int(data["bet_minor"]),
+        "currency": placed.currency,
+        "bet_minor": placed.bet_minor,
+        "payout_minor": settlement.payout_minor if settlement else None,
+        "cash_out": settlement.cash_out if settlement else None,
+        "balance_before_minor": None if bet_balance is None else bet_balance + placed.bet_minor,
         "balance_after_bet_minor": bet_balance,
         "balance_after_minor": after,
-        "created_at": iso_ms(int(data["created_at_ms"])),
-        "started_at": iso_ms(int(fields["started_at_ms"])) if "started_at_ms" in fields else None,
-        "settled_at": iso_ms(int(settlement["settled_at_ms"])) if "settled_at_ms" in settlement else None,
-        "server_seed_hash": data["server_seed_hash"],
-        "client_seed": data["client_seed"],
-        "nonce": data["nonce"],
-        "rtp_target": data["rtp_target"],
-        "max_win_multiplier": data["max_win_multiplier"],
-        "crash_point": f"{Decimal(data['crash_cents']).scaleb(-2):.2f}" if revealed else None,
-        "server_seed": data["server_seed"] if revealed else None,
+        "created_at": iso_ms(int(placed.created_at_ms or 0)),
+        "started_at": iso_ms(started) if started is not None else None,
+        "settled_at": iso_ms(settled_at) if settled_at is not None else None,
+        "server_seed_hash": placed.server_seed_hash,
+        "client_seed": placed.client_seed,
+        "nonce": placed.nonce,
+        "rtp_target": placed.rtp_target,
+        "max_win_multiplier": placed.max_win_multiplier,
+        "crash_point": f"{Decimal(placed.opened_crash_cents).scaleb(-2):.2f}" if revealed else None,
+        "server_seed": placed.opened_server_seed if revealed else None,
     }
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _limit(raw: str | None) -> int:

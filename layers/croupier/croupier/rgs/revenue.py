@@ -23,14 +23,13 @@ from decimal import Decimal
 from typing import Any
 
 from croupier.observability import count, logger
-from croupier.rgs.game import revenue_shares
-from croupier.rgs.rounds import day_of
+from croupier.rgs.curve import revenue_shares
+from croupier.rgs.rounds import Round, Settlement, StoredRound, day_of
 from croupier.rgs.store import (
     ROUND_SK,
     CountedRound,
     CounterKey,
     RgsStore,
-    StoredRound,
     count_revenue,
     revenue_rows,
     settled_rounds,
@@ -68,14 +67,14 @@ def settled_in(record: Mapping[str, Any]) -> SettledRound | None:
         return None
     if _status(change.get("OldImage")) in SETTLED:
         return None  # cashed_out -> paid, or a write that left it settled: counted when it settled
-    settlement = json.loads(new["settlement"]["S"])
-    if "house_share" not in settlement:
+    settlement = Settlement.from_dict(json.loads(new["settlement"]["S"]))
+    if settlement.house_share is None:
         return None  # settled before the stream counted: its settlement's transaction counted it
-    data = json.loads(new["round"]["S"])
+    placed = Round.from_json(new["round"]["S"])
     started = int(json.loads(new["started_at_ms"]["S"]))
     return SettledRound(
-        key=CounterKey(data["operator_id"], day_of(started), data["currency"], share_text(settlement["house_share"])),
-        counted=CountedRound(data["round_id"], int(data["bet_minor"]), int(settlement["payout_minor"])),
+        key=CounterKey(placed.operator_id, day_of(started), placed.currency, share_text(settlement.house_share)),
+        counted=CountedRound(placed.round_id, placed.bet_minor, settlement.payout_minor),
         sequence=str(change["SequenceNumber"]),
     )
 
@@ -171,16 +170,15 @@ def recompute(
 
 
 def _row(stored: StoredRound) -> dict[str, Any] | None:
-    settlement = stored.fields.get("settlement")
-    started = stored.fields.get("started_at_ms")
-    if not isinstance(settlement, dict) or started is None:
+    settlement, started = stored.settlement, stored.started_at_ms
+    if settlement is None or started is None:
         return None
     return {
-        "operator_id": stored.data["operator_id"],
-        "period_day": day_of(int(started)),
-        "currency": stored.data["currency"],
-        "house_share": settlement.get("house_share"),
-        "bets_minor": int(stored.data["bet_minor"]),
-        "wins_minor": int(settlement["payout_minor"]),
+        "operator_id": stored.round.operator_id,
+        "period_day": day_of(started),
+        "currency": stored.round.currency,
+        "house_share": settlement.house_share,
+        "bets_minor": stored.round.bet_minor,
+        "wins_minor": settlement.payout_minor,
         "rounds": 1,
     }

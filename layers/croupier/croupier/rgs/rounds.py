@@ -1,4 +1,6 @@
-"""The crash game's rounds: bet, cash-out, settlement exactly once, the win paid until it is paid.
+"""A crash-game round: what it is (:class:`Round`, typed; :class:`StoredRound`, with its status and what
+happened to it), its life (:data:`TRANSITIONS`), when the server acts on it, and how its player sees it. The game
+that moves it is :mod:`croupier.rgs.game`; the curve and the arithmetic :mod:`croupier.rgs.curve`.
 
 A round's life (its ``status``): ``placing`` (stored before the operator's wallet is called) → ``open``
 (the wallet took the bet; the round started at that server time) → ``crashed`` or ``cashed_out`` (settled
@@ -7,193 +9,203 @@ wallet). A bet the wallet refuses is ``void``; a bet whose answer is unclear is 
 ``refund_pending`` until the retry queue gets it through). The server's clock is the only clock.
 
 Every round the server still has to act on is in the store's ``due`` index with the time to act, and the
-scheduled sweeper (:meth:`Game.sweep`) acts on those whose time has come, so nothing waits for a player to
-come back: an open round is settled at its automatic cash-out or its crash point, looked at on a schedule that
-does not depend on its outcome (:func:`next_check_ms`: the index is readable to whoever reads the table, and
-the crash point is sealed); a round still
-``placing`` a minute after it was stored (its request died between storing the round and hearing from the
-wallet) is refunded; a win or refund still unpaid 15 minutes after it was due (the queue's tries failed,
-or the message was lost or dead-lettered) is sent again, then every 15 minutes until the wallet takes it.
+scheduled sweeper (:meth:`croupier.rgs.game.Game.sweep`) acts on those whose time has come, so nothing waits
+for a player to come back: an open round is settled at its automatic cash-out or its crash point, looked at on
+a schedule that does not depend on its outcome (:func:`next_check_ms`: the index is readable to whoever reads
+the table, and the crash point is sealed); a round still ``placing`` a minute after it was stored (its request
+died between storing the round and hearing from the wallet) is refunded; a win or refund still unpaid 15
+minutes after it was due (the queue's tries failed, or the message was lost or dead-lettered) is sent again,
+then every 15 minutes until the wallet takes it.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-import time
-import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, NotRequired, Protocol
+from typing import Annotated, Any, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from pydantic import Field
 from typing_extensions import TypedDict
 
-from croupier import fairness, money
-from croupier.checks import InvalidRequest, validated
-from croupier.clients.operator_wallet import DEFAULT_TIMEOUT_SECONDS, WalletAnswer, WalletCall
-from croupier.errors import BadRequest, Conflict, CroupierError, NotFound, Unauthorized, Unavailable
-from croupier.jsonbody import parse_object
-from croupier.observability import CountsFromThreads, count, logger
-from croupier.rgs.attempts import time_budget
-from croupier.rgs.credentials import new_server_seed, token_hash
-from croupier.rgs.game import auto_cash_out, manual_cash_out, multiplier_cents, payout_minor, time_to_reach
-from croupier.rgs.operators import DEFAULT_HOUSE_SHARE, OperatorSettings
-from croupier.rgs.store import RgsStore, StoredRound, sealed_part
+from croupier.rgs.curve import auto_cash_out, multiplier_cents, time_to_reach
 
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "placing": frozenset({"open", "void", "refund_pending"}),
+    "open": frozenset({"crashed", "cashed_out"}),
+    "cashed_out": frozenset({"paid"}),
+    "refund_pending": frozenset({"refunded"}),
+}
+"""Every change of a round's status (the docstring above, as data): ``crashed``, ``paid``, ``void`` and
+``refunded`` are final. The data layer refuses any other move before it writes (a move to the same status only
+changes when the sweeper looks at it next)."""
 REVEALED = frozenset({"crashed", "cashed_out", "paid", "refunded"})
-MAX_BET_MINOR = 10**12
+
+
+def may_move(expected: str, status: str) -> bool:
+    """Whether a round in ``expected`` may be moved to ``status`` (:data:`TRANSITIONS`, or left where it is)."""
+    return status == expected or status in TRANSITIONS.get(expected, frozenset())
+
+
 PLACING_TIMEOUT_MS = 60_000
 """A round still ``placing`` this long after it was stored lost its request (functions time out after 10 s)."""
 BACKSTOP_MS = 15 * 60_000
 """When the sweeper sends an unpaid win or refund again (the retry queue tries sooner, and keeps trying)."""
-_CLIENT_SEED = re.compile(r"[\x21-\x7e]{1,64}")
-DEFAULT_BUDGET_MS = 10_000
-"""A request's time where no Lambda context tells it: the API functions' timeout in template.yaml."""
-ANSWER_MARGIN_MS = 2_000
-"""Kept after the last wallet call of a request: one DynamoDB write or SQS send (each at most 2 s) and the answer."""
-MIN_WALLET_CALL_MS = 1_000
-"""A wallet call is not started with less than this (after the margin): a refund is queued instead."""
-SWEEP_WORKERS = 32
-"""Rounds a sweeper run works on at once. 10,000 due rounds a minute are ~170 a second; on AWS a round takes
-~25 ms of DynamoDB (2 to 4 calls of 5-10 ms) plus, for a win or refund, one call of the operator's wallet
-(~100-200 ms): ~170 rounds/s x ~0.1-0.2 s = 17-34 in flight. 32 workers keep up with wallets answering in
-~0.2 s on average; what limits a run beyond that is one core's CPU (Python's GIL: see the README's figures).
-Each worker's DynamoDB calls need a connection: ``croupier.aws.CLIENT_CONFIG`` pools at least this many."""
-SWEEP_MARGIN_MS = 12_000
-"""A run picks no new round with less than this left: the longest one round can take (a read, a settlement,
-a read and the move to paid, each at most 1.5 s with ``croupier.aws``'s timeouts, and the wallet's 5 s: 11 s)
-and a second for the answer. What is not picked stays due for the next run."""
-SWEEP_LIMIT = 20_000
-"""Due rounds one run reads (twice the 10,000 a minute it is sized for); the rest waits for the next run."""
 
 
-class Wallet(Protocol):
-    """The operator's wallet; ``timeout`` (seconds) shortens a call below the client's own timeout."""
+@dataclass(frozen=True, slots=True)
+class Round:
+    """What a round is from its bet on (its ``round`` attribute, as JSON); its status and what happened to it
+    since are beside it (:class:`StoredRound`). ``server_seed`` and ``crash_cents`` are None while they are
+    sealed and the round is not opened (:meth:`RgsStore.opened`). ``max_payout_minor`` and ``created_at_ms``
+    are None in rounds stored before they were kept (and then left out of the JSON, as they were)."""
 
-    def bet(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer: ...
+    round_id: str
+    operator_id: str
+    session_id: str
+    operator_player_id: str
+    currency: str
+    bet_minor: int
+    client_seed: str
+    nonce: int
+    server_seed_hash: str
+    rtp_target: str
+    max_win_multiplier: int
+    auto_cash_out_cents: int | None = None
+    max_payout_minor: int | None = None
+    created_at_ms: int | None = None
+    server_seed: str | None = None
+    crash_cents: int | None = None
 
-    def win(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer: ...
-
-    def refund(self, call: WalletCall, *, timeout: float | None = None) -> WalletAnswer: ...
-
-
-class Budget:
-    """The time a request has left: the Lambda context's ``get_remaining_time_in_millis`` where there is one,
-    else :data:`DEFAULT_BUDGET_MS` from when the budget was made."""
-
-    def __init__(
-        self, time_left_ms: Callable[[], int] | None, *, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._time_left_ms = time_left_ms
-        self._monotonic = monotonic
-        self._deadline = monotonic() + DEFAULT_BUDGET_MS / 1000
-
-    def left_ms(self) -> int:
-        if self._time_left_ms is not None:
-            return self._time_left_ms()
-        return int((self._deadline - self._monotonic()) * 1000)
-
-    def wallet_timeout(self) -> float | None:
-        """Seconds for the next wallet call (at most the client's 5 s), leaving :data:`ANSWER_MARGIN_MS`;
-        ``None`` when less than :data:`MIN_WALLET_CALL_MS` would be left for it."""
-        usable = self.left_ms() - ANSWER_MARGIN_MS
-        if usable < MIN_WALLET_CALL_MS:
-            return None
-        return min(DEFAULT_TIMEOUT_SECONDS, usable / 1000)
-
-
-class RetryQueue(Protocol):
-    def enqueue(self, kind: str, round_id: str) -> None:
-        """Ask for ``kind`` ("win" or "refund") of ``round_id`` to be tried again later, until it succeeds."""
-        ...
-
-
-class InvalidSession(Unauthorized):
-    code = "INVALID_SESSION"
-
-
-class SessionExpired(Unauthorized):
-    code = "SESSION_EXPIRED"
-
-
-class SessionEnded(Unauthorized):
-    code = "SESSION_ENDED"
-
-
-class TooManyBets(CroupierError):
-    """More bets in one second than the operator's ``max_bets_per_second`` for a session: nothing is played."""
-
-    status = 429
-    code = "TOO_MANY_BETS"
-    metric = "BetsRateLimited"
-
-
-class BetRefused(CroupierError):
-    """The operator's wallet refused the bet: the round is void."""
-
-    status = 402
-    code = "BET_REFUSED"
-
-
-class BetBelowMinimum(BadRequest):
-    code = "BET_BELOW_MINIMUM"
-
-
-class BetAboveMaximum(BadRequest):
-    code = "BET_ABOVE_MAXIMUM"
-
-
-class BetNotConfirmed(Unavailable):
-    """The wallet's answer was unclear: the bet was refunded (or will be), nothing is at stake."""
-
-    code = "BET_NOT_CONFIRMED"
-
-
-class CommitmentChanged(Conflict):
-    """The session's committed server seed is not the one the bet was placed against (another bet of the
-    session took it, or it was replaced): nothing is played; read ``next_server_seed_hash`` and bet again."""
-
-    code = "COMMITMENT_CHANGED"
-
-
-class UnknownRound(NotFound):
-    code = "UNKNOWN_ROUND"
-
-
-class RoundNotOpen(Conflict):
-    code = "ROUND_NOT_OPEN"
-
-
-class BetRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    amount_minor: Annotated[StrictInt, Field(ge=1, le=MAX_BET_MINOR)]
-    client_seed: StrictStr | None = None
-    auto_cash_out: Decimal | None = Field(default=None, ge=Decimal("1.01"), decimal_places=2)
-    server_seed_hash: Annotated[
-        StrictStr | None,
-        Field(
-            default=None,
-            pattern=r"^[0-9a-f]{64}$",
-            description="the next_server_seed_hash the player saw: the bet is refused (409) unless it is the one used",
-        ),
-    ] = None
-
-    @field_validator("client_seed")
     @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not _CLIENT_SEED.fullmatch(value):
-            raise ValueError("1 to 64 printable ASCII characters")
-        return value
+    def from_json(cls, text: str, revealed: str | None = None) -> Round:
+        """A round from its stored JSON (and, once settled, the JSON of its revealed fields); names a round
+        does not know (none are written) are left aside."""
+        data = json.loads(text)
+        if revealed is not None:
+            data.update(json.loads(revealed))
+        return cls(**{name: data[name] for name in _ROUND_NAMES if name in data})
+
+    def public_json(self) -> str:
+        """The ``round`` attribute: every field but the sealed ones, sorted, as it has always been written."""
+        data: dict[str, Any] = {
+            "round_id": self.round_id,
+            "operator_id": self.operator_id,
+            "session_id": self.session_id,
+            "operator_player_id": self.operator_player_id,
+            "currency": self.currency,
+            "bet_minor": self.bet_minor,
+            "client_seed": self.client_seed,
+            "nonce": self.nonce,
+            "server_seed_hash": self.server_seed_hash,
+            "auto_cash_out_cents": self.auto_cash_out_cents,
+            "rtp_target": self.rtp_target,
+            "max_win_multiplier": self.max_win_multiplier,
+        }
+        if self.max_payout_minor is not None:
+            data["max_payout_minor"] = self.max_payout_minor
+        if self.created_at_ms is not None:
+            data["created_at_ms"] = self.created_at_ms
+        return json.dumps(data, sort_keys=True)
+
+    def sealed_part(self) -> dict[str, Any]:
+        """The fields sealed until it settles (and revealed when it does): the round must be opened."""
+        if self.server_seed is None or self.crash_cents is None:
+            raise ValueError(f"round {self.round_id} is sealed: open it first")
+        return {"server_seed": self.server_seed, "crash_cents": self.crash_cents}
+
+    @property
+    def opened_crash_cents(self) -> int:
+        """The crash point of an opened (or settled) round."""
+        if self.crash_cents is None:
+            raise ValueError(f"round {self.round_id} is sealed: open it first")
+        return self.crash_cents
+
+    @property
+    def opened_server_seed(self) -> str:
+        if self.server_seed is None:
+            raise ValueError(f"round {self.round_id} is sealed: open it first")
+        return self.server_seed
 
 
-class CashOutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_ROUND_NAMES = frozenset(Round.__dataclass_fields__)
 
-    round_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^r_[0-9a-f]{32}$")]
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How a round was settled (its ``settlement`` attribute, as JSON): the cash-out's multiplier in hundredths
+    (0: it crashed), the payout, and, for rounds settled since they were kept, when, the house's share fixed
+    then, and the id that tells this settlement from any other."""
+
+    cash_out_cents: int
+    payout_minor: int
+    settled_at_ms: int | None = None
+    house_share: str | None = None
+    settlement_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settlement:
+        return cls(**{name: data[name] for name in _SETTLEMENT_NAMES if name in data})
+
+    def as_dict(self) -> dict[str, Any]:
+        """As stored: the fields it has (a settlement of before lacks the later ones)."""
+        return {name: getattr(self, name) for name in sorted(_SETTLEMENT_NAMES) if getattr(self, name) is not None}
+
+    @property
+    def cash_out(self) -> str | None:
+        """The cash-out's multiplier as shown (``"1.50"``), None for a crash."""
+        return f"{Decimal(self.cash_out_cents).scaleb(-2):.2f}" if self.cash_out_cents else None
+
+
+_SETTLEMENT_NAMES = frozenset(Settlement.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRound:
+    """A round as stored: what the bet fixed, its status, what happened to it since (``fields``: its start, the
+    wallet's balances, its settlement; read through the properties below) and its sealed part."""
+
+    round: Round
+    status: str
+    fields: dict[str, Any]
+    sealed: str | None = None
+    """The sealed fields of an unsettled round (:meth:`RgsStore.opened` opens them); None once revealed."""
+
+    @property
+    def started_at_ms(self) -> int | None:
+        """When the wallet took the bet (server time); None before."""
+        return _whole(self.fields.get("started_at_ms"))
+
+    @property
+    def opened_at_ms(self) -> int:
+        """The start of a round that is open (or was): the curve runs from it."""
+        started = self.started_at_ms
+        if started is None:
+            raise ValueError(f"round {self.round.round_id} has not started")
+        return started
+
+    @property
+    def settlement(self) -> Settlement | None:
+        found = self.fields.get("settlement")
+        return Settlement.from_dict(found) if isinstance(found, dict) else None
+
+    @property
+    def bet_balance_minor(self) -> int | None:
+        """The balance the wallet answered to the bet."""
+        return _whole(self.fields.get("bet_balance_minor"))
+
+    @property
+    def win_balance_minor(self) -> int | None:
+        return _whole(self.fields.get("win_balance_minor"))
+
+    @property
+    def refund_balance_minor(self) -> int | None:
+        return _whole(self.fields.get("refund_balance_minor"))
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 CHECK_STEP_MS = 20_000
@@ -204,25 +216,25 @@ crashed round at once; the sweeper settles it at the first step past its crash (
 was the delay before too)."""
 
 
-def next_check_ms(data: dict[str, Any], started_ms: int, now_ms: int) -> int:
+def next_check_ms(placed: Round, started_ms: int, now_ms: int) -> int:
     """When the sweeper looks at an open round next (unix ms): the first :data:`CHECK_STEP_MS` step after
     ``now_ms``, or its automatic cash-out's time or the cap's, if sooner. None of these depends on the outcome
     (the target is the player's, the cap the operator's, both public), so the ``due`` index shows an insider
     nothing but what the live curve shows everyone: the round had not settled by the last check."""
     elapsed = max(0, now_ms - started_ms)
     step = (elapsed // CHECK_STEP_MS + 1) * CHECK_STEP_MS
-    limit = time_to_reach(100 * int(data["max_win_multiplier"]))
-    target = data.get("auto_cash_out_cents")
+    limit = time_to_reach(100 * placed.max_win_multiplier)
+    target = placed.auto_cash_out_cents
     if target is not None:
         limit = min(limit, time_to_reach(target))
     return started_ms + (step if elapsed >= limit else min(step, limit))
 
 
-def settles_after_ms(data: dict[str, Any]) -> int:
+def settles_after_ms(placed: Round) -> int:
     """How long after its start an open round settles by itself: at its automatic cash-out when the crash
-    point reaches it, else at the crash point (``data`` opened: :meth:`RgsStore.opened`)."""
-    target = data.get("auto_cash_out_cents")
-    crash = int(data["crash_cents"])
+    point reaches it, else at the crash point (``placed`` opened: :meth:`RgsStore.opened`)."""
+    target = placed.auto_cash_out_cents
+    crash = placed.opened_crash_cents
     if target is not None and auto_cash_out(target, crash).honoured:
         return time_to_reach(target)
     return time_to_reach(max(crash, 100))
@@ -230,9 +242,8 @@ def settles_after_ms(data: dict[str, Any]) -> int:
 
 def last_balance(stored: StoredRound) -> int | None:
     """The balance the operator's wallet reported last for this round (after its win, refund or bet)."""
-    for name in ("win_balance_minor", "refund_balance_minor", "bet_balance_minor"):
-        value = stored.fields.get(name)
-        if isinstance(value, int):
+    for value in (stored.win_balance_minor, stored.refund_balance_minor, stored.bet_balance_minor):
+        if value is not None:
             return value
     return None
 
@@ -298,481 +309,33 @@ def iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class Game:
-    def __init__(
-        self,
-        store: RgsStore,
-        settings_for: Callable[[str], OperatorSettings | None],
-        wallet_for: Callable[[str], Wallet],
-        retries: RetryQueue,
-        *,
-        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-    ) -> None:
-        self.store = store
-        self.settings_for = settings_for
-        self.wallet_for = wallet_for
-        self.retries = retries
-        self.clock_ms = clock_ms
-
-    # sessions -------------------------------------------------------------------------------------
-
-    def session(self, token: str) -> tuple[str, dict[str, Any]]:
-        if not token or len(token) > 128:
-            raise InvalidSession("no session token")
-        hashed = token_hash(token)
-        found = self.store.read_session(hashed)
-        if found is None:
-            raise InvalidSession("unknown session")
-        session, expires = found
-        if "ended_at" in session:
-            raise SessionEnded("the operator ended this session")
-        if self.clock_ms() >= expires * 1000:
-            raise SessionExpired("the session has expired; launch the game again")
-        return hashed, session
-
-    # bet ------------------------------------------------------------------------------------------
-
-    def bet(self, token: str, body: bytes, *, time_left_ms: Callable[[], int] | None = None) -> BetAnswer:
-        """Place a bet. The operator's wallet calls fit in the request's time (``time_left_ms``, the Lambda
-        context's; a 10 s budget without one): the bet waits at most what is left after a margin for the
-        answer, and an unclear bet's refund is tried inline only when time is left for it, else queued."""
-        budget = Budget(time_left_ms)
-        with time_budget(budget.left_ms):
-            return self._bet(token, body, budget)
-
-    def _bet(self, token: str, body: bytes, budget: Budget) -> BetAnswer:
-        hashed, session = self.session(token)
-        request = validated(BetRequest, parse_object(body))
-        settings = self.settings_for(session["operator_id"])
-        if settings is None or not settings.enabled:
-            raise InvalidSession("the operator is not enabled")
-        cap = settings.max_win_multiplier
-        if request.auto_cash_out is not None and request.auto_cash_out > cap:
-            raise InvalidRequest(f"auto_cash_out must be at most the operator's cap of {cap}")
-        limits = settings.limits_for(session["currency"])
-        if request.amount_minor < limits.min_bet_minor:
-            raise BetBelowMinimum(f"the minimum bet is {limits.min_bet_minor} minor units of {session['currency']}")
-        if request.amount_minor > limits.max_bet_minor:
-            raise BetAboveMaximum(f"the maximum bet is {limits.max_bet_minor} minor units of {session['currency']}")
-        committed, fresh = self._commitment(hashed, session)
-        if fresh:  # its player cannot have seen it: nothing is played against it yet
-            raise CommitmentChanged("a server seed was committed for this session now; read it and bet again")
-        if request.server_seed_hash is not None and request.server_seed_hash != committed:
-            raise CommitmentChanged("the committed server seed is not the one named; read it again and bet again")
-        next_seed = new_server_seed()  # the next round's, committed in the write that takes this one's
-        next_hash = fairness.seed_hash(next_seed)
-        taken = self.store.next_nonce(
-            hashed,
-            second=self.clock_ms() // 1000,
-            max_per_second=settings.max_bets_per_second,
-            last_second=session.get("bet_second"),
-            committed_hash=committed,
-            next_seed=next_seed,
-            next_seed_hash=next_hash,
-        )
-        if taken == "moved":
-            raise CommitmentChanged("the committed server seed changed (another bet took it); read it and bet again")
-        if taken == "limited":
-            raise TooManyBets(f"at most {settings.max_bets_per_second} bets a second in a session")
-        if taken == "ended":
-            raise SessionEnded("the operator ended this session")
-        if not isinstance(taken, tuple):
-            raise InvalidSession("unknown session")
-        nonce, server_seed = taken  # the seed committed before this bet arrived: the condition held its hash
-        if fairness.seed_hash(server_seed) != committed:
-            raise CommitmentChanged("the committed server seed does not match its hash; nothing is played")
-        client_seed = request.client_seed or session["session_id"]
-        crash = fairness.crash_cents(server_seed, client_seed, nonce, rtp=settings.rtp_target, max_win_multiplier=cap)
-        round_id = "r_" + uuid.uuid4().hex
-        data = {
-            "round_id": round_id,
-            "operator_id": session["operator_id"],
-            "session_id": session["session_id"],
-            "operator_player_id": session["operator_player_id"],
-            "currency": session["currency"],
-            "bet_minor": request.amount_minor,
-            "client_seed": client_seed,
-            "nonce": nonce,
-            "server_seed": server_seed,
-            "server_seed_hash": fairness.seed_hash(server_seed),
-            "crash_cents": crash,
-            "auto_cash_out_cents": int(request.auto_cash_out * 100) if request.auto_cash_out else None,
-            "rtp_target": str(settings.rtp_target),
-            "max_win_multiplier": cap,
-            "max_payout_minor": limits.max_payout_minor,
-            "created_at_ms": self.clock_ms(),
-        }
-        self.store.create_round(round_id, data, "placing", due_at_ms=data["created_at_ms"] + PLACING_TIMEOUT_MS)
-        wallet = self.wallet_for(session["operator_id"])
-        timeout = budget.wallet_timeout()
-        if timeout is None:  # nothing was sent: nothing is at stake
-            self.store.move_round(
-                round_id,
-                "placing",
-                "void",
-                {"void_reason": "no time left to call the wallet"},
-                due_at_ms=None,
-                reveal=sealed_part(data),
-            )
-            raise BetNotConfirmed("too little time was left to call the operator's wallet; nothing is at stake")
-        answer = wallet.bet(self._call(data, "bet", data["bet_minor"]), timeout=timeout)
-        if answer.ok:
-            started = self.clock_ms()
-            opened = self.store.move_round(
-                round_id,
-                "placing",
-                "open",
-                {"started_at_ms": started, "bet_balance_minor": answer.balance_minor},
-                due_at_ms=next_check_ms(data, started, started),
-            )
-            if not opened:  # the sweeper gave this request up for lost and refunded the bet
-                raise BetNotConfirmed("the bet took too long to confirm; it is refunded")
-            count("RoundsStarted")
-            return {
-                "round_id": round_id,
-                "server_seed_hash": data["server_seed_hash"],
-                "client_seed": client_seed,
-                "nonce": nonce,
-                "started_at": iso_ms(started),
-                "started_at_ms": started,
-                "balance_minor": answer.balance_minor,
-                "next_server_seed_hash": next_hash,
-            }
-        if answer.refused:
-            self.store.move_round(
-                round_id,
-                "placing",
-                "void",
-                {"wallet": {"status": answer.status, "code": answer.code}},
-                due_at_ms=None,
-                reveal=sealed_part(data),
-            )
-            count("BetsRefused")
-            raise BetRefused(
-                f"the operator's wallet refused the bet ({answer.code or answer.status})",
-                code="INSUFFICIENT_FUNDS" if answer.code == "INSUFFICIENT_FUNDS" else None,
-            )
-        self._refund(data, budget)
-        raise BetNotConfirmed("the bet could not be confirmed with the operator's wallet; it is refunded")
-
-    def _commitment(self, hashed: str, session: dict[str, Any]) -> tuple[str, bool]:
-        """The hash of the session's committed next server seed, and whether it was committed just now: a
-        session launched before sessions held one gets one at its first read here."""
-        committed = session.get("next_server_seed_hash")
-        if isinstance(committed, str):
-            return committed, False
-        seed = new_server_seed()
-        if self.store.commit_seed(hashed, seed, fairness.seed_hash(seed)):
-            return fairness.seed_hash(seed), True
-        found = self.store.read_session(hashed)  # another request committed one meanwhile
-        if found is None or "next_server_seed_hash" not in found[0]:
-            raise InvalidSession("unknown session")
-        return str(found[0]["next_server_seed_hash"]), True
-
-    def _refund(self, data: dict[str, Any], budget: Budget) -> None:
-        round_id = data["round_id"]
-        if not self.store.move_round(
-            round_id, "placing", "refund_pending", due_at_ms=self.clock_ms() + BACKSTOP_MS, reveal=sealed_part(data)
-        ):  # the sweeper took it first and refunds it
-            return
-        timeout = budget.wallet_timeout()
-        if timeout is None:
-            logger.warning("too little time left to refund inline; queued", extra={"round_id": round_id})
-            count("RefundsDeferred")
-        elif self._send_refund(data, timeout=timeout):
-            return
-        else:
-            logger.warning("refund not confirmed; queued", extra={"round_id": round_id})
-        self.retries.enqueue("refund", round_id)
-
-    def _send_refund(self, data: dict[str, Any], *, timeout: float | None = None) -> bool:
-        call = self._call(data, "refund", data["bet_minor"])
-        answer = self.wallet_for(data["operator_id"]).refund(call, timeout=timeout)
-        if not answer.ok:
-            return False
-        self.store.move_round(
-            data["round_id"],
-            "refund_pending",
-            "refunded",
-            {"refund_balance_minor": answer.balance_minor},
-            due_at_ms=None,
-        )
-        count("BetsRefunded")
-        return True
-
-    # cash-out and settlement ----------------------------------------------------------------------
-
-    def cash_out(self, token: str, body: bytes, *, time_left_ms: Callable[[], int] | None = None) -> PlayerRound:
-        """Cash out at the multiplier on receipt. The settling write is retried within the request's time
-        (``time_left_ms``); once it is written the cash-out stands, whatever fails after (the win is then paid
-        here, or by the retry queue, or by the sweeper)."""
-        with time_budget(Budget(time_left_ms).left_ms):
-            return self._cash_out(token, body)
-
-    def _cash_out(self, token: str, body: bytes) -> PlayerRound:
-        hashed, session = self.session(token)
-        request = validated(CashOutRequest, parse_object(body))
-        stored = self.store.read_round(request.round_id)
-        if stored is None or stored.data["session_id"] != session["session_id"]:
-            raise UnknownRound("no such round in this session")
-        now = self.clock_ms()
-        stored = self.settle_if_due(stored, now)
+def player_view(stored: StoredRound, now: int) -> PlayerRound:
+    """A round as its player sees it ``now``: the seed and the crash point only once it is settled or refunded."""
+    placed = stored.round
+    view: PlayerRound = {
+        "round_id": placed.round_id,
+        "status": stored.status,
+        "bet_minor": placed.bet_minor,
+        "server_seed_hash": placed.server_seed_hash,
+        "client_seed": placed.client_seed,
+        "nonce": placed.nonce,
+        "rtp_target": placed.rtp_target,
+        "max_win_multiplier": placed.max_win_multiplier,
+    }
+    if placed.created_at_ms is not None:
+        view["created_at_ms"] = placed.created_at_ms
+    started = stored.started_at_ms
+    if started is not None:
+        view["started_at_ms"] = started
         if stored.status == "open":
-            stored = self.store.opened(stored)
-            elapsed = now - int(stored.fields["started_at_ms"])
-            cash_out = manual_cash_out(elapsed, stored.data["crash_cents"])
-            if cash_out.honoured:
-                if self._settle(stored, "cashed_out", cash_out.cents, now):
-                    self._pay_settled(request.round_id)  # only the request that settled pays; a retry is queued
-            else:
-                self._settle(stored, "crashed", 0, now)
-            stored = self._reread(request.round_id)
-        view = self.player_view(stored, now)
-        view["next_server_seed_hash"] = self._commitment(hashed, session)[0]
-        return view
-
-    def settle_if_due(self, stored: StoredRound, now: int) -> StoredRound:
-        """Settle an open round whose automatic cash-out or crash time has passed (reads and the sweeper)."""
-        if self._settle_due(stored, now) is None:
-            return stored
-        return self._reread(stored.data["round_id"])
-
-    def _settle_due(self, stored: StoredRound, now: int) -> bool | None:
-        """``None``: not open, or its time has not come; True: settled here (a won round paid, or its retry
-        queued); False: a concurrent request or sweeper run settled it first, and its result stands."""
-        if stored.status != "open":
-            return None
-        stored = self.store.opened(stored)
-        if now - int(stored.fields["started_at_ms"]) < settles_after_ms(stored.data):
-            return None
-        target = stored.data.get("auto_cash_out_cents")
-        if target is not None and auto_cash_out(target, stored.data["crash_cents"]).honoured:
-            if not self._settle(stored, "cashed_out", target, now):
-                return False
-            self._pay_settled(stored.data["round_id"])
-            return True
-        return self._settle(stored, "crashed", 0, now)
-
-    def _settle(self, stored: StoredRound, status: str, cash_out_cents: int, now: int) -> bool:
-        """One conditional write on the round alone (retried through throttling, conflicts and lost answers);
-        the house's share is fixed on the round here, and its revenue counted later from the table's stream."""
-        data = stored.data
-        payout = payout_minor(data["bet_minor"], cash_out_cents, data["max_win_multiplier"]) if cash_out_cents else 0
-        payout = min(payout, data.get("max_payout_minor", payout), money.max_minor_units(data["currency"]))
-        settings = self.settings_for(data["operator_id"])
-        settlement = {
-            "cash_out_cents": cash_out_cents,
-            "payout_minor": payout,
-            "settled_at_ms": now,
-            "house_share": str(settings.house_share if settings else DEFAULT_HOUSE_SHARE),
-            "settlement_id": uuid.uuid4().hex,
-        }
-        settled = self.store.settle_round(
-            data["round_id"],
-            status,
-            settlement,
-            due_at_ms=now + BACKSTOP_MS if status == "cashed_out" else None,
-            reveal=sealed_part(data),
-        )
-        if settled:
-            count("RoundsSettled")
-        return settled  # False: a concurrent request settled it first, and its result stands
-
-    def _pay_settled(self, round_id: str) -> None:
-        """Pay the win of a round this request just settled. The cash-out stands whatever fails here: the
-        round stays ``cashed_out`` and due, and the retry queue or the sweeper pays it (same operator_tx_id)."""
-        try:
-            self.pay_win(round_id)
-        except Exception:
-            logger.exception("paying a settled win failed; the sweeper pays it", extra={"round_id": round_id})
-            count("WinRetries")
-
-    def pay_win(self, round_id: str) -> bool:
-        """Pay a cashed-out round's win (same operator_tx_id on every try); queue a retry when it fails."""
-        stored = self._reread(round_id)
-        if stored.status != "cashed_out":
-            return stored.status == "paid"
-        if self._send_win(stored):
-            return True
-        count("WinRetries")
-        self.retries.enqueue("win", round_id)
-        return False
-
-    def _send_win(self, stored: StoredRound) -> bool:
-        settlement = stored.fields["settlement"]
-        multiplier = f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}"
-        call = self._call(stored.data, "win", settlement["payout_minor"], multiplier)
-        answer = self.wallet_for(stored.data["operator_id"]).win(call)
-        if not answer.ok:
-            return False
-        self.store.move_round(
-            stored.data["round_id"],
-            "cashed_out",
-            "paid",
-            {"win_balance_minor": answer.balance_minor},
-            due_at_ms=None,
-        )
-        count("WinsPaid")
-        return True
-
-    def retry_refund(self, round_id: str) -> bool:
-        """Send a pending refund again (same operator_tx_id); True once the wallet has taken it."""
-        stored = self._reread(round_id)
-        if stored.status != "refund_pending":
-            return stored.status == "refunded"
-        return self._send_refund(stored.data)
-
-    # the sweeper -----------------------------------------------------------------------------------
-
-    def sweep(
-        self,
-        *,
-        limit: int = SWEEP_LIMIT,
-        workers: int = SWEEP_WORKERS,
-        time_left_ms: Callable[[], int] = lambda: 60_000,
-    ) -> dict[str, int]:
-        """Act on every round whose time has come: settle open rounds, refund abandoned bets, send unpaid wins
-        and refunds again. ``workers`` threads take the due rounds (up to ``limit``, longest overdue first) one
-        at a time while at least :data:`SWEEP_MARGIN_MS` are left; whatever is not picked stays due for the next
-        run. One round's failure never stops the others, and overlapping runs are safe: each round is acted on
-        by the run whose conditional write takes it (:meth:`_sweep_one`)."""
-        done = {"settled": 0, "paid": 0, "refunded": 0, "postponed": 0, "failed": 0}
-        if time_left_ms() < SWEEP_MARGIN_MS:
-            return done
-        due = iter(self.store.due_rounds(self.clock_ms(), limit))
-        lock = threading.Lock()
-        counts = CountsFromThreads()
-
-        def work() -> None:
-            while time_left_ms() >= SWEEP_MARGIN_MS:
-                with lock:
-                    round_id = next(due, None)
-                if round_id is None:
-                    return
-                try:
-                    outcome = self._sweep_one(round_id)
-                except Exception:
-                    logger.exception("sweeping a round failed; it stays due", extra={"round_id": round_id})
-                    outcome = "failed"
-                with lock:
-                    done[outcome] += 1
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweeper") as pool:
-            for running in [pool.submit(counts.run, work) for _ in range(workers)]:
-                running.result()
-        for outcome, n in done.items():
-            if n:
-                count(f"Sweeper{outcome.capitalize()}", n)
-        return done
-
-    def _sweep_one(self, round_id: str) -> str:
-        """Act on one due round, taking it first with a conditional write, so that of two overlapping runs only
-        one acts: the settlement of an open round, the move of a ``placing`` round to ``refund_pending``, or
-        :meth:`RgsStore.claim` of an unpaid win or refund (which also puts it off by :data:`BACKSTOP_MS`, so a
-        wallet that still fails is tried again then). A run that loses a round counts it ``postponed``."""
-        stored = self._reread(round_id)
-        now = self.clock_ms()
-        if stored.status == "open":
-            settled = self._settle_due(stored, now)
-            if settled is None:  # still running: looked at again at the next check, whatever its crash point
-                self.store.claim(
-                    round_id, "open", now, next_check_ms(stored.data, int(stored.fields["started_at_ms"]), now)
-                )
-            return "settled" if settled else "postponed"
-        if stored.status == "placing":
-            stored = self.store.opened(stored)
-            if not self.store.move_round(
-                round_id, "placing", "refund_pending", due_at_ms=now + BACKSTOP_MS, reveal=sealed_part(stored.data)
-            ):
-                return "postponed"  # its request answered after all, or another run took it
-            logger.warning("a bet lost its request; refunding it", extra={"round_id": round_id})
-            return "refunded" if self._send_refund(stored.data) else "postponed"
-        if stored.status in ("refund_pending", "cashed_out"):
-            if not self.store.claim(round_id, stored.status, now, now + BACKSTOP_MS):
-                return "postponed"
-            if stored.status == "refund_pending":
-                return "refunded" if self._send_refund(stored.data) else "postponed"
-            return "paid" if self._send_win(stored) else "postponed"
-        self.store.move_round(round_id, stored.status, stored.status, due_at_ms=None)  # nothing left to do
-        return "postponed"
-
-    def _reread(self, round_id: str) -> StoredRound:
-        stored = self.store.read_round(round_id)
-        if stored is None:
-            raise UnknownRound("no such round")
-        return stored
-
-    @staticmethod
-    def _call(data: dict[str, Any], route: str, amount: int, multiplier: str | None = None) -> WalletCall:
-        return WalletCall(
-            operator_tx_id=f"{route}-{data['round_id']}",
-            operator_player_id=data["operator_player_id"],
-            session_id=data["session_id"],
-            round_id=data["round_id"],
-            currency=data["currency"],
-            amount_minor=amount,
-            multiplier=multiplier,
-        )
-
-    def state(self, token: str, *, last: int = 10) -> SessionState:
-        """The session, its last rounds (newest first) and the player's balance as the operator's wallet last
-        reported it (``null`` when it never did). Reading settles the rounds whose time has passed (the read
-        that settles a won round pays it, or queues its retry, once, as a cash-out would).
-
-        A win already waiting (``cashed_out``) is not sent again from here: it was queued by whoever settled
-        it, the retry worker and the sweeper pay it, and a read that called the wallet for each such round
-        would queue one more message per read while the wallet is down and could spend 5 s per round."""
-        hashed, session = self.session(token)
-        now = self.clock_ms()
-        rounds: list[PlayerRound] = []
-        balances: list[int | None] = []
-        for stored in self.store.session_rounds(session["session_id"], last):
-            stored = self.settle_if_due(stored, now)
-            rounds.append(self.player_view(stored, now))
-            balances.append(last_balance(stored))
-        reported = [balance for balance in balances if balance is not None]
-        return {
-            "session_id": session["session_id"],
-            "currency": session["currency"],
-            "currency_exponent": money.exponent(session["currency"]),
-            "created_at": session["created_at"],
-            "expires_at": session["expires_at"],
-            "server_time_ms": now,
-            "balance_minor": reported[0] if reported else session.get("balance_minor"),
-            "rounds": rounds,
-            "next_server_seed_hash": self._commitment(hashed, session)[0],
-        }
-
-    # views ----------------------------------------------------------------------------------------
-
-    @staticmethod
-    def player_view(stored: StoredRound, now: int) -> PlayerRound:
-        data = stored.data
-        view: PlayerRound = {
-            "round_id": data["round_id"],
-            "status": stored.status,
-            "bet_minor": data["bet_minor"],
-            "server_seed_hash": data["server_seed_hash"],
-            "client_seed": data["client_seed"],
-            "nonce": data["nonce"],
-            "rtp_target": data["rtp_target"],
-            "max_win_multiplier": data["max_win_multiplier"],
-        }
-        if "created_at_ms" in data:
-            view["created_at_ms"] = int(data["created_at_ms"])
-        if "started_at_ms" in stored.fields:
-            view["started_at_ms"] = int(stored.fields["started_at_ms"])
-            if stored.status == "open":
-                view["multiplier"] = f"{Decimal(multiplier_cents(now - view['started_at_ms'])).scaleb(-2):.2f}"
-        if "settlement" in stored.fields:
-            settlement = stored.fields["settlement"]
-            view["cash_out"] = (
-                f"{Decimal(settlement['cash_out_cents']).scaleb(-2):.2f}" if settlement["cash_out_cents"] else None
-            )
-            view["payout_minor"] = settlement["payout_minor"]
-            if "settled_at_ms" in settlement:
-                view["settled_at_ms"] = int(settlement["settled_at_ms"])
-        if stored.status in REVEALED:
-            view["server_seed"] = data["server_seed"]
-            view["crash_point"] = f"{Decimal(data['crash_cents']).scaleb(-2):.2f}"
-        return view
+            view["multiplier"] = f"{Decimal(multiplier_cents(now - started)).scaleb(-2):.2f}"
+    settlement = stored.settlement
+    if settlement is not None:
+        view["cash_out"] = settlement.cash_out
+        view["payout_minor"] = settlement.payout_minor
+        if settlement.settled_at_ms is not None:
+            view["settled_at_ms"] = settlement.settled_at_ms
+    if stored.status in REVEALED:
+        view["server_seed"] = placed.opened_server_seed
+        view["crash_point"] = f"{Decimal(placed.opened_crash_cents).scaleb(-2):.2f}"
+    return view

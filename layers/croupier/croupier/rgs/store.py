@@ -29,6 +29,11 @@
   rounds awaiting settlement, a win or a refund are in the index. An open round's ``due_at`` never depends on
   its outcome (``croupier.rgs.rounds.next_check_ms``).
 
+- data key: ``SEALKEY#<key id>`` / ``SEALKEY``: one KMS-encrypted data key of the sealer's (``encrypted``,
+  base64; ``created_at_epoch``), written once, conditionally, before the first value it seals; the sealed
+  values carry only its id. Never deleted: a round sealed under it must open whenever it is settled
+  (~300 bytes per data key: one per execution environment per 5 minutes of sealing).
+
 Sealed (``croupier.rgs.sealing``: AES-256-GCM under a KMS data key, bound to its item and field): a session's
 ``next_seed`` and ``last_seed`` (as ``session:<token hash>/next_seed``), an unsettled round's ``sealed``
 (``round:<id>/sealed``). Nothing of an open round's outcome is readable without ``kms:Decrypt`` on the key; a
@@ -38,10 +43,13 @@ migration note).
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import functools
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,9 +58,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from croupier.rgs.attempts import Attempts, StoreBusy
+from croupier.rgs.rounds import Round, Settlement, StoredRound, may_move
 from croupier.rgs.sealing import Sealer, is_sealed
 
 OPERATOR_SK = "PROFILE"
+SEAL_KEY_SK = "SEALKEY"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 SESSION_SK = "SESSION"
 DUE_INDEX = "due"
@@ -104,6 +114,10 @@ def session_id_pk(session_id: str) -> str:
     return f"SESSIONID#{session_id}"
 
 
+def seal_key_pk(key_id: str) -> str:
+    return f"SEALKEY#{key_id}"
+
+
 def player_pk(operator_id: str, operator_player_id: str) -> str:
     """The ``player`` index's key of an operator's player (the same player id at two operators: two players)."""
     return f"PLAYER#{operator_id}#{operator_player_id}"
@@ -122,11 +136,6 @@ SEALED_FIELDS = ("server_seed", "crash_cents")
 """What of a round stays sealed until it settles."""
 
 
-def sealed_part(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of a round's data that are sealed until it settles (and revealed when it does)."""
-    return {name: data[name] for name in SEALED_FIELDS}
-
-
 class RgsStore:
     def __init__(
         self,
@@ -140,6 +149,8 @@ class RgsStore:
         self._client_factory = client_factory
         self.attempts = attempts or Attempts()
         self._sealer = sealer
+        if sealer is not None and sealer.keys is None:
+            sealer.keys = self  # its data keys go to this table's key items
 
     @property
     def sealer(self) -> Sealer:
@@ -158,6 +169,39 @@ class RgsStore:
     @property
     def client(self) -> Any:
         return self._client_factory()
+
+    # data keys of the sealer ---------------------------------------------------------------------------
+
+    def put_data_key(self, key_id: str, encrypted: bytes) -> None:
+        """Store a new data key, once (an id already there raises: a fresh id never is, but a retry after a
+        lost answer finds its own earlier write, which is the same key)."""
+        item = {
+            "pk": {"S": seal_key_pk(key_id)},
+            "sk": {"S": SEAL_KEY_SK},
+            "encrypted": {"S": base64.b64encode(encrypted).decode("ascii")},  # text: every tool reads it
+            "created_at_epoch": {"N": str(int(time.time()))},
+        }
+
+        def attempt(ambiguous: bool) -> None:
+            written = _unless_condition_fails(
+                lambda: self.client.put_item(
+                    TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                )
+            )
+            if not written and not (ambiguous and self.data_key(key_id) == encrypted):
+                raise ValueError(f"data key {key_id} exists already")
+
+        self.attempts.run(attempt, what="data key")
+
+    def data_key(self, key_id: str) -> bytes | None:
+        if not _could_be_a_key(key_id):
+            return None
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": seal_key_pk(key_id)}, "sk": {"S": SEAL_KEY_SK}},
+            ConsistentRead=True,
+        ).get("Item")
+        return base64.b64decode(item["encrypted"]["S"]) if item else None
 
     # operators -------------------------------------------------------------------------------------
 
@@ -395,40 +439,21 @@ class RgsStore:
 
     # rounds ------------------------------------------------------------------------------------------
 
-    def create_round(self, round_id: str, data: dict[str, Any], status: str, *, due_at_ms: int) -> None:
+    def create_round(self, placed: Round, status: str, *, due_at_ms: int) -> None:
         """Store a new round (its id is fresh: a retry whose condition fails finds the earlier try's round), its
         :data:`SEALED_FIELDS` sealed."""
-        public = {name: value for name, value in data.items() if name not in SEALED_FIELDS}
-        sealed = self.sealer.seal(json.dumps(sealed_part(data), sort_keys=True), round_place(round_id))
-        self.attempts.run(
-            lambda ambiguous: self._create_round(round_id, public, sealed, status, due_at_ms, ambiguous), what="round"
-        )
+        sealed = self.sealer.seal(json.dumps(placed.sealed_part(), sort_keys=True), round_place(placed.round_id))
+        item = round_item(placed, sealed, status, due_at_ms)
+        self.attempts.run(lambda ambiguous: self._create_round(placed.round_id, item, ambiguous), what="round")
 
-    def _create_round(
-        self, round_id: str, data: dict[str, Any], sealed: str, status: str, due_at_ms: int, ambiguous: bool
-    ) -> None:
-        written = _unless_condition_fails(lambda: self._put_round(round_id, data, sealed, status, due_at_ms))
+    def _create_round(self, round_id: str, item: dict[str, Any], ambiguous: bool) -> None:
+        written = _unless_condition_fails(
+            lambda: self.client.put_item(
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        )
         if not written and not ambiguous:
             raise ValueError(f"round {round_id} exists already")
-
-    def _put_round(self, round_id: str, data: dict[str, Any], sealed: str, status: str, due_at_ms: int) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": round_pk(round_id)},
-                "sk": {"S": ROUND_SK},
-                "round": {"S": json.dumps(data, sort_keys=True)},
-                "sealed": {"S": sealed},
-                "status": {"S": status},
-                "gsi1pk": {"S": f"SESSION#{data['session_id']}"},
-                "gsi1sk": {"S": f"{int(data['nonce']):012d}"},  # the session's nonce: in the order placed
-                "player_pk": {"S": player_pk(data["operator_id"], data["operator_player_id"])},
-                "player_at": {"N": str(int(data["created_at_ms"]))},
-                "due_pk": {"S": due_shard(round_id)},
-                "due_at": {"N": str(due_at_ms)},
-            },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
 
     def read_round(self, round_id: str) -> StoredRound | None:
         if not _could_be_a_key(round_id):
@@ -446,8 +471,9 @@ class RgsStore:
         round revealed, or stored before sealing, as it is (no KMS call, no decryption)."""
         if stored.sealed is None:
             return stored
-        secret = json.loads(self.sealer.open(stored.sealed, round_place(stored.data["round_id"])))
-        return StoredRound(data={**stored.data, **secret}, status=stored.status, fields=stored.fields)
+        secret = json.loads(self.sealer.open(stored.sealed, round_place(stored.round.round_id)))
+        opened = dataclasses.replace(stored.round, server_seed=secret["server_seed"], crash_cents=secret["crash_cents"])
+        return StoredRound(round=opened, status=stored.status, fields=stored.fields)
 
     def move_round(
         self,
@@ -461,8 +487,11 @@ class RgsStore:
     ) -> bool:
         """Change the round's status from ``expected`` (False: it was not in that status any more), and when
         the sweeper should look at it next (``None``: never, the server has nothing left to do). ``reveal``
-        (:func:`sealed_part` of the opened round) is written in plain text and the sealed copy removed, in
-        the same write: for a round leaving play (void, or refunded)."""
+        (:meth:`Round.sealed_part` of the opened round) is written in plain text and the sealed copy removed, in
+        the same write: for a round leaving play (void, or refunded). A move its life does not have
+        (:data:`croupier.rgs.rounds.TRANSITIONS`) is refused before anything is written."""
+        if not may_move(expected, status):
+            raise ValueError(f"a round does not move from {expected} to {status}")
         names = {"#s": "status"}
         values: dict[str, Any] = {":e": {"S": expected}, ":s": {"S": status}}
         update = "SET #s = :s"
@@ -502,20 +531,22 @@ class RgsStore:
         self,
         round_id: str,
         status: str,
-        settlement: dict[str, Any],
+        settlement: Settlement,
         *,
         due_at_ms: int | None,
         reveal: dict[str, Any],
     ) -> bool:
         """Settle an open round by one conditional write on the round alone (False: it was settled already, by
-        another request), which also reveals its seed and crash point (``reveal``, :func:`sealed_part` of the
+        another request), which also reveals its seed and crash point (``reveal``, :meth:`Round.sealed_part` of the
         opened round) and removes their sealed copy. ``settlement["settlement_id"]`` tells this settlement from
         any other: after a lost answer the round is read again, and the settlement found there is this one or
         another's. Revenue is counted later, from the table's stream (:mod:`croupier.rgs.revenue`)."""
+        if not may_move("open", status) or status == "open":
+            raise ValueError(f"a round is not settled as {status}")
         values: dict[str, Any] = {
             ":s": {"S": status},
             ":open": {"S": "open"},
-            ":settlement": {"S": json.dumps(settlement, sort_keys=True)},
+            ":settlement": {"S": json.dumps(settlement.as_dict(), sort_keys=True)},
         }
         update = _with_due_and_reveal("SET #s = :s, settlement = :settlement", round_id, due_at_ms, reveal, values)
 
@@ -533,8 +564,8 @@ class RgsStore:
             if settled or not ambiguous:
                 return settled
             stored = self.read_round(round_id)  # an earlier try's answer was lost: was it applied?
-            found = (stored.fields.get("settlement") or {}) if stored else {}
-            return bool(found.get("settlement_id") == settlement["settlement_id"])
+            found = stored.settlement if stored else None
+            return found is not None and found.settlement_id == settlement.settlement_id
 
         return self.attempts.run(attempt, what="settlement")
 
@@ -659,7 +690,7 @@ class RgsStore:
                 answer = self.attempts.run(functools.partial(self._batch_get, pending), what="rounds")
                 for item in answer.get("Responses", {}).get(self.table, []):
                     stored = _round(item)
-                    found[stored.data["round_id"]] = stored
+                    found[stored.round.round_id] = stored
                 pending = answer.get("UnprocessedKeys") or {}
                 if not pending:
                     break
@@ -723,13 +754,23 @@ def round_place(round_id: str) -> str:
     return f"round:{round_id}/sealed"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRound:
-    data: dict[str, Any]
-    status: str
-    fields: dict[str, Any]
-    sealed: str | None = None
-    """The sealed fields of an unsettled round (:meth:`RgsStore.opened` opens them); None once revealed."""
+def round_item(placed: Round, sealed: str, status: str, due_at_ms: int) -> dict[str, Any]:
+    """A new round's item: its public part, its sealed part, its status and its places in the indexes."""
+    if placed.created_at_ms is None:
+        raise ValueError("a new round has its creation time")
+    return {
+        "pk": {"S": round_pk(placed.round_id)},
+        "sk": {"S": ROUND_SK},
+        "round": {"S": placed.public_json()},
+        "sealed": {"S": sealed},
+        "status": {"S": status},
+        "gsi1pk": {"S": f"SESSION#{placed.session_id}"},
+        "gsi1sk": {"S": f"{placed.nonce:012d}"},  # the session's nonce: in the order placed
+        "player_pk": {"S": player_pk(placed.operator_id, placed.operator_player_id)},
+        "player_at": {"N": str(placed.created_at_ms)},
+        "due_pk": {"S": due_shard(placed.round_id)},
+        "due_at": {"N": str(due_at_ms)},
+    }
 
 
 MAX_ID_BYTES = 256
@@ -748,11 +789,11 @@ _NOT_FIELDS = frozenset(
 
 def _round(item: dict[str, Any]) -> StoredRound:
     fields = {name: json.loads(value["S"]) for name, value in item.items() if name not in _NOT_FIELDS and "S" in value}
-    data = json.loads(item["round"]["S"])
-    if "revealed" in item:  # settled: its seed and crash point in plain text, as a round stored before sealing
-        data.update(json.loads(item["revealed"]["S"]))
+    revealed = item["revealed"]["S"] if "revealed" in item else None  # settled: as a round stored before sealing
     sealed = item["sealed"]["S"] if "sealed" in item else None
-    return StoredRound(data=data, status=item["status"]["S"], fields=fields, sealed=sealed)
+    return StoredRound(
+        round=Round.from_json(item["round"]["S"], revealed), status=item["status"]["S"], fields=fields, sealed=sealed
+    )
 
 
 REVENUE_SHARDS = 32

@@ -10,9 +10,9 @@ from croupier import aws
 from croupier.clients.operator_wallet import OperatorWalletClient
 from croupier.errors import Unavailable
 from croupier.observability import logger
+from croupier.rgs.game import Game, RetryQueue
 from croupier.rgs.operators import Operators
 from croupier.rgs.retries import SqsRetryQueue
-from croupier.rgs.rounds import Game, RetryQueue
 from croupier.rgs.sealing import Sealer
 from croupier.rgs.sessions import Sessions
 from croupier.rgs.store import RgsStore

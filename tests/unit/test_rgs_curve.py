@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from croupier.rgs import credentials
-from croupier.rgs.game import (
+from croupier.rgs.curve import (
     auto_cash_out,
     manual_cash_out,
     multiplier_cents,
