@@ -235,10 +235,13 @@ def decide(protection: Protection, purpose: Purpose, amount: int, now: datetime)
     withdrawals are never refused; an excluded player can neither stake nor deposit."""
     if protection.exclusion is not None and purpose in _REFUSABLE and protection.excluded(now):
         raise PlayerExcluded("the player is excluded from gambling")
+    if purpose is Purpose.STAKE:  # the hot path (every bet): the contribution without building one
+        return _added(protection, amount, amount, 0, _STAKE_CHECKED, now, check=True)
     return apply(protection, contribution(purpose, amount), now, check=True)
 
 
 _REFUSABLE = frozenset({Purpose.STAKE, Purpose.DEPOSIT})
+_STAKE_CHECKED = ("wager", "loss")
 
 
 def apply(protection: Protection, add: Contribution, now: datetime, *, check: bool = False) -> Protection:
@@ -250,19 +253,23 @@ def apply(protection: Protection, add: Contribution, now: datetime, *, check: bo
     per-day cache and an account without limits checks nothing."""
     if not (add.wager or add.loss or add.deposit or check):
         return protection
-    checking = check and add.checked and protection.limits
+    return _added(protection, add.wager, add.loss, add.deposit, add.checked, now, check=check)
+
+
+def _added(
+    protection: Protection, wager: int, loss: int, deposit: int, checked: tuple[str, ...], now: datetime, *, check: bool
+) -> Protection:
+    checking = check and checked and protection.limits
     windows = []
+    stored = protection.windows
     for period, key in zip(PERIODS, window_keys(now), strict=True):
-        current = protection.window_at(period, key)
-        after = Window(
-            period,
-            key,
-            wager=current.wager + add.wager,
-            loss=current.loss + add.loss,
-            deposit=current.deposit + add.deposit,
-        )
+        after = Window(period, key, wager, loss, deposit)
+        for current in stored:
+            if current.period == period and current.key == key:
+                after = Window(period, key, current.wager + wager, current.loss + loss, current.deposit + deposit)
+                break
         if checking:
-            for metric in add.checked:
+            for metric in checked:
                 limit = protection.limit(metric, period)
                 value = None if limit is None else limit.at(now)
                 if value is not None and after.get(metric) > value:
