@@ -81,6 +81,9 @@ class Headers(Mapping[str, str]):
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._items
 
+    def get(self, name: str, default: Any = None) -> Any:  # one lookup (Mapping.get would try, then catch)
+        return self._items.get(name.lower(), default)
+
     def __iter__(self) -> Any:
         return iter(self._items)
 
@@ -155,8 +158,9 @@ def utf8(value: str | bytes) -> bytes:
 def require_header(headers: Headers, *names: str) -> str | Verdict:
     """The first present header of ``names`` (alternative spellings), or a MISSING_HEADER verdict."""
     for name in names:
-        if name in headers:
-            return headers[name]
+        value = headers.get(name)
+        if value is not None:
+            return value
     return Verdict.fail(Failure.MISSING_HEADER, f"missing header {names[0]}")
 
 
@@ -203,13 +207,14 @@ def read_key_timestamp_signature(
 ) -> Claimed | Verdict:
     """The three headers of the key + unix-seconds + hex-HMAC schemes, each checked, in a fixed order:
     present, well formed, then fresh (±``window`` s). The signature itself is the caller's to check."""
-    found: list[str] = []
-    for name in (key_header, timestamp_header, signature_header):
-        value = require_header(headers, name)
-        if isinstance(value, Verdict):
-            return value
-        found.append(value)
-    key, raw_ts, raw_sig = found
+    key = headers.get(key_header)
+    raw_ts = headers.get(timestamp_header)
+    raw_sig = headers.get(signature_header)
+    if key is None or raw_ts is None or raw_sig is None:  # the first one missing is named
+        missing = next(
+            n for n, v in ((key_header, key), (timestamp_header, raw_ts), (signature_header, raw_sig)) if v is None
+        )
+        return Verdict.fail(Failure.MISSING_HEADER, f"missing header {missing}")
     timestamp = parse_unix_seconds(raw_ts, timestamp_header)
     if isinstance(timestamp, Verdict):
         return timestamp
