@@ -85,6 +85,10 @@ class Headers(Mapping[str, str]):
     def get(self, name: str, default: Any = None) -> Any:  # one lookup (Mapping.get would try, then catch)
         return self._items.get(name.lower(), default)
 
+    def value(self, name: str) -> str | None:
+        """The header's value, or None when absent (one lookup)."""
+        return self._items.get(name.lower())
+
     def __iter__(self) -> Any:
         return iter(self._items)
 
@@ -171,7 +175,7 @@ def utf8(value: str | bytes) -> bytes:
 def require_header(headers: Headers, *names: str) -> str | Verdict:
     """The first present header of ``names`` (alternative spellings), or a MISSING_HEADER verdict."""
     for name in names:
-        value = headers.get(name)
+        value = headers.value(name)
         if value is not None:
             return value
     return Verdict.fail(Failure.MISSING_HEADER, f"missing header {names[0]}")
@@ -220,9 +224,9 @@ def read_key_timestamp_signature(
 ) -> Claimed | Verdict:
     """The three headers of the key + unix-seconds + hex-HMAC schemes, each checked, in a fixed order:
     present, well formed, then fresh (±``window`` s). The signature itself is the caller's to check."""
-    key = headers.get(key_header)
-    raw_ts = headers.get(timestamp_header)
-    raw_sig = headers.get(signature_header)
+    key = headers.value(key_header)
+    raw_ts = headers.value(timestamp_header)
+    raw_sig = headers.value(signature_header)
     if key is None or raw_ts is None or raw_sig is None:  # the first one missing is named
         missing = next(
             n for n, v in ((key_header, key), (timestamp_header, raw_ts), (signature_header, raw_sig)) if v is None
