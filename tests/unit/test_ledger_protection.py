@@ -12,23 +12,31 @@ from hypothesis import strategies as st
 
 from croupier.ledger import AccountKey, AccountState, Kind, Ledger, Movement
 from croupier.ledger.protection import (
+    METRICS,
+    PERIODS,
+    DepositLimitReached,
     Exclusion,
     ExclusionKind,
     Limit,
     LossLimitReached,
     PlayerExcluded,
     Protection,
+    ProtectionRefusal,
     Purpose,
     WagerLimitReached,
+    Window,
+    contribution,
     decide,
     format_time,
     purpose_of,
     undo,
     window_key,
+    window_keys,
 )
 from tests.support.memory_ledger import MemoryLedgerStore
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
+PARIS, TOKYO = ZoneInfo("Europe/Paris"), ZoneInfo("Asia/Tokyo")
 ALICE = AccountKey("alice", "EUR")
 
 
@@ -110,3 +118,93 @@ def test_a_refusal_from_a_cached_snapshot_is_taken_again_from_a_live_read() -> N
     reads = store.reads
     assert ledger.move(Movement("ruby", "bet", ALICE, Kind.DEBIT, 10)).balance_after == 990
     assert store.reads == reads + 2, "the entry (a replay?) and the account, read live"
+
+
+# --- the per-day key cache and the no-limit path against the calendar, decided afresh on every call ---------------
+
+
+REFUSALS = {"wager": WagerLimitReached, "loss": LossLimitReached, "deposit": DepositLimitReached}
+
+
+def reference_decide(protection: Protection, purpose: Purpose, amount: int, now: datetime) -> Protection:
+    """What ``decide`` must answer, as the specification says it: each window's key worked out from the calendar
+    on every call, every limit looked up (none binds when none is set)."""
+    if purpose in (Purpose.STAKE, Purpose.DEPOSIT) and protection.excluded(now):
+        raise PlayerExcluded("excluded")
+    add = contribution(purpose, amount)
+    windows = []
+    for period in PERIODS:
+        key = window_key(period, now)
+        current = next((w for w in protection.windows if w.period == period and w.key == key), Window(period, key))
+        after = Window(period, key, current.wager + add.wager, current.loss + add.loss, current.deposit + add.deposit)
+        for metric in add.checked:
+            limit = protection.limit(metric, period)
+            value = None if limit is None else limit.at(now)
+            if value is not None and after.get(metric) > value:
+                raise REFUSALS[metric]("passed")
+        windows.append(after)
+    return Protection(protection.revision, protection.exclusion, protection.limits, tuple(windows))
+
+
+moments = st.datetimes(
+    min_value=datetime(1970, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds and adds the zone
+    max_value=datetime(2100, 1, 1),  # noqa: DTZ001
+    timezones=st.sampled_from([UTC, PARIS, TOKYO]),
+)
+
+
+@st.composite
+def protections(draw: st.DrawFn, now: datetime) -> Protection:
+    def stored_key(period: str) -> str:  # the current window's key, or an older one
+        return window_key(period, draw(st.sampled_from([now, now - timedelta(days=draw(st.integers(1, 400)))])))
+
+    windows = tuple(
+        Window(period, stored_key(period), *draw(st.tuples(*[st.integers(-(10**9), 10**9)] * 3)))
+        for period in draw(st.lists(st.sampled_from(PERIODS), unique=True))
+    )
+    limits = tuple(
+        Limit(metric, period, *draw(st.sampled_from([(v, None, None), (v, v * 2, format_time(now)), (v, None, None)])))
+        for metric, period in draw(st.lists(st.sampled_from([(m, p) for m in METRICS for p in PERIODS]), unique=True))
+        for v in [draw(st.integers(0, 10**9))]
+    )
+    exclusion = draw(
+        st.sampled_from(
+            [
+                None,
+                Exclusion(ExclusionKind.TIME_OUT, format_time(now + timedelta(hours=1)), format_time(now)),
+                Exclusion(ExclusionKind.TIME_OUT, format_time(now - timedelta(hours=1)), format_time(now)),
+            ]
+        )
+    )
+    return Protection(draw(st.integers(0, 5)), exclusion, limits, windows)
+
+
+@given(data=st.data(), now=moments, purpose=st.sampled_from(list(Purpose)), amount=st.just(0) | st.integers(0, 10**9))
+@example(data=None, now=datetime(2027, 1, 1, tzinfo=UTC), purpose=Purpose.STAKE, amount=0)
+def test_decide_answers_what_the_calendar_and_every_limit_say(
+    data: st.DataObject | None, now: datetime, purpose: Purpose, amount: int
+) -> None:
+    protection = Protection() if data is None else data.draw(protections(now))
+    try:
+        expected: Protection | type[Exception] = reference_decide(protection, purpose, amount, now)
+    except ProtectionRefusal as refusal:
+        expected = type(refusal)
+    try:
+        found: Protection | type[Exception] = decide(protection, purpose, amount, now)
+    except ProtectionRefusal as refusal:
+        found = type(refusal)
+    assert found == expected
+    if isinstance(found, Protection) and isinstance(expected, Protection):
+        assert found.windows == expected.windows  # not only the revision
+        assert found.limits == expected.limits
+    for period in PERIODS:
+        assert protection.window(period, now) == next(
+            (w for w in protection.windows if w.period == period and w.key == window_key(period, now)),
+            Window(period, window_key(period, now)),
+        )
+
+
+@given(days=st.lists(moments, min_size=1, max_size=200))
+def test_the_per_day_key_cache_always_answers_the_calendar(days: list[datetime]) -> None:
+    for moment in days:
+        assert window_keys(moment) == tuple(window_key(period, moment) for period in PERIODS)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -33,6 +35,7 @@ from croupier.ledger import (
     SnapshotCache,
     UnbackedCredit,
     UnknownAccount,
+    service,
     signature_digest,
 )
 from croupier.ledger.service import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, utc_now_iso
@@ -388,6 +391,18 @@ def test_the_snapshot_cache_keeps_the_most_recently_used_and_never_goes_back() -
 
 def test_entries_are_stamped_in_utc_to_the_microsecond() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", utc_now_iso())
+
+
+def test_the_clock_cached_by_the_second_reads_the_time_datetime_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    moments = [1_764_460_799_999_999_999, 1_764_460_800_000_000_000, 1_764_460_800_000_999_000, 5, 1_764_460_801_5]
+    for ns in moments + moments[::-1]:  # across second (and day) boundaries, and back: never a stale second's text
+        monkeypatch.setattr(service, "time", SimpleNamespace(time_ns=lambda ns=ns: ns))
+        expected = (epoch + timedelta(microseconds=ns // 1000)).isoformat(timespec="microseconds")
+        assert utc_now_iso() == expected.replace("+00:00", "Z")
+    monkeypatch.undo()
+    before, stamp, after = datetime.now(UTC), utc_now_iso(), datetime.now(UTC)
+    assert before <= datetime.fromisoformat(stamp) <= after
 
 
 # --- what the mutants of the first run showed untested ----------------------------------------------------

@@ -49,6 +49,8 @@ class ExclusionKind(StrEnum):
 def parse_time(text: str) -> datetime:
     """An ISO-8601 time with a zone (``Z`` or an offset), as UTC."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is UTC:  # what format_time and the ledger's clock write: nothing to convert
+        return moment
     if moment.tzinfo is None:
         raise ValueError("a time needs its zone")
     return moment.astimezone(UTC)
@@ -68,6 +70,26 @@ def window_key(period: str, moment: datetime) -> str:
     if period == "month":
         return moment.strftime("%Y-%m")
     raise ValueError(f"unknown period {period!r}")
+
+
+_KEYS: dict[int, tuple[str, ...]] = {}
+_KEYS_KEPT = 64
+
+
+def window_keys(moment: datetime) -> tuple[str, ...]:
+    """The keys of the windows of :data:`PERIODS` that ``moment`` lies in (day, ISO week, month), as
+    :func:`window_key` gives them; worked out once per UTC day and kept (a movement pays a dict lookup, not three
+    calendar computations)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    day = moment.toordinal()
+    keys = _KEYS.get(day)
+    if keys is None:
+        keys = tuple(window_key(period, moment) for period in PERIODS)
+        if len(_KEYS) >= _KEYS_KEPT:
+            _KEYS.clear()
+        _KEYS[day] = keys
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +151,11 @@ class Protection:
 
     def window(self, period: str, now: datetime) -> Window:
         """The current window of ``period`` (zero when the stored one is of an earlier key)."""
-        key = window_key(period, now)
+        key = window_keys(now)[PERIODS.index(period)] if period in PERIODS else window_key(period, now)
+        return self.window_at(period, key)
+
+    def window_at(self, period: str, key: str) -> Window:
+        """The window of ``period`` under ``key`` (zero when the stored one is of another key)."""
         for window in self.windows:
             if window.period == period and window.key == key:
                 return window
@@ -207,34 +233,49 @@ def contribution(purpose: Purpose, amount: int) -> Contribution:
 def decide(protection: Protection, purpose: Purpose, amount: int, now: datetime) -> Protection:
     """The protection state after the movement, or the refusal (nothing to write). Money owed to the player and
     withdrawals are never refused; an excluded player can neither stake nor deposit."""
-    if purpose in (Purpose.STAKE, Purpose.DEPOSIT) and protection.excluded(now):
+    if protection.exclusion is not None and purpose in _REFUSABLE and protection.excluded(now):
         raise PlayerExcluded("the player is excluded from gambling")
+    if purpose is Purpose.STAKE:  # the hot path (every bet): the contribution without building one
+        return _added(protection, amount, amount, 0, _STAKE_CHECKED, now, check=True)
     return apply(protection, contribution(purpose, amount), now, check=True)
+
+
+_REFUSABLE = frozenset({Purpose.STAKE, Purpose.DEPOSIT})
+_STAKE_CHECKED = ("wager", "loss")
 
 
 def apply(protection: Protection, add: Contribution, now: datetime, *, check: bool = False) -> Protection:
     """Add ``add`` to the current windows (checking the limits of ``add.checked`` when ``check``: a stake of 0 is
-    checked too, so that a total already past its limit, after a decrease, refuses every further stake)."""
+    checked too, so that a total already past its limit, after a decrease, refuses every further stake).
+
+    Every movement of a game or the cashier comes here, limits or not (the counters must hold the stakes made
+    before a limit is set), so it is kept to integer additions: the window keys come from :func:`window_keys`'
+    per-day cache and an account without limits checks nothing."""
     if not (add.wager or add.loss or add.deposit or check):
         return protection
+    return _added(protection, add.wager, add.loss, add.deposit, add.checked, now, check=check)
+
+
+def _added(
+    protection: Protection, wager: int, loss: int, deposit: int, checked: tuple[str, ...], now: datetime, *, check: bool
+) -> Protection:
+    checking = check and checked and protection.limits
     windows = []
-    for period in PERIODS:
-        current = protection.window(period, now)
-        after = Window(
-            period,
-            current.key,
-            wager=current.wager + add.wager,
-            loss=current.loss + add.loss,
-            deposit=current.deposit + add.deposit,
-        )
-        if check:
-            for metric in add.checked:
+    stored = protection.windows
+    for period, key in zip(PERIODS, window_keys(now), strict=True):
+        after = Window(period, key, wager, loss, deposit)
+        for current in stored:
+            if current.period == period and current.key == key:
+                after = Window(period, key, current.wager + wager, current.loss + loss, current.deposit + deposit)
+                break
+        if checking:
+            for metric in checked:
                 limit = protection.limit(metric, period)
                 value = None if limit is None else limit.at(now)
                 if value is not None and after.get(metric) > value:
                     raise _REFUSALS[metric](f"the {period}'s {metric} limit would be passed")
         windows.append(after)
-    return replace(protection, windows=tuple(windows))
+    return Protection(protection.revision, protection.exclusion, protection.limits, tuple(windows))
 
 
 ADMIN_PROVIDER = "admin"

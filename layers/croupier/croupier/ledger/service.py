@@ -14,7 +14,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -40,6 +39,7 @@ from croupier.ledger.model import (
     UnbackedCredit,
     UnknownAccount,
 )
+from croupier.ledger.protection import Protection
 from croupier.ledger.store import CommitPlan, Failed, LedgerStore, TransientStoreError
 
 MAX_ATTEMPTS = 8
@@ -64,8 +64,19 @@ class RetriesExhausted(Unavailable):
     metric = "RetryLater"
 
 
+_second: tuple[int, str] = (-1, "")
+
+
 def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """Now in UTC to the microsecond, ``2026-11-29T12:34:56.789012Z`` (``datetime.now(UTC).isoformat`` with ``Z``):
+    the text of the second is worked out once a second, the microseconds are integer arithmetic."""
+    global _second
+    micros = time.time_ns() // 1000
+    seconds, fraction = divmod(micros, 1_000_000)
+    cached = _second
+    if cached[0] != seconds:
+        cached = _second = (seconds, datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")[:-6])
+    return f"{cached[1]}.{fraction:06d}Z"
 
 
 class SnapshotCache:
@@ -395,9 +406,10 @@ class Ledger:
 def _after(plan: CommitPlan) -> AccountState:
     """The account as a committed plan left it."""
     expected = plan.expected.protection
-    windows = expected.windows if plan.windows is None else plan.windows
+    if plan.windows is not None:
+        expected = Protection(expected.revision, expected.exclusion, expected.limits, plan.windows)
     entry = plan.entry
-    return AccountState(entry.balance_after, entry.version, replace(expected, windows=windows), head=entry.key)
+    return AccountState(entry.balance_after, entry.version, expected, head=entry.key)
 
 
 def _unbacked(movement: Movement, backing: Entry | None) -> Exception:

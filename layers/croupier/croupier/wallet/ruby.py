@@ -149,6 +149,9 @@ class BrandDirectory:
 
     def __init__(self, secrets: CachedSecrets) -> None:
         self._secrets = secrets
+        self._brands: dict[str, tuple[dict[str, Any], Brand]] = {}
+        """The brand last made of each key's secret value: rebuilt only when the secret cache hands another value
+        (read again after its time to live). Only keys whose secret exists get here: bounded by the brands."""
 
     def get(self, api_key: str) -> Brand | None:
         if not api_key or len(api_key) > 128 or "/" in api_key:
@@ -156,6 +159,16 @@ class BrandDirectory:
         value = self._secrets.get(f"ruby/brands/{api_key}")
         if value is None:
             return None
+        made = self._brands.get(api_key)
+        if made is not None and made[0] is value:
+            return made[1]
+        brand = self._brand(api_key, value)
+        if brand is not None:
+            self._brands[api_key] = (value, brand)
+        return brand
+
+    @staticmethod
+    def _brand(api_key: str, value: dict[str, Any]) -> Brand | None:
         secret, currency = value.get("api_secret"), value.get("currency", "KRW")
         if not isinstance(secret, str) or not secret or not isinstance(currency, str):
             return None
