@@ -115,6 +115,17 @@ def wait_for_balance(frame: Any, expected: int) -> None:
     assert balance_of(frame) == expected
 
 
+def wait_for_round_status(stack: LocalStack, token: str, status: str) -> dict[str, Any]:
+    """The session's newest round once it reads ``status`` (10 s at the most)."""
+    deadline = time.monotonic() + 10
+    newest = player_state(stack, token)["rounds"][0]
+    while newest["status"] != status and time.monotonic() < deadline:
+        time.sleep(0.05)
+        newest = player_state(stack, token)["rounds"][0]
+    assert newest["status"] == status, newest
+    return dict(newest)
+
+
 def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
     local_stack: LocalStack, page: Any, shot: Screenshots
 ) -> None:
@@ -127,13 +138,13 @@ def test_a_player_bets_watches_the_multiplier_cashes_out_and_verifies_the_round(
     shot(page, "launched")
 
     before, _ = play_until_a_win(page, page, shot, "page")
-    state = player_state(local_stack, token)
-    won = state["rounds"][0]
-    assert won["status"] == "paid"
+    # The page shows the win as soon as the round is cashed out (a state poll can see it while the cash-out
+    # request is still paying the win): the round reads paid once the operator's wallet has answered.
+    won = wait_for_round_status(local_stack, token, "paid")
     payout = won["payout_minor"]
     assert payout == BET_MINOR * int(Decimal(won["cash_out"]) * 100) // 100
     wait_for_balance(page, before - BET_MINOR + payout)
-    assert state["balance_minor"] == before - BET_MINOR + payout
+    assert player_state(local_stack, token)["balance_minor"] == before - BET_MINOR + payout
     assert "Cashed out at " + won["cash_out"] in page.locator("#round-status").inner_text()
     page.wait_for_selector(f"tr[data-round-id='{won['round_id']}'][data-status='paid'] a.verify")
     shot(page, "cashed-out")

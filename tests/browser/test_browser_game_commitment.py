@@ -152,7 +152,9 @@ def test_the_commitment_shown_before_the_bet_is_the_rounds_and_the_page_draws_an
     else:
         raise AssertionError("no round could be cashed out in 15 tries")
     assert drawn > 60, "the curve is drawn on the canvas while the round is open"
-    assert page.evaluate(CANVAS_INK) > 300, "the finished round's curve stays drawn"
+    # (a cleared canvas has no ink at all; a curve cashed out early on a phone's canvas has ~300 pixels, fewer
+    # when the round flew briefly: 287 in one loaded run)
+    assert page.evaluate(CANVAS_INK) > 100, "the finished round's curve stays drawn"
     assert page.locator("#strip li").first.get_attribute("data-round-id") == placed["round_id"]  # newest first
 
     seconds = int(page.locator("#elapsed").get_attribute("data-seconds") or "-1")
