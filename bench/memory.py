@@ -22,7 +22,8 @@ The choice: the cheapest size whose warm p50 is at most ``LATENCY_SLACK`` x the 
 ``LATENCY_SLACK_MS`` more (whichever is looser), whose p90 at most ``P90_SLACK`` x the fastest p90 or
 ``P90_SLACK_MS`` more (CFS throttling shows in the tail first), whose cold init stays under ``INIT_BOUND_MS`` (or
 ``INIT_SLACK`` x the fastest init, when the shared machine makes even that slower: a cold start must stay well
-inside the providers' deadlines of seconds), and whose memory is at least twice the import's peak RSS. DynamoDB
+inside the providers' deadlines of seconds), and whose memory is at least twice the import's peak RSS; a cost
+within ``COST_TIE`` of the cheapest is a tie, which goes to the lowest p90. DynamoDB
 Local on this machine is slower than DynamoDB in a region (milliseconds more per call), which makes waiting a
 larger share here than there: sizes chosen here lean towards less memory than AWS's latencies alone would.
 
@@ -72,6 +73,9 @@ P90_SLACK_MS = 25.0
 INIT_BOUND_MS = 2_000.0
 INIT_SLACK = 1.5
 RSS_HEADROOM = 2.0
+COST_TIE = 0.10
+"""Costs within 10 % of the cheapest are a tie (the run-to-run noise here; a few cents a million, against a
+request price of $0.20): the tie goes to the lowest p90 (within 10 % or 1 ms of it, the smallest size)."""
 
 BRAND_KEY = "dev-ruby-brand-key"
 
@@ -267,7 +271,10 @@ def choose(per_size: dict[int, dict[str, float]]) -> int:
     ]
     if not fit:
         return min(per_size, key=lambda size: per_size[size]["p50_ms"])
-    return min(fit, key=lambda size: (per_size[size]["cost_per_million_usd"], size))
+    cheapest = min(per_size[size]["cost_per_million_usd"] for size in fit)
+    tied = [size for size in fit if per_size[size]["cost_per_million_usd"] <= cheapest * (1 + COST_TIE)]
+    fastest = min(per_size[size]["p90_ms"] for size in tied)
+    return min(size for size in tied if per_size[size]["p90_ms"] <= max(fastest * 1.1, fastest + 1.0))
 
 
 def aggregate(runs: dict[int, list[dict[str, Any]]]) -> dict[str, dict[int, dict[str, float]]]:
@@ -303,7 +310,8 @@ def report(table: dict[str, dict[int, dict[str, float]]], repeats: int, calls: i
     print(
         f"choice: cheapest size with p50 <= max({LATENCY_SLACK}x, +{LATENCY_SLACK_MS:g} ms) of the fastest, "
         f"p90 <= max({P90_SLACK}x, +{P90_SLACK_MS:g} ms), init <= max({INIT_BOUND_MS:g} ms, {INIT_SLACK}x the "
-        f"fastest), memory >= {RSS_HEADROOM:g}x import RSS"
+        f"fastest), memory >= {RSS_HEADROOM:g}x import RSS; costs within {COST_TIE:.0%} of the cheapest tie, "
+        "the lowest p90 wins"
     )
     print(f"{'class':<24}{'MB':>6}{'p50 ms':>9}{'p90 ms':>9}{'billed':>8}{'$/M':>8}{'init ms':>9}{'RSS MB':>8}")
     chosen: dict[str, int] = {}
