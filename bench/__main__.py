@@ -12,7 +12,7 @@ import warnings
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
-from bench import coldstart, settlement, signing, stack, summary, sweeper, wallet
+from bench import coldstart, memory, settlement, signing, stack, summary, sweeper, wallet
 
 
 def quick() -> None:
@@ -26,11 +26,17 @@ def quick() -> None:
     sweeper.ROUNDS, sweeper.SEQUENTIAL_ROUNDS, sweeper.PROFILED_ROUNDS, sweeper.WARMUP_ROUNDS = 20, 4, 4, 4
 
 
+MEMORY_IN_QUICK = False
+"""bench/memory.py runs Docker containers for minutes: the quick run leaves it out (``python -m bench.memory --quick``
+is its own smoke run)."""
+
+
 def main(argv: list[str]) -> None:
     # the local template's notes (a Ref it cannot resolve) and Powertools' "no metrics to publish" are no figures
     warnings.filterwarnings("ignore", message=r".*is left out locally")
     warnings.filterwarnings("ignore", message=r"No application metrics to publish")
-    if "--quick" in argv:
+    quick_run = "--quick" in argv
+    if quick_run:
         quick()
     figures = {
         "signing": signing.main(),
@@ -39,6 +45,7 @@ def main(argv: list[str]) -> None:
         "stack": stack.main(),
         "settlement": settlement.main(),
         "sweeper": sweeper.main(sweeper.ROUNDS, sweeper.SEQUENTIAL_ROUNDS, sweeper.PROFILED_ROUNDS),
+        "memory": memory.main() if not quick_run or MEMORY_IN_QUICK else {"skipped": "quick run"},
     }
     print(summary.line(summary.summarise(figures)), flush=True)
 

@@ -42,7 +42,7 @@ LAMBDA_PER_GB_SECOND = 0.0000166667  # USD, x86_64, first 6 billion GB-s a month
 HTTP_API_PER_MILLION = 1.00  # USD, first 300 million requests a month
 DYNAMODB_PER_MILLION_WRU = 0.625  # USD, on-demand (after the November 2024 price cut)
 DYNAMODB_PER_MILLION_RRU = 0.125  # USD, on-demand
-MEMORY_SIZES_MB = (128, 256, 512)  # 512 is the template's Globals.Function.MemorySize
+MEMORY_SIZES_MB = (128, 256, 512)  # each function's own size: template.yaml, chosen by bench/memory.py
 
 
 WRITES = frozenset({"TransactWriteItems", "PutItem", "UpdateItem"})

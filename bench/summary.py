@@ -65,6 +65,8 @@ def summarise(figures: dict[str, Any]) -> dict[str, Any]:
             "left_due": sweeper["left_due"],
         },
     }
+    chosen = figures.get("memory", {}).get("chosen_mb")
+    summary["memory_mb"] = chosen if chosen else {"skipped": figures.get("memory", {}).get("skipped", "not run")}
     summary["goals"] = goals(summary)
     return summary
 

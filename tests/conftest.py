@@ -12,8 +12,9 @@ import boto3
 import pytest
 from hypothesis import settings
 
-from croupier import aws, cli
+from croupier import aws
 from croupier.rgs.sealing import Sealer
+from croupier_cli import cli
 from croupier_local.aws_services import client as aws_client
 from croupier_local.aws_services import create_seed_key
 from croupier_local.dynamodb import LocalDynamoDB, create_tables, local_dynamodb

@@ -108,6 +108,7 @@ def test_make_bench_prints_figures_and_ends_with_one_bench_summary_line() -> Non
         "dynamodb_share",
         "goals",
         "http_ratio",
+        "memory_mb",
         "protection_ratio",
         "round_trips",
         "rru",
@@ -128,6 +129,7 @@ def test_make_bench_prints_figures_and_ends_with_one_bench_summary_line() -> Non
     assert summary["round_trips"]["ruby_debit"] == 1
     assert set(summary["settlement"]) == {"cash_out_x_bare_write", "old_transaction_x_bare_write"}
     assert set(summary["sweeper"]) == {"workers_x_one_thread", "workers_per_minute", "left_due"}
+    assert summary["memory_mb"] == {"skipped": "quick run"}  # bench/memory.py: minutes of Docker, not in --quick
     assert set(summary["goals"]) == {f"cold_import.{name}" for name in coldstart.handlers()} | {
         "wallet_cpu_x_floor.logic",
         "wru.ruby_debit",

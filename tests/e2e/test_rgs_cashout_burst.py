@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from croupier import cli
+from croupier_cli import cli
 from croupier_local.server import LocalStack
 from tests.support.rgs_http import Player, RgsOperator, admin
 

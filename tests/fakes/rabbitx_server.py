@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from itertools import count
 from typing import Any
 
-from croupier.clients.rabbitx import ONBOARDING_MESSAGE, ONBOARDING_PATH
 from croupier.signing import Clock, Failure, Headers, RawRequest, Verdict, rabbitx
 from croupier.signing._core import parse_unix_seconds, require_header
+from croupier_cli.rabbitx import ONBOARDING_MESSAGE, ONBOARDING_PATH
 from tests.fakes.ruby_server import Answer, FakeHttpServer, HttpError, ReceivedRequest
 
 API_KEY = "test-rabbitx-key"

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from croupier import cli
 from croupier.observability import METRIC_NAMES, NAMESPACE, SERVICE, logger, metrics
 from croupier.rgs import wiring as rgs_wiring
 from croupier.secrets import SecretStore
 from croupier.signing import rgs, ruby_callback
 from croupier.wallet import wiring as wallet_wiring
+from croupier_cli import cli
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.server import LocalStack
 from tests.fakes.rgs_server import FakeRgsServer

@@ -32,9 +32,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from croupier import cli
 from croupier.ledger import AccountState
 from croupier.signing import sportsbook
+from croupier_cli import cli
 from croupier_local.apigw import HttpRequest, HttpResponse
 from croupier_local.dynamodb import LocalDynamoDB
 from croupier_local.server import LocalStack

@@ -8,9 +8,9 @@ import json
 import uuid
 from typing import Any
 
-from croupier.cli import main
 from croupier.ledger import AccountKey, Kind, Ledger, Movement
 from croupier.ledger.dynamo import DynamoLedgerStore, account_pk, account_sk
+from croupier_cli.cli import main
 from croupier_local.dynamodb import LocalDynamoDB
 
 

@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from croupier import cli
 from croupier.rgs import reports
 from croupier.rgs.curve import manual_cash_out, payout_minor, time_to_reach
 from croupier.rgs.revenue import aggregate
 from croupier.rgs.rounds import day_of
 from croupier.rgs.sealing import Sealer
+from croupier_cli import cli
 from croupier_local.dynamodb import LocalDynamoDB, create_tables
 from croupier_local.streams import StreamEventSource
 from croupier_local.template import load_template

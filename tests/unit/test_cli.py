@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from croupier.cli import NOT_STORED, main
 from croupier.secrets import FileSecretStore, SecretNotFound
+from croupier_cli.cli import NOT_STORED, main
 from tests.fakes.ruby_server import TEAM_KEY, TEAM_SECRET, FakeRubyServer
 
 CALLBACK = "https://api.croupier.example/ruby"

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from croupier.cli import NOT_STORED, main
-from croupier.clients.rabbitx import RabbitXClient
 from croupier.secrets import SecretNotFound, SecretsManagerStore
 from croupier.signing import Failure
+from croupier_cli.cli import NOT_STORED, main
+from croupier_cli.rabbitx import RabbitXClient
 from croupier_local.aws_services import secret_store
 from croupier_local.moto_server import MotoServer
 from tests.fakes.rabbitx_server import FakeRabbitXServer
@@ -224,7 +224,7 @@ def test_the_installed_command_reads_the_key_from_stdin_and_writes_to_secrets_ma
     prefix = f"croupier/test-{uuid.uuid4().hex[:8]}/"
     env = {
         **{k: v for k, v in os.environ.items() if k != "RABBITX_PRIVATE_KEY"},
-        "PYTHONPATH": os.pathsep.join(str(REPO_ROOT / p) for p in ("layers/croupier", "local", ".")),
+        "PYTHONPATH": os.pathsep.join(str(REPO_ROOT / p) for p in ("layers/croupier", "cli", "local", ".")),
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_server.endpoint_url,
         "SECRETS_PREFIX": prefix,
         "AWS_ACCESS_KEY_ID": "devonlytestkey",
@@ -232,7 +232,7 @@ def test_the_installed_command_reads_the_key_from_stdin_and_writes_to_secrets_ma
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     env.pop("CROUPIER_SECRETS_FILE", None)
-    argv = [sys.executable, "-m", "croupier.cli", "rabbitx", "onboard", "--api-url", rabbit.url]
+    argv = [sys.executable, "-m", "croupier_cli", "rabbitx", "onboard", "--api-url", rabbit.url]
     done = subprocess.run(argv, input=PRIVATE_KEY + "\n", capture_output=True, text=True, env=env, timeout=60)
 
     assert done.returncode == 0, done.stderr

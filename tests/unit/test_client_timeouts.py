@@ -19,10 +19,10 @@ import pytest
 from croupier import aws, launch
 from croupier.clients import http
 from croupier.clients.operator_wallet import OperatorWalletClient
-from croupier.clients.rabbitx import RabbitXClient
 from croupier.clients.rgs import RgsClient
-from croupier.clients.ruby_team import RubyTeamClient
 from croupier.clients.sportsbook import SportsbookClient
+from croupier_cli.rabbitx import RabbitXClient
+from croupier_cli.ruby_team import RubyTeamClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AWS_CONNECT_BOUND, AWS_READ_BOUND, AWS_ATTEMPTS_BOUND, AWS_CALL_BOUND = 1.0, 2.0, 2, 5.0

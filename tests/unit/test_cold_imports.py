@@ -4,7 +4,8 @@ and the modules it loaded are checked against what it can use.
 
 * aws-xray-sdk never (Lambda's active tracing records the invocations without it; ``test_aws_tracing.py`` runs
   the SDK's path).
-* The command line and the clients only it uses (Ruby's Team API, RabbitX) never.
+* The command line and the clients only it uses (Ruby's Team API, RabbitX: ``croupier_cli``, outside the layer;
+  ``test_packaging.py`` checks that ``sam build`` ships none of it) and eth-account never.
 * ``croupier.launch`` only in the launch functions.
 * And the other way: a function that wires the wallet or the RGS loads its logic and data layer now, in Lambda's
   init phase, not on its first request (an import made lazy only moves the cost there).
@@ -24,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LAYER = REPO_ROOT / "layers" / "croupier"
 FUNCTIONS = sorted(path.parent.name for path in (REPO_ROOT / "functions").glob("*/app.py"))
 LAUNCHES = {"rgs_launch", "sportsbook_launch"}
-NEVER = ("aws_xray_sdk", "croupier.cli", "croupier.clients.ruby_team", "croupier.clients.rabbitx")
+NEVER = ("aws_xray_sdk", "croupier_cli", "eth_account")
 AT_INIT = {
     "croupier.wallet.wiring": {"croupier.ledger.dynamo", "croupier.admin", "croupier.wallet.sportsbook", "pydantic"},
     "croupier.rgs.wiring": {

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from croupier.clients.http import HttpResponse, TransportError, UrllibTransport
-from croupier.clients.rabbitx import RabbitXApiError, RabbitXClient
 from croupier.errors import UpstreamError
 from croupier.signing import Failure, rabbitx
+from croupier_cli.rabbitx import RabbitXApiError, RabbitXClient
 from tests.fakes.rabbitx_server import API_KEY, API_SECRET, FakeRabbitXServer
 
 

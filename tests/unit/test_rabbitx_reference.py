@@ -11,7 +11,7 @@ eth-account 0.14.0 from PyPI, every request captured after ``requests`` prepared
 floats (``1e-05``, ``0.1``, ``1e+16``), nested lists, booleans, GET parameters, DELETE and PUT bodies. The
 tests read only the committed JSON: they run offline.
 
-Every case must come out of :func:`croupier.clients.rabbitx.prepare` (and :func:`onboarding_request`) byte for
+Every case must come out of :func:`croupier_cli.rabbitx.prepare` (and :func:`onboarding_request`) byte for
 byte, and :func:`croupier.signing.rabbitx.verify` must accept each request at its clock and refuse it once
 expired, with another secret, with any byte of its signed parts changed, and with a request line that
 disagrees with the ``method``/``path`` its body carries.
@@ -29,8 +29,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from croupier.clients.http import HttpResponse
-from croupier.clients.rabbitx import SIGNATURE_LIFETIME_SECONDS, RabbitXClient, onboarding_request, prepare
 from croupier.signing import Failure, RawRequest, Verdict, rabbitx
+from croupier_cli.rabbitx import SIGNATURE_LIFETIME_SECONDS, RabbitXClient, onboarding_request, prepare
 
 DATA = Path(__file__).parents[1] / "data"
 SHARED: dict[str, Any] = json.loads((DATA / "rabbitx-reference-vectors.json").read_text(encoding="utf-8"))

@@ -15,7 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from croupier.clients.http import HttpResponse, TransportError, UrllibTransport
-from croupier.clients.ruby_team import (
+from croupier.errors import BadRequest, UpstreamError
+from croupier.signing import Failure, RawRequest, ruby_team
+from croupier_cli.ruby_team import (
     Bet,
     BrandCreated,
     Page,
@@ -25,8 +27,6 @@ from croupier.clients.ruby_team import (
     build_query,
     decimal_string,
 )
-from croupier.errors import BadRequest, UpstreamError
-from croupier.signing import Failure, RawRequest, ruby_team
 from tests.fakes.ruby_server import TEAM_KEY, TEAM_SECRET, FakeRubyServer
 
 CALLBACK = "https://api.croupier.example/ruby"

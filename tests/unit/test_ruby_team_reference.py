@@ -26,8 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from croupier.clients.http import HttpResponse
-from croupier.clients.ruby_team import RubyTeamClient
 from croupier.signing import RawRequest, ruby_team
+from croupier_cli.ruby_team import RubyTeamClient
 
 BASE = "https://api-test.ruby-gaming.com"
 KEY = "team-key"

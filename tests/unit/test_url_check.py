@@ -27,12 +27,12 @@ import pytest
 
 from croupier.clients.http import HttpResponse
 from croupier.clients.operator_wallet import OperatorWalletClient
-from croupier.clients.rabbitx import RabbitXClient
 from croupier.clients.rgs import RgsClient
 from croupier.clients.sportsbook import SportsbookClient
 from croupier.errors import UpstreamError
 from croupier.rgs.operators import OperatorSettings
 from croupier.signing import Headers
+from croupier_cli.rabbitx import RabbitXClient
 
 OPERATOR_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 API_KEY = "rk_live_0123456789abcdef"

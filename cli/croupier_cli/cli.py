@@ -44,9 +44,12 @@ from typing import Any, NoReturn, TextIO
 from pydantic import BaseModel
 
 from croupier import __version__
-from croupier.clients import rabbitx
 from croupier.clients.http import DEFAULT_TIMEOUT_SECONDS, Transport, TransportError, loads_json
-from croupier.clients.ruby_team import (
+from croupier.errors import CroupierError
+from croupier.secrets import SecretNotFound, SecretStore, default_store
+from croupier.signing import Clock
+from croupier_cli import rabbitx
+from croupier_cli.ruby_team import (
     BET_STATUSES,
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -54,9 +57,6 @@ from croupier.clients.ruby_team import (
     BrandCreated,
     RubyTeamClient,
 )
-from croupier.errors import CroupierError
-from croupier.secrets import SecretNotFound, SecretStore, default_store
-from croupier.signing import Clock
 
 TEAM_ENTRY = "ruby/team"
 BRAND_ENTRY_PREFIX = "ruby/brands/"
