@@ -249,19 +249,8 @@ class Ledger:
         )
         marker = None
         if movement.alias is not None:
-            marker = Entry(
-                provider=movement.provider,
-                tx_id=movement.alias,
-                kind=Kind.MARKER,
-                account=movement.account,
-                amount=0,
-                delta=0,
-                balance_before=0,
-                balance_after=0,
-                version=0,
-                created_at=now,
-                fingerprint="",
-                target_tx_id=movement.tx_id,
+            marker = _placeholder(
+                Kind.MARKER, movement.provider, movement.alias, movement.account, now, target_tx_id=movement.tx_id
             )
         need = movement.amount if movement.kind is Kind.DEBIT else 0
         after = protection.decide(
@@ -334,19 +323,8 @@ class Ledger:
             )
 
         if target is None:
-            tombstone = Entry(
-                provider=reversal.provider,
-                tx_id=reversal.target_tx_id,
-                kind=Kind.TOMBSTONE,
-                account=account,
-                amount=0,
-                delta=0,
-                balance_before=0,
-                balance_after=0,
-                version=0,
-                created_at=now,
-                fingerprint="",
-                reversed_by=reversal.tx_id,
+            tombstone = _placeholder(
+                Kind.TOMBSTONE, reversal.provider, reversal.target_tx_id, account, now, reversed_by=reversal.tx_id
             )
             return CommitPlan(entry=entry(0, 0, Effect.TARGET_UNKNOWN), expected=state, tombstone=tombstone)
         if target.kind is Kind.TOMBSTONE:
@@ -410,6 +388,35 @@ def _after(plan: CommitPlan) -> AccountState:
         expected = Protection(expected.revision, expected.exclusion, expected.limits, plan.windows)
     entry = plan.entry
     return AccountState(entry.balance_after, entry.version, expected, head=entry.key)
+
+
+def _placeholder(
+    kind: Kind,
+    provider: str,
+    tx_id: str,
+    account: AccountKey,
+    now: str,
+    *,
+    target_tx_id: str | None = None,
+    reversed_by: str | None = None,
+) -> Entry:
+    """An item that holds a transaction id but moves no money: a marker of an alias (``target_tx_id``), a
+    tombstone (``reversed_by``)."""
+    return Entry(
+        provider=provider,
+        tx_id=tx_id,
+        kind=kind,
+        account=account,
+        amount=0,
+        delta=0,
+        balance_before=0,
+        balance_after=0,
+        version=0,
+        created_at=now,
+        fingerprint="",
+        target_tx_id=target_tx_id,
+        reversed_by=reversed_by,
+    )
 
 
 def _unbacked(movement: Movement, backing: Entry | None) -> Exception:
