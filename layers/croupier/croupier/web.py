@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import TypedDict
 
@@ -60,12 +61,16 @@ class OwnEventResolver(APIGatewayHttpResolver):
     every resolver in the process. One Lambda environment serves one request at a time, so there it is
     harmless. The local stack runs many environments in one process, on threads, and there another function's
     request replaced the one a route was matching and reading (a debit answered 404, or read another body).
-    The same values set on the instance shadow the class's for every read through this resolver."""
+    The same values set on the instance shadow the class's for every read through this resolver; the event is
+    kept where Powertools builds it, so it is built once."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        self.current_event = APIGatewayProxyEventV2(cast("dict[str, Any]", event), self._json_body_deserializer)
         self.lambda_context = context
         return super().resolve(event, context)
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
+        self.current_event = cast(APIGatewayProxyEventV2, super()._to_proxy_event(event))
+        return self.current_event
 
 
 def build_resolver(*, error_fields: Mapping[str, Any] | None = None) -> APIGatewayHttpResolver:
