@@ -783,11 +783,7 @@ def encode_entries_cursor(account: AccountKey, key: str | None, version: int) ->
 
 
 def decode_entries_cursor(cursor: str, account: AccountKey) -> tuple[str | None, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise_invalid_cursor()
+    value = _decoded(cursor)
     if not isinstance(value, dict) or set(value) != {"p", "c", "k", "v"}:
         raise_invalid_cursor()
     key, version = value["k"], value["v"]
@@ -807,16 +803,21 @@ def encode_cursor(key: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str, keys: frozenset[str] = frozenset({"pk", "sk"})) -> dict[str, Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(key, dict) or set(key) != keys:
-            raise ValueError("not a cursor")
-        if not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in key.values()):
-            raise ValueError("not a cursor")
-    except (ValueError, UnicodeDecodeError):
+    key = _decoded(cursor)
+    if not isinstance(key, dict) or set(key) != keys:
+        raise_invalid_cursor()
+    if not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in key.values()):
         raise_invalid_cursor()
     return key
+
+
+def _decoded(cursor: str) -> Any:
+    """The JSON value :func:`encode_cursor` made of ``cursor``; anything else is ``400 INVALID_CURSOR``."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise_invalid_cursor()
 
 
 def raise_invalid_cursor() -> NoReturn:
